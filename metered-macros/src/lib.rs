@@ -1,0 +1,1 @@
+//! Procedural macros of `metered-runtime`. Depend on `metered-runtime`, which re-exports them.

@@ -1,0 +1,163 @@
+//! Time sources. Every rate and duration in metered reads time through a [`Clock`], so tests can
+//! drive it exactly with a [`ManualClock`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A monotonic source of time in nanoseconds since an arbitrary fixed origin.
+///
+/// ```
+/// use metered_runtime::{Clock, ManualClock};
+/// let clock = ManualClock::new();
+/// clock.advance(std::time::Duration::from_secs(2));
+/// assert_eq!(clock.now_nanos(), 2_000_000_000);
+/// ```
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Nanoseconds since this clock's origin; never decreases.
+    fn now_nanos(&self) -> u64;
+}
+
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now_nanos(&self) -> u64 {
+        (**self).now_nanos()
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for Box<C> {
+    fn now_nanos(&self) -> u64 {
+        (**self).now_nanos()
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now_nanos(&self) -> u64 {
+        (**self).now_nanos()
+    }
+}
+
+/// The process-wide monotonic clock. Its origin is the first time any metered code reads it.
+///
+/// With the `tsc` feature, it reads the CPU's time-stamp counter through `quanta` (calibrated
+/// against the OS clock, with the OS clock as fallback where the counter is not usable).
+/// Without it, it reads [`std::time::Instant`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+#[cfg(feature = "tsc")]
+fn quanta_clock() -> &'static quanta::Clock {
+    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+    CLOCK.get_or_init(quanta::Clock::new)
+}
+
+/// A raw reading of the system clock, cheap to take; compare two with [`raw_delta_nanos`].
+#[inline]
+pub(crate) fn raw_now() -> u64 {
+    #[cfg(feature = "tsc")]
+    {
+        quanta_clock().raw()
+    }
+    #[cfg(not(feature = "tsc"))]
+    {
+        SystemClock.now_nanos()
+    }
+}
+
+/// Nanoseconds between two [`raw_now`] readings (0 if `end` is before `start`).
+#[inline]
+pub(crate) fn raw_delta_nanos(start: u64, end: u64) -> u64 {
+    #[cfg(feature = "tsc")]
+    {
+        quanta_clock().delta_as_nanos(start, end)
+    }
+    #[cfg(not(feature = "tsc"))]
+    {
+        end.saturating_sub(start)
+    }
+}
+
+fn origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+impl SystemClock {
+    /// Fixes the clock's origin now, if nothing has read the clock yet. The registry calls this
+    /// when it is first accessed, so mean rates of static meters count from then at the latest.
+    pub fn start() {
+        let _ = origin();
+    }
+}
+
+impl Clock for SystemClock {
+    #[inline]
+    fn now_nanos(&self) -> u64 {
+        u64::try_from(origin().elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A clock that moves only when told to: for tests and simulations.
+///
+/// ```
+/// use metered_runtime::{Clock, ManualClock};
+/// use std::time::Duration;
+/// let clock = ManualClock::new();
+/// clock.advance(Duration::from_millis(1500));
+/// clock.set(Duration::from_secs(10));
+/// assert_eq!(clock.now_nanos(), 10_000_000_000);
+/// ```
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    nanos: AtomicU64,
+}
+
+impl ManualClock {
+    /// A clock at time zero.
+    #[must_use]
+    pub const fn new() -> Self {
+        ManualClock {
+            nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// Moves the clock forward by `d` (saturating at `u64::MAX` nanoseconds).
+    pub fn advance(&self, d: Duration) {
+        let add = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_add(add))
+            });
+    }
+
+    /// Sets the clock to `t` since its origin. Setting it backwards is ignored: clocks are monotonic.
+    pub fn set(&self, t: Duration) {
+        let t = u64::try_from(t.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.fetch_max(t, Ordering::Relaxed);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_nanos(&self) -> u64 {
+        self.nanos.load(Ordering::Relaxed)
+    }
+}
+
+/// Which clock a metric reads: the system clock (the default, const-constructible) or a shared
+/// custom one.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum ClockRef {
+    #[default]
+    System,
+    Custom(Arc<dyn Clock>),
+}
+
+impl ClockRef {
+    #[inline]
+    pub(crate) fn now_nanos(&self) -> u64 {
+        match self {
+            ClockRef::System => SystemClock.now_nanos(),
+            ClockRef::Custom(c) => c.now_nanos(),
+        }
+    }
+}

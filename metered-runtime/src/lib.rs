@@ -1,0 +1,30 @@
+//! Per-type named metrics with Dropwizard semantics.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+mod clock;
+mod descriptor;
+mod error;
+pub mod metric;
+mod name;
+mod registry;
+mod slot;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use descriptor::{Descriptor, Location, StaticMetric, TypeLabel};
+pub use error::{Error, Result};
+pub use metric::counter::Counter;
+pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
+pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles};
+pub use metric::meter::{Meter, MeterSnapshot};
+pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
+pub use metric::{MetricKind, Unit};
+pub use name::validate_name;
+pub use registry::{
+    Entry, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record, registry, self_check, set,
+};
+pub use slot::slot_capacity;

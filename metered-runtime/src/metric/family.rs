@@ -1,0 +1,1 @@
+//! Labelled families (work in progress).

@@ -1,0 +1,523 @@
+//! Registries: every metric by name, for listing, by-name access and export. The record path
+//! never touches a registry.
+
+use crate::clock::SystemClock;
+use crate::descriptor::{Descriptor, Location, Registration, Sentinel, StaticMetric, TypeLabel};
+use crate::error::{Error, Result};
+use crate::metric::counter::Counter;
+use crate::metric::gauge::{FloatGauge, FnGauge, Gauge};
+use crate::metric::histogram::{Histogram, HistogramConfig};
+use crate::metric::meter::Meter;
+use crate::metric::timer::Timer;
+use crate::metric::{MetricKind, Unit};
+use crate::name::{overlaps, validate_name};
+use std::collections::BTreeMap;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+/// A shared handle to a metric: a `&'static` for metrics declared in statics, an `Arc` for
+/// metrics created at run time. Dereferences to the metric; cheap to clone.
+#[derive(Debug)]
+pub enum Handle<T: 'static> {
+    /// A metric in a `static`.
+    Static(&'static T),
+    /// A metric created at run time.
+    Shared(Arc<T>),
+}
+
+impl<T> Clone for Handle<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Handle::Static(r) => Handle::Static(r),
+            Handle::Shared(a) => Handle::Shared(Arc::clone(a)),
+        }
+    }
+}
+
+impl<T> Deref for Handle<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Handle::Static(r) => r,
+            Handle::Shared(a) => a,
+        }
+    }
+}
+
+impl<T> Handle<T> {
+    /// Whether two handles point at the same metric.
+    #[must_use]
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        std::ptr::eq(&raw const **self, &raw const **other)
+    }
+}
+
+/// A registered metric of any kind.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum MetricRef {
+    /// A counter.
+    Counter(Handle<Counter>),
+    /// An integer gauge.
+    Gauge(Handle<Gauge>),
+    /// A floating-point gauge.
+    FloatGauge(Handle<FloatGauge>),
+    /// A computed gauge.
+    FnGauge(Handle<FnGauge>),
+    /// A meter.
+    Meter(Handle<Meter>),
+    /// A histogram.
+    Histogram(Handle<Histogram>),
+    /// A timer.
+    Timer(Handle<Timer>),
+}
+
+impl MetricRef {
+    /// The metric's kind.
+    #[must_use]
+    pub fn kind(&self) -> MetricKind {
+        match self {
+            MetricRef::Counter(_) => MetricKind::Counter,
+            MetricRef::Gauge(_) => MetricKind::Gauge,
+            MetricRef::FloatGauge(_) => MetricKind::FloatGauge,
+            MetricRef::FnGauge(_) => MetricKind::FnGauge,
+            MetricRef::Meter(_) => MetricKind::Meter,
+            MetricRef::Histogram(_) => MetricKind::Histogram,
+            MetricRef::Timer(_) => MetricKind::Timer,
+        }
+    }
+
+    fn from_static(m: StaticMetric) -> Self {
+        match m {
+            StaticMetric::Counter(r) => MetricRef::Counter(Handle::Static(r)),
+            StaticMetric::Gauge(r) => MetricRef::Gauge(Handle::Static(r)),
+            StaticMetric::FloatGauge(r) => MetricRef::FloatGauge(Handle::Static(r)),
+            StaticMetric::FnGauge(r) => MetricRef::FnGauge(Handle::Static(r)),
+            StaticMetric::Meter(r) => MetricRef::Meter(Handle::Static(r)),
+            StaticMetric::Histogram(r) => MetricRef::Histogram(Handle::Static(r)),
+            StaticMetric::Timer(r) => MetricRef::Timer(Handle::Static(r)),
+        }
+    }
+}
+
+/// Where a registered metric came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Declared in a `static` (by a macro or by hand) at this location.
+    Static(Location),
+    /// Created at run time by name.
+    Dynamic,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Static(l) => l.fmt(f),
+            Origin::Dynamic => f.write_str("created at run time"),
+        }
+    }
+}
+
+/// A registered metric with its metadata.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    name: Arc<str>,
+    help: Arc<str>,
+    unit: Unit,
+    labels: Arc<[(String, String)]>,
+    type_label: Option<TypeLabel>,
+    origin: Origin,
+    metric: MetricRef,
+}
+
+impl Entry {
+    /// The full dotted name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The kind.
+    #[must_use]
+    pub fn kind(&self) -> MetricKind {
+        self.metric.kind()
+    }
+    /// The help text (`""` if none).
+    #[must_use]
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+    /// The unit.
+    #[must_use]
+    pub fn unit(&self) -> Unit {
+        self.unit
+    }
+    /// Constant labels.
+    #[must_use]
+    pub fn labels(&self) -> &[(String, String)] {
+        &self.labels
+    }
+    /// How to export it as a family labelled by type, if declared so.
+    #[must_use]
+    pub fn type_label(&self) -> Option<TypeLabel> {
+        self.type_label
+    }
+    /// Where it came from.
+    #[must_use]
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+    /// The metric itself.
+    #[must_use]
+    pub fn metric(&self) -> &MetricRef {
+        &self.metric
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    by_name: BTreeMap<Arc<str>, Entry>,
+    problems: Vec<Error>,
+}
+
+impl Inner {
+    /// The registered name that `name` overlaps on a dot boundary, if any.
+    fn overlap(&self, name: &str) -> Option<&str> {
+        // A registered dotted prefix of `name`.
+        for (i, b) in name.bytes().enumerate() {
+            if b == b'.' {
+                if let Some((k, _)) = self.by_name.get_key_value(&name[..i]) {
+                    return Some(k);
+                }
+            }
+        }
+        // A registered name that extends `name`.
+        let extended = format!("{name}.");
+        self.by_name
+            .range::<str, _>((
+                std::ops::Bound::Included(extended.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .next()
+            .map(|(k, _)| &**k)
+            .filter(|k| overlaps(k, name))
+    }
+
+    fn insert(&mut self, entry: Entry) -> Result<()> {
+        if let Some(existing) = self.by_name.get(&entry.name) {
+            return Err(if existing.kind() == entry.kind() {
+                Error::Duplicate {
+                    name: entry.name.to_string(),
+                    first: existing.origin.to_string(),
+                    second: entry.origin.to_string(),
+                }
+            } else {
+                Error::KindMismatch {
+                    name: entry.name.to_string(),
+                    existing: existing.kind(),
+                    requested: entry.kind(),
+                }
+            });
+        }
+        if let Some(existing) = self.overlap(&entry.name) {
+            return Err(Error::NameOverlap {
+                name: entry.name.to_string(),
+                existing: existing.to_owned(),
+            });
+        }
+        self.by_name.insert(Arc::clone(&entry.name), entry);
+        Ok(())
+    }
+}
+
+/// Metrics by name.
+///
+/// The [global registry](registry) holds every statically declared metric of every linked crate
+/// (collected through `inventory`) plus those created at run time; [`Registry::new`] makes an
+/// independent one, for tests or for a component that exports on its own.
+///
+/// ```
+/// use metered_runtime::{Error, MetricKind, Registry};
+/// let r = Registry::new();
+/// let a = r.timer("app.db.query").unwrap();
+/// let b = r.timer("app.db.query").unwrap();
+/// assert!(a.ptr_eq(&b)); // get-or-create: one instance per name
+/// assert!(matches!(r.counter("app.db.query"), Err(Error::KindMismatch { .. })));
+/// assert!(matches!(r.counter("app.db"), Err(Error::NameOverlap { .. })));
+/// assert_eq!(r.names(), ["app.db.query"]);
+/// ```
+#[derive(Debug, Default)]
+pub struct Registry {
+    inner: RwLock<Inner>,
+}
+
+macro_rules! get_or_create {
+    ($(#[$doc:meta])* $fn:ident, $ty:ident, $variant:ident, $make:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Errors
+        /// [`Error::InvalidName`], [`Error::KindMismatch`] if the name is taken by another kind,
+        /// [`Error::NameOverlap`] if it is a dotted prefix of a registered name or extends one.
+        pub fn $fn(&self, name: &str) -> Result<Handle<$ty>> {
+            match self.get_or_insert(name, || MetricRef::$variant(Handle::Shared(Arc::new($make))))? {
+                MetricRef::$variant(h) => Ok(h),
+                other => Err(Error::KindMismatch { name: name.to_owned(), existing: other.kind(), requested: MetricKind::$variant }),
+            }
+        }
+    };
+}
+
+impl Registry {
+    /// An empty registry, independent of the global one.
+    #[must_use]
+    pub fn new() -> Self {
+        SystemClock::start();
+        Registry::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get_or_insert(&self, name: &str, make: impl FnOnce() -> MetricRef) -> Result<MetricRef> {
+        if let Some(e) = self.read().by_name.get(name) {
+            return Ok(e.metric.clone());
+        }
+        validate_name(name)?;
+        let mut inner = self.write();
+        if let Some(e) = inner.by_name.get(name) {
+            return Ok(e.metric.clone());
+        }
+        let entry = Entry {
+            name: name.into(),
+            help: "".into(),
+            unit: Unit::None,
+            labels: Arc::new([]),
+            type_label: None,
+            origin: Origin::Dynamic,
+            metric: make(),
+        };
+        let metric = entry.metric.clone();
+        inner.insert(entry)?;
+        Ok(metric)
+    }
+
+    get_or_create!(
+        /// The counter named `name`, created if absent.
+        counter, Counter, Counter, Counter::new());
+    get_or_create!(
+        /// The integer gauge named `name`, created if absent.
+        gauge, Gauge, Gauge, Gauge::new());
+    get_or_create!(
+        /// The floating-point gauge named `name`, created if absent.
+        float_gauge, FloatGauge, FloatGauge, FloatGauge::new());
+    get_or_create!(
+        /// The meter named `name`, created if absent.
+        meter, Meter, Meter, Meter::new());
+    get_or_create!(
+        /// The histogram named `name` (default configuration), created if absent.
+        histogram, Histogram, Histogram, Histogram::new());
+    get_or_create!(
+        /// The timer named `name` (default configuration), created if absent.
+        timer, Timer, Timer, Timer::new());
+
+    /// The histogram named `name`, created with `config` if absent (an existing one keeps its
+    /// configuration).
+    ///
+    /// # Errors
+    /// As [`Registry::histogram`].
+    pub fn histogram_with(&self, name: &str, config: HistogramConfig) -> Result<Handle<Histogram>> {
+        match self.get_or_insert(name, || {
+            MetricRef::Histogram(Handle::Shared(Arc::new(Histogram::with_config(config))))
+        })? {
+            MetricRef::Histogram(h) => Ok(h),
+            other => Err(Error::KindMismatch {
+                name: name.to_owned(),
+                existing: other.kind(),
+                requested: MetricKind::Histogram,
+            }),
+        }
+    }
+
+    /// Registers a gauge computed by `f` at snapshot time.
+    ///
+    /// # Errors
+    /// As [`Registry::counter`]; also [`Error::Duplicate`] if a function gauge of that name exists.
+    pub fn fn_gauge(
+        &self,
+        name: &str,
+        f: impl Fn() -> f64 + Send + Sync + 'static,
+    ) -> Result<Handle<FnGauge>> {
+        validate_name(name)?;
+        let handle = Handle::Shared(Arc::new(FnGauge::boxed(f)));
+        let entry = Entry {
+            name: name.into(),
+            help: "".into(),
+            unit: Unit::None,
+            labels: Arc::new([]),
+            type_label: None,
+            origin: Origin::Dynamic,
+            metric: MetricRef::FnGauge(handle.clone()),
+        };
+        self.write().insert(entry)?;
+        Ok(handle)
+    }
+
+    /// Registers a statically declared metric: the explicit path for targets where `inventory`
+    /// collects nothing (staticlibs, Miri, some linkers), and the way to add a static to an
+    /// independent registry. Registering the same descriptor (same name, same static) again is
+    /// a no-op.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`], [`Error::Duplicate`] when another metric of that name is
+    /// registered (with both locations), [`Error::KindMismatch`], [`Error::NameOverlap`].
+    pub fn register(&self, d: &'static Descriptor) -> Result<()> {
+        validate_name(d.name())?;
+        let mut inner = self.write();
+        if let Some(existing) = inner.by_name.get(d.name()) {
+            if same_static(&existing.metric, d.metric()) {
+                return Ok(());
+            }
+        }
+        inner.insert(Entry {
+            name: d.name().into(),
+            help: d.help_text().into(),
+            unit: d.unit_of(),
+            labels: d
+                .label_pairs()
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            type_label: d.type_label_of(),
+            origin: Origin::Static(d.location_of()),
+            metric: MetricRef::from_static(d.metric()),
+        })
+    }
+
+    /// Every registered metric, sorted by name.
+    #[must_use]
+    pub fn metrics(&self) -> Vec<Entry> {
+        self.read().by_name.values().cloned().collect()
+    }
+
+    /// Every registered name, sorted.
+    #[must_use]
+    pub fn names(&self) -> Vec<String> {
+        self.read().by_name.keys().map(|k| k.to_string()).collect()
+    }
+
+    /// The metric named `name`, if registered.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<Entry> {
+        self.read().by_name.get(name).cloned()
+    }
+
+    /// Problems met while collecting statically declared metrics (duplicates with both
+    /// locations, overlaps, kind clashes). Empty when all is well.
+    #[must_use]
+    pub fn problems(&self) -> Vec<Error> {
+        self.read().problems.clone()
+    }
+
+    fn collect_inventory(&self) {
+        for Registration(d) in inventory::iter::<Registration> {
+            if let Err(e) = self.register(d) {
+                self.write().problems.push(e);
+            }
+        }
+    }
+}
+
+fn same_static(existing: &MetricRef, m: StaticMetric) -> bool {
+    let addr = match existing {
+        MetricRef::Counter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        MetricRef::Gauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        MetricRef::FloatGauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        MetricRef::FnGauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        MetricRef::Meter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        MetricRef::Histogram(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        MetricRef::Timer(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        _ => return false,
+    };
+    addr == m.addr()
+}
+
+/// The global registry: every statically declared metric of every linked crate, collected
+/// through `inventory` on first access (before any of them records anything), plus metrics
+/// created at run time by name.
+///
+/// A crate that is only a dependency and whose items are never referenced may not be linked;
+/// write `use that_crate as _;` in the binary. In a staticlib, link with `-Wl,--whole-archive`,
+/// or call [`Registry::register`] for each descriptor; [`self_check`] says whether collection
+/// works on this target.
+#[must_use]
+pub fn registry() -> &'static Registry {
+    static GLOBAL: OnceLock<Registry> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
+        let r = Registry::new();
+        r.collect_inventory();
+        r
+    })
+}
+
+/// What [`self_check`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelfCheck {
+    /// Whether `inventory` collected metered-runtime's own sentinel: `false` means static
+    /// metrics are invisible on this target (use [`Registry::register`]).
+    pub inventory_works: bool,
+    /// How many statically declared metrics were collected.
+    pub static_metrics: usize,
+    /// Problems among the collected declarations (for example one name rendered by two types).
+    pub problems: Vec<Error>,
+}
+
+/// Tells "inventory unavailable here" from "nothing declared", and reports clashing
+/// declarations with their locations.
+///
+/// ```
+/// let check = metered_runtime::self_check();
+/// assert!(check.inventory_works);
+/// ```
+#[must_use]
+pub fn self_check() -> SelfCheck {
+    let r = registry();
+    SelfCheck {
+        inventory_works: inventory::iter::<Sentinel>.into_iter().next().is_some(),
+        static_metrics: inventory::iter::<Registration>.into_iter().count(),
+        problems: r.problems(),
+    }
+}
+
+/// Adds `n` to the global counter `name`, creating it if needed.
+///
+/// # Errors
+/// As [`Registry::counter`].
+///
+/// ```
+/// metered_runtime::incr("doc.incr.jobs", 2).unwrap();
+/// assert_eq!(metered_runtime::registry().counter("doc.incr.jobs").unwrap().get(), 2);
+/// ```
+pub fn incr(name: &str, n: u64) -> Result<()> {
+    registry().counter(name)?.add(n);
+    Ok(())
+}
+
+/// Sets the global floating-point gauge `name`, creating it if needed.
+///
+/// # Errors
+/// As [`Registry::float_gauge`], and [`Error::InvalidValue`] for NaN or an infinity.
+pub fn set(name: &str, v: f64) -> Result<()> {
+    registry().float_gauge(name)?.set_checked(v)
+}
+
+/// Records `v` in the global histogram `name`, creating it if needed.
+///
+/// # Errors
+/// As [`Registry::histogram`], and [`Error::InvalidValue`] for a negative or non-finite value.
+pub fn record(name: &str, v: f64) -> Result<()> {
+    registry().histogram(name)?.record(v)
+}
