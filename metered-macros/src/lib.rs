@@ -1,1 +1,45 @@
-//! Procedural macros of `metered-runtime`. Depend on `metered-runtime`, which re-exports them.
+//! Procedural macros of `metered-runtime`. Depend on `metered-runtime`, which re-exports them
+//! and documents every argument with examples: `#[derive(Metered)]`, `metric_set!` and
+//! `#[metered]`.
+//!
+//! The crate is organised by phase: `args` (attribute syntax to typed values), `model` (the
+//! annotated item), `template` (name templates), `check` (rules across fields), `expand` (code
+//! generation), `fallback` (the item re-emitted beside errors), `kw` (keys) and `diag` (error
+//! collection).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    reason = "the macros are documented where users see them, on metered-runtime's re-exports"
+)]
+
+mod args;
+mod check;
+mod diag;
+mod expand;
+mod fallback;
+mod kw;
+mod model;
+mod template;
+
+#[cfg(test)]
+mod tests;
+
+use proc_macro::TokenStream;
+
+/// Per-type metrics; see `metered_runtime::Metered`.
+#[proc_macro_derive(Metered, attributes(metrics))]
+pub fn derive_metered(input: TokenStream) -> TokenStream {
+    expand::derive(input.into()).into()
+}
+
+/// A metric set declared once and applied to many types; see `metered_runtime::metric_set`.
+#[proc_macro]
+pub fn metric_set(input: TokenStream) -> TokenStream {
+    expand::metric_set(input.into()).into()
+}
+
+/// Instruments every method of an `impl` block, or a fn; see `metered_runtime::metered`.
+#[proc_macro_attribute]
+pub fn metered(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::metered(args.into(), item.into()).into()
+}

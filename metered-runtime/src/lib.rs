@@ -9,6 +9,7 @@ mod error;
 pub mod metric;
 mod name;
 mod registry;
+mod set;
 mod slot;
 
 #[doc(hidden)]
@@ -27,4 +28,7 @@ pub use name::validate_name;
 pub use registry::{
     Entry, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record, registry, self_check, set,
 };
+pub use set::{Classify, HasMetrics};
 pub use slot::slot_capacity;
+
+pub use metered_macros::{Metered, metered, metric_set};

@@ -423,7 +423,10 @@ impl Registry {
     }
 
     fn collect_inventory(&self) {
-        for Registration(d) in inventory::iter::<Registration> {
+        let groups = inventory::iter::<crate::__private::Registrations>
+            .into_iter()
+            .flat_map(|g| g.0.iter());
+        for d in inventory::iter::<Registration>.into_iter().map(|r| r.0).chain(groups) {
             if let Err(e) = self.register(d) {
                 self.write().problems.push(e);
             }
@@ -487,7 +490,11 @@ pub fn self_check() -> SelfCheck {
     let r = registry();
     SelfCheck {
         inventory_works: inventory::iter::<Sentinel>.into_iter().next().is_some(),
-        static_metrics: inventory::iter::<Registration>.into_iter().count(),
+        static_metrics: inventory::iter::<Registration>.into_iter().count()
+            + inventory::iter::<crate::__private::Registrations>
+                .into_iter()
+                .map(|g| g.0.len())
+                .sum::<usize>(),
         problems: r.problems(),
     }
 }

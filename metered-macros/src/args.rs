@@ -1,0 +1,332 @@
+//! Attribute arguments as typed values, with no validation beyond syntax. Every argument is
+//! stored through [`Once`], the one place duplicates are detected.
+
+use crate::diag::Diag;
+use crate::kw;
+use proc_macro2::TokenStream;
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Path, Token};
+
+/// An argument given at most once: the key (for spans) and its value.
+pub struct Once<T> {
+    value: Option<(Ident, T)>,
+}
+
+impl<T> Default for Once<T> {
+    fn default() -> Self {
+        Once { value: None }
+    }
+}
+
+impl<T> Once<T> {
+    /// Stores `value`, or reports `key` as a duplicate.
+    pub fn set(&mut self, key: &Ident, value: T, diag: &mut Diag) {
+        if self.value.is_some() {
+            diag.error(key, format_args!("duplicate `{key}` argument; give it once"));
+        } else {
+            self.value = Some((key.clone(), value));
+        }
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        self.value.as_ref().map(|(_, v)| v)
+    }
+
+    pub fn key(&self) -> Option<&Ident> {
+        self.value.as_ref().map(|(k, _)| k)
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.value.is_some()
+    }
+}
+
+/// `type_label` or `type_label = "key"`.
+#[derive(Clone)]
+pub enum TypeLabel {
+    Flag,
+    Key(LitStr),
+}
+
+/// One metric: `/// help` `name: Kind = "template" (help = "..", unit = "..", type_label)`.
+pub struct MetricArg {
+    pub docs: Vec<LitStr>,
+    pub ident: Ident,
+    pub kind: Ident,
+    pub template: LitStr,
+    pub help: Once<LitStr>,
+    pub unit: Once<LitStr>,
+    pub type_label: Once<TypeLabel>,
+}
+
+/// The contents of `#[metrics(...)]` (on a derive, or inside `metric_set!`).
+#[derive(Default)]
+pub struct MetricsArgs {
+    pub metrics: Vec<MetricArg>,
+    pub set: Once<Path>,
+    pub type_label: Once<TypeLabel>,
+    pub per_instantiation: Once<()>,
+    pub krate: Once<Path>,
+}
+
+/// The arguments of `#[metered(...)]`, on an item or on a method.
+#[derive(Default)]
+pub struct MeteredArgs {
+    pub name: Once<LitStr>,
+    pub error: Once<Path>,
+    pub type_label: Once<TypeLabel>,
+    pub krate: Once<Path>,
+    pub skip: Once<()>,
+}
+
+fn unknown(key: &Ident, what: &str, accepted: &[&str], diag: &mut Diag) {
+    diag.error(
+        key,
+        format_args!(
+            "unknown `{what}` argument `{key}`; expected one of {}",
+            kw::list(accepted)
+        ),
+    );
+}
+
+/// Skips `= value` or `(...)` after an unknown key.
+fn skip_value(input: ParseStream) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        input.parse::<Expr>()?;
+    } else if input.peek(syn::token::Paren) {
+        input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
+}
+
+/// `= "text"`.
+fn str_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<Option<LitStr>> {
+    if !input.peek(Token![=]) {
+        diag.error(
+            key,
+            format_args!("`{key}` needs a value: a string literal, like `{key} = \"...\"`"),
+        );
+        return Ok(None);
+    }
+    input.parse::<Token![=]>()?;
+    match input.parse::<Expr>()? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(Some(s)),
+        other => {
+            diag.error(
+                other,
+                format_args!("expected a string literal for `{key}`, like `{key} = \"...\"`"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// `= path`.
+fn path_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<Option<Path>> {
+    let example = if key == kw::CRATE {
+        "::metered_runtime"
+    } else if key == kw::SET {
+        "HttpEndpoint"
+    } else {
+        "my_fn"
+    };
+    if !input.peek(Token![=]) {
+        diag.error(
+            key,
+            format_args!("`{key}` needs a value: a path, like `{key} = {example}`"),
+        );
+        return Ok(None);
+    }
+    input.parse::<Token![=]>()?;
+    match input.parse::<Expr>()? {
+        Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => Ok(Some(p.path)),
+        other => {
+            diag.error(
+                other,
+                format_args!("expected a path for `{key}`, like `{key} = {example}`"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// A key that takes no value.
+fn flag(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<bool> {
+    if input.peek(Token![=]) || input.peek(syn::token::Paren) {
+        let start = input.span();
+        skip_value(input)?;
+        diag.error_at(start, format_args!("`{key}` takes no value; write just `{key}`"));
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// `type_label` or `type_label = "key"`.
+fn type_label_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<Option<TypeLabel>> {
+    if input.peek(Token![=]) {
+        Ok(str_value(input, key, diag)?.map(TypeLabel::Key))
+    } else {
+        Ok(Some(TypeLabel::Flag))
+    }
+}
+
+/// The options in parentheses after a metric.
+fn parse_metric_options(tokens: TokenStream, m: &mut MetricArg, diag: &mut Diag) -> syn::Result<()> {
+    let parser = syn::meta::parser(|meta| {
+        let Some(key) = meta.path.get_ident().cloned() else {
+            diag.error(&meta.path, format_args!("unknown metric option; expected one of {}", kw::list(kw::METRIC_KEYS)));
+            return skip_value(meta.input);
+        };
+        if key == kw::HELP {
+            if let Some(v) = str_value(meta.input, &key, diag)? {
+                m.help.set(&key, v, diag);
+            }
+        } else if key == kw::UNIT {
+            if let Some(v) = str_value(meta.input, &key, diag)? {
+                m.unit.set(&key, v, diag);
+            }
+        } else if key == kw::TYPE_LABEL {
+            if let Some(v) = type_label_value(meta.input, &key, diag)? {
+                m.type_label.set(&key, v, diag);
+            }
+        } else {
+            unknown(&key, "metric option", kw::METRIC_KEYS, diag);
+            skip_value(meta.input)?;
+        }
+        Ok(())
+    });
+    parser.parse2(tokens)
+}
+
+/// Parses the contents of one `#[metrics(...)]`: metrics and the keys in `accepted`.
+pub fn parse_metrics(
+    input: ParseStream,
+    args: &mut MetricsArgs,
+    accepted: &[&str],
+    diag: &mut Diag,
+) -> syn::Result<()> {
+    while !input.is_empty() {
+        let attrs = input.call(Attribute::parse_outer)?;
+        if !input.peek(Ident::peek_any) {
+            return Err(input.error(format_args!(
+                "expected a metric like `latency: Timer = \"app.{{}}.latency\"` or one of {}",
+                kw::list(accepted)
+            )));
+        }
+        let key = input.call(Ident::parse_any)?;
+        if input.peek(Token![:]) && !input.peek(Token![::]) {
+            input.parse::<Token![:]>()?;
+            let kind: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let template: LitStr = input.parse()?;
+            let mut docs = Vec::new();
+            for attr in &attrs {
+                match &attr.meta {
+                    syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => {
+                        if let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value {
+                            docs.push(s.clone());
+                        }
+                    }
+                    _ => diag.error(
+                        attr,
+                        "only doc comments are accepted on a metric; give options in parentheses after the template",
+                    ),
+                }
+            }
+            let mut metric = MetricArg {
+                docs,
+                ident: key,
+                kind,
+                template,
+                help: Once::default(),
+                unit: Once::default(),
+                type_label: Once::default(),
+            };
+            if input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in input);
+                parse_metric_options(content.parse()?, &mut metric, diag)?;
+            }
+            args.metrics.push(metric);
+        } else {
+            if let Some(attr) = attrs.first() {
+                diag.error(attr, "doc comments are accepted only before a metric");
+            }
+            let name = key.to_string();
+            if !accepted.contains(&name.as_str()) {
+                unknown(&key, kw::METRICS, accepted, diag);
+                skip_value(input)?;
+            } else if key == kw::SET {
+                if let Some(v) = path_value(input, &key, diag)? {
+                    args.set.set(&key, v, diag);
+                }
+            } else if key == kw::CRATE {
+                if let Some(v) = path_value(input, &key, diag)? {
+                    args.krate.set(&key, v, diag);
+                }
+            } else if key == kw::TYPE_LABEL {
+                if let Some(v) = type_label_value(input, &key, diag)? {
+                    args.type_label.set(&key, v, diag);
+                }
+            } else if flag(input, &key, diag)? {
+                args.per_instantiation.set(&key, (), diag);
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+/// Parses `#[metered(...)]` arguments; `accepted` tells the item's keys from a method's.
+pub fn parse_metered(tokens: TokenStream, args: &mut MeteredArgs, accepted: &[&str], diag: &mut Diag) -> syn::Result<()> {
+    let parser = syn::meta::parser(|meta| parse_metered_key(&meta, args, accepted, diag));
+    parser.parse2(tokens)
+}
+
+/// One `#[metered(...)]` key (also used with `Attribute::parse_nested_meta`).
+pub fn parse_metered_key(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    args: &mut MeteredArgs,
+    accepted: &[&str],
+    diag: &mut Diag,
+) -> syn::Result<()> {
+    let Some(key) = meta.path.get_ident().cloned() else {
+        diag.error(
+            &meta.path,
+            format_args!("unknown `metered` argument; expected one of {}", kw::list(accepted)),
+        );
+        return skip_value(meta.input);
+    };
+    let name = key.to_string();
+    let input = meta.input;
+    if !accepted.contains(&name.as_str()) {
+        unknown(&key, kw::METERED, accepted, diag);
+        skip_value(input)?;
+    } else if key == kw::NAME {
+        if let Some(v) = str_value(input, &key, diag)? {
+            args.name.set(&key, v, diag);
+        }
+    } else if key == kw::ERROR {
+        if let Some(v) = path_value(input, &key, diag)? {
+            args.error.set(&key, v, diag);
+        }
+    } else if key == kw::CRATE {
+        if let Some(v) = path_value(input, &key, diag)? {
+            args.krate.set(&key, v, diag);
+        }
+    } else if key == kw::TYPE_LABEL {
+        if let Some(v) = type_label_value(input, &key, diag)? {
+            args.type_label.set(&key, v, diag);
+        }
+    } else if flag(input, &key, diag)? {
+        args.skip.set(&key, (), diag);
+    }
+    Ok(())
+}

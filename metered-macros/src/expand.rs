@@ -1,0 +1,754 @@
+//! Code generation from validated models.
+
+use crate::args::{self, MeteredArgs, MetricsArgs};
+use crate::check::{self, Metric};
+use crate::diag::Diag;
+use crate::kw;
+use crate::model::{self, MeteredItem, TypeModel};
+use crate::template::{self, Context, Known, Part};
+use crate::fallback;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Attribute, Block, DeriveInput, Expr, Ident, ImplItem, ItemFn, LitStr, Path, ReturnType, Signature, Stmt, Token, Type, Visibility};
+
+fn krate_tokens(p: Option<&Path>) -> TokenStream {
+    match p {
+        Some(p) => quote!(#p),
+        None => quote!(::metered_runtime),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sets.
+
+/// `Spec` tokens for a set's metrics.
+fn specs(metrics: &[Metric], krate: &TokenStream) -> TokenStream {
+    let none = Known { ty: None, func: None, trait_: None };
+    let specs = metrics.iter().map(|m| {
+        let name = template::to_pieces(&m.parts, krate, &none);
+        let (family, key) = match &m.type_label {
+            Some((f, k)) => (template::to_pieces(f, krate, &none), k.clone()),
+            None => (quote!(&[]), String::new()),
+        };
+        let help = &m.help;
+        let unit = match &m.unit {
+            Some(u) => quote!(#krate::__private::core::option::Option::Some(#krate::__private::#u)),
+            None => quote!(#krate::__private::core::option::Option::None),
+        };
+        quote! {
+            #krate::__private::Spec { name: #name, family: #family, type_key: #key, help: #help, unit: #unit }
+        }
+    });
+    quote!(&[#(#specs),*])
+}
+
+/// The set struct, its const constructor, specs and descriptors, and its `SetDef` impl.
+fn set_definition(
+    attrs: &[Attribute],
+    vis: &Visibility,
+    ident: &Ident,
+    metrics: &[Metric],
+    krate: &TokenStream,
+) -> TokenStream {
+    let count = metrics.len();
+    let fields = metrics.iter().map(|m| {
+        let f = &m.ident;
+        let ty = m.kind.ident();
+        let doc = if m.help.is_empty() {
+            format!("The {} named from `{}`.", m.kind.describe(), m.template.value())
+        } else {
+            m.help.clone()
+        };
+        quote!(#[doc = #doc] pub #f: #krate::__private::#ty)
+    });
+    let inits = metrics.iter().map(|m| {
+        let f = &m.ident;
+        let ty = m.kind.ident();
+        quote!(#f: #krate::__private::#ty::new())
+    });
+    let static_metric = |m: &Metric| {
+        let f = &m.ident;
+        let v = m.kind.ident();
+        quote!(#krate::__private::StaticMetric::#v(&self.#f))
+    };
+    let descriptors = metrics.iter().enumerate().map(|(i, m)| {
+        let sm = static_metric(m);
+        quote!(#krate::__private::descriptor(#sm, Self::__METERED_SPECS, #i, buf, cx, file, line))
+    });
+    let arms = metrics.iter().enumerate().map(|(i, m)| {
+        let sm = static_metric(m);
+        if i + 1 == count {
+            quote!(_ => #sm)
+        } else {
+            quote!(#i => #sm)
+        }
+    });
+    let specs = specs(metrics, krate);
+    quote! {
+        #(#attrs)*
+        #[derive(::core::fmt::Debug)]
+        #vis struct #ident {
+            #(#fields,)*
+        }
+
+        #[automatically_derived]
+        impl #ident {
+            #[doc(hidden)]
+            pub const __METERED_COUNT: usize = #count;
+            #[doc(hidden)]
+            pub const __METERED_SPECS: &'static [#krate::__private::Spec] = #specs;
+
+            #[doc(hidden)]
+            #[must_use]
+            pub const fn __metered_new() -> Self {
+                Self { #(#inits,)* }
+            }
+
+            #[doc(hidden)]
+            #[must_use]
+            pub const fn __metered_descriptors(
+                &'static self,
+                buf: &'static [u8],
+                cx: &#krate::__private::Cx,
+                file: &'static str,
+                line: u32,
+            ) -> [#krate::__private::Descriptor; #count] {
+                [#(#descriptors),*]
+            }
+        }
+
+        #[automatically_derived]
+        impl #krate::__private::SetDef for #ident {
+            const SPECS: &'static [#krate::__private::Spec] = Self::__METERED_SPECS;
+            fn fresh() -> Self {
+                Self::__metered_new()
+            }
+            fn metric(&'static self, i: usize) -> #krate::__private::StaticMetric {
+                match i {
+                    #(#arms,)*
+                }
+            }
+        }
+    }
+}
+
+/// What a type applying a set gets, inside `const _`: the instance (a static, or per concrete
+/// type), registration, `HasMetrics` (for a named set) and `metric_names()`.
+struct Application {
+    items: TokenStream,
+    /// An expression of type `&'static Set` usable inside the type's impls.
+    instance: TokenStream,
+    /// An expression of type `&'static [&'static str]`.
+    names: TokenStream,
+    /// Extra where-clause predicate for impls (per instantiation: `Self: 'static`).
+    bound: TokenStream,
+}
+
+fn application(
+    set: &TokenStream,
+    ty: &TypeModel<'_>,
+    per_instantiation: bool,
+    krate: &TokenStream,
+) -> Application {
+    let span = ty.ident.span();
+    let file = quote_spanned!(span=> #krate::__private::core::file!());
+    let line = quote_spanned!(span=> #krate::__private::core::line!());
+    let module = quote!(#krate::__private::core::module_path!());
+    if per_instantiation {
+        return Application {
+            items: quote! {
+                static __METERED_CACHE: #krate::__private::PerType = #krate::__private::PerType::new();
+            },
+            instance: quote! {
+                &#krate::__private::per_type::<#set, Self>(&__METERED_CACHE, #module, #file, #line).set
+            },
+            names: quote! {
+                #krate::__private::per_type::<#set, Self>(&__METERED_CACHE, #module, #file, #line).names
+            },
+            bound: quote!(Self: 'static,),
+        };
+    }
+    let ty_name = ty.ident.to_string();
+    let ty_name = ty_name.strip_prefix("r#").unwrap_or(&ty_name).to_owned();
+    let snake = template::snake_case(&ty_name);
+    Application {
+        items: quote! {
+            static __METERED_SET: #set = <#set>::__metered_new();
+            const __METERED_CX: #krate::__private::Cx = #krate::__private::Cx {
+                ty: #ty_name,
+                ty_snake: #snake,
+                module: #module,
+            };
+            const __METERED_LEN: usize =
+                #krate::__private::rendered_len(<#set>::__METERED_SPECS, &__METERED_CX);
+            static __METERED_BUF: [u8; __METERED_LEN] =
+                #krate::__private::render(<#set>::__METERED_SPECS, &__METERED_CX);
+            static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; <#set>::__METERED_COUNT] =
+                __METERED_SET.__metered_descriptors(&__METERED_BUF, &__METERED_CX, #file, #line);
+            static __METERED_NAMES: [&str; <#set>::__METERED_COUNT] =
+                #krate::__private::names(&__METERED_BUF, <#set>::__METERED_SPECS, &__METERED_CX);
+            #krate::__private::submit! {
+                #krate::__private::Registrations(&__METERED_DESCRIPTORS)
+            }
+        },
+        instance: quote!(&__METERED_SET),
+        names: quote!(&__METERED_NAMES),
+        bound: TokenStream::new(),
+    }
+}
+
+fn impl_header(ty: &TypeModel<'_>, bound: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+    let (impl_generics, ty_generics, where_clause) = ty.generics.split_for_impl();
+    let ident = ty.ident;
+    let preds = where_clause.map(|w| {
+        let p = &w.predicates;
+        quote!(#p,)
+    });
+    let where_tokens = if preds.is_some() || !bound.is_empty() {
+        quote!(where #preds #bound)
+    } else {
+        TokenStream::new()
+    };
+    (quote!(#impl_generics), quote!(#ident #ty_generics), where_tokens)
+}
+
+// ---------------------------------------------------------------------------------------------
+// #[derive(Metered)]
+
+pub fn derive(input: TokenStream) -> TokenStream {
+    let input: DeriveInput = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return e.into_compile_error(),
+    };
+    let mut diag = Diag::default();
+    let Some(ty) = model::from_derive(&input, &mut diag) else {
+        return diag.into_compile_errors();
+    };
+    let mut args = MetricsArgs::default();
+    let mut seen = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident(kw::METRICS)) {
+        seen = true;
+        let parsed = attr.parse_args_with(|s: ParseStream| {
+            args::parse_metrics(s, &mut args, kw::DERIVE_KEYS, &mut diag)
+        });
+        if let Err(e) = parsed {
+            diag.push(e);
+        }
+    }
+    if !seen {
+        diag.error(
+            ty.ident,
+            "`#[derive(Metered)]` needs `#[metrics(...)]` listing metrics like `latency: Timer = \"app.{}.latency\"`, or naming a set like `#[metrics(set = HttpEndpoint)]`",
+        );
+        return diag.into_compile_errors();
+    }
+    let krate = krate_tokens(args.krate.get());
+    let ty_name = ty.ident.to_string();
+    let metrics = check::check_metrics(&args, Some(&ty_name), &mut diag);
+    if let Some(set) = args.set.get() {
+        if let Some(first) = args.metrics.first() {
+            diag.error(
+                &first.ident,
+                "metrics cannot be listed beside `set = ...`; add them to the set's `metric_set!`",
+            );
+        }
+        check::conflict(
+            &args.type_label,
+            "`type_label` goes on the set's declaration in `metric_set!`, not beside `set = ...`",
+            &mut diag,
+        );
+        if diag.has_errors() {
+            return diag.into_compile_errors();
+        }
+        return derive_set(&ty, &quote!(#set), args.per_instantiation.is_set(), &krate);
+    }
+    if args.metrics.is_empty() && !diag.has_errors() {
+        diag.error(
+            ty.ident,
+            "`#[metrics(...)]` lists no metric; expected metrics like `latency: Timer = \"app.{}.latency\"` or `set = HttpEndpoint`",
+        );
+    }
+    if diag.has_errors() {
+        return diag.into_compile_errors();
+    }
+    derive_inline(&ty, &metrics, args.per_instantiation.is_set(), &krate)
+}
+
+fn derive_set(ty: &TypeModel<'_>, set: &TokenStream, per_instantiation: bool, krate: &TokenStream) -> TokenStream {
+    let app = application(set, ty, per_instantiation, krate);
+    let (impl_generics, self_ty, where_tokens) = impl_header(ty, &app.bound);
+    let Application { items, instance, names, .. } = app;
+    let vis = ty.vis;
+    quote! {
+        const _: () = {
+            #items
+
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::HasMetrics<#set> for #self_ty #where_tokens {
+                fn metric_set() -> &'static #set {
+                    #instance
+                }
+                fn metrics(&self) -> &'static #set {
+                    #instance
+                }
+            }
+
+            #[automatically_derived]
+            #[allow(dead_code)]
+            impl #impl_generics #self_ty #where_tokens {
+                /// The names of this type's metrics, in declaration order.
+                #[must_use]
+                #vis fn metric_names() -> &'static [&'static str] {
+                    #names
+                }
+            }
+        };
+    }
+}
+
+fn derive_inline(ty: &TypeModel<'_>, metrics: &[Metric], per_instantiation: bool, krate: &TokenStream) -> TokenStream {
+    let set_ident = format_ident!("__MeteredMetrics");
+    let set_def = set_definition(
+        &[syn::parse_quote!(#[allow(dead_code)])],
+        &Visibility::Inherited,
+        &set_ident,
+        metrics,
+        krate,
+    );
+    let set = quote!(#set_ident);
+    let app = application(&set, ty, per_instantiation, krate);
+    let (impl_generics, self_ty, where_tokens) = impl_header(ty, &app.bound);
+    let Application { items, instance, names, .. } = app;
+    let vis = ty.vis;
+    let ty_name = ty.ident.to_string();
+    let accessors = metrics.iter().map(|m| {
+        let f = &m.ident;
+        let kind = m.kind.ident();
+        let mut doc = format!(
+            "The `{}` {} of `{ty_name}`, named from `{}`.",
+            m.ident,
+            m.kind.describe(),
+            m.template.value()
+        );
+        if !m.help.is_empty() {
+            doc = format!("{doc} {}", m.help);
+        }
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            #[inline]
+            #vis fn #f() -> &'static #krate::__private::#kind {
+                let __metered_set: &'static #set = #instance;
+                &__metered_set.#f
+            }
+        }
+    });
+    quote! {
+        const _: () = {
+            #set_def
+            #items
+
+            #[automatically_derived]
+            #[allow(dead_code)]
+            impl #impl_generics #self_ty #where_tokens {
+                #(#accessors)*
+
+                /// The names of this type's metrics, in declaration order.
+                #[must_use]
+                #vis fn metric_names() -> &'static [&'static str] {
+                    #names
+                }
+            }
+        };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// metric_set!
+
+struct SetInput {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    ident: Ident,
+    body: TokenStream,
+}
+
+impl Parse for SetInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        if input.peek(Token![struct]) {
+            input.parse::<Token![struct]>()?;
+        }
+        let ident: Ident = input.parse()?;
+        let content;
+        syn::braced!(content in input);
+        let body: TokenStream = content.parse()?;
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the set; `metric_set!` declares one set"));
+        }
+        Ok(SetInput { attrs, vis, ident, body })
+    }
+}
+
+pub fn metric_set(input: TokenStream) -> TokenStream {
+    let input: SetInput = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return e.into_compile_error(),
+    };
+    let mut diag = Diag::default();
+    let mut args = MetricsArgs::default();
+    let mut attrs = Vec::new();
+    for attr in input.attrs {
+        if attr.path().is_ident(kw::METRICS) {
+            let parsed = attr.parse_args_with(|s: ParseStream| {
+                args::parse_metrics(s, &mut args, kw::SET_KEYS, &mut diag)
+            });
+            if let Err(e) = parsed {
+                diag.push(e);
+            }
+            if let Some(m) = args.metrics.first() {
+                diag.error(&m.ident, "metrics go inside the braces of `metric_set!`, not in `#[metrics(...)]`");
+                args.metrics.clear();
+            }
+        } else {
+            attrs.push(attr);
+        }
+    }
+    let body = input.body;
+    let parsed = (|s: ParseStream| args::parse_metrics(s, &mut args, &[], &mut diag)).parse2(body);
+    if let Err(e) = parsed {
+        diag.push(e);
+    }
+    let metrics = check::check_metrics(&args, None, &mut diag);
+    if args.metrics.is_empty() && !diag.has_errors() {
+        diag.error(&input.ident, "`metric_set!` declares no metric; expected metrics like `latency: Timer = \"app.{}.latency\"`");
+    }
+    if diag.has_errors() {
+        return diag.into_compile_errors();
+    }
+    let krate = krate_tokens(args.krate.get());
+    set_definition(&attrs, &input.vis, &input.ident, &metrics, &krate)
+}
+
+// ---------------------------------------------------------------------------------------------
+// #[metered]
+
+/// What an instrumented fn is named from and records.
+struct Instrument<'a> {
+    krate: &'a TokenStream,
+    ty: Option<String>,
+    trait_: Option<String>,
+    parts: &'a [Part],
+    type_label: Option<(Vec<Part>, String)>,
+    error: Option<&'a Path>,
+}
+
+fn is_unit(ret: &ReturnType) -> bool {
+    match ret {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
+    }
+}
+
+/// The `Call` guard with its statics and registration.
+fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
+    let krate = ins.krate;
+    let fname = func.to_string();
+    let fname = fname.strip_prefix("r#").unwrap_or(&fname).to_owned();
+    let known = Known { ty: ins.ty.as_deref(), func: Some(&fname), trait_: ins.trait_.as_deref() };
+    let who = match &ins.ty {
+        Some(t) => format!("`{t}::{fname}`"),
+        None => format!("`{fname}`"),
+    };
+    let metrics = [
+        ("latency", format!("Duration of calls to {who}."), quote!(Timer), quote!(__METERED_LATENCY)),
+        ("errors", format!("Calls to {who} that returned an error or panicked."), quote!(Meter), quote!(__METERED_ERRORS)),
+        ("in_flight", format!("Calls to {who} in progress."), quote!(Gauge), quote!(__METERED_IN_FLIGHT)),
+    ];
+    let mut specs = Vec::new();
+    let mut descriptors = Vec::new();
+    for (i, (suffix, help, kind, stat)) in metrics.iter().enumerate() {
+        let name = template::to_pieces(&template::with_suffix(ins.parts, &format!(".{suffix}")), krate, &known);
+        let (family, key) = match &ins.type_label {
+            Some((f, k)) => (
+                template::to_pieces(&template::with_suffix(f, &format!(".{suffix}")), krate, &known),
+                k.clone(),
+            ),
+            None => (quote!(&[]), String::new()),
+        };
+        specs.push(quote! {
+            #krate::__private::Spec {
+                name: #name, family: #family, type_key: #key, help: #help,
+                unit: #krate::__private::core::option::Option::None,
+            }
+        });
+        let span = func.span();
+        let file = quote_spanned!(span=> #krate::__private::core::file!());
+        let line = quote_spanned!(span=> #krate::__private::core::line!());
+        descriptors.push(quote! {
+            #krate::__private::descriptor(
+                #krate::__private::StaticMetric::#kind(&#stat),
+                __METERED_SPECS, #i, &__METERED_BUF, &__METERED_CX, #file, #line,
+            )
+        });
+    }
+    let ty = ins.ty.clone().unwrap_or_default();
+    let snake = template::snake_case(&ty);
+    quote! {
+        {
+            static __METERED_LATENCY: #krate::__private::Timer = #krate::__private::Timer::new();
+            static __METERED_ERRORS: #krate::__private::Meter = #krate::__private::Meter::new();
+            static __METERED_IN_FLIGHT: #krate::__private::Gauge = #krate::__private::Gauge::new();
+            const __METERED_SPECS: &[#krate::__private::Spec] = &[#(#specs),*];
+            const __METERED_CX: #krate::__private::Cx = #krate::__private::Cx {
+                ty: #ty,
+                ty_snake: #snake,
+                module: #krate::__private::core::module_path!(),
+            };
+            const __METERED_LEN: usize = #krate::__private::rendered_len(__METERED_SPECS, &__METERED_CX);
+            static __METERED_BUF: [u8; __METERED_LEN] = #krate::__private::render(__METERED_SPECS, &__METERED_CX);
+            static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; 3] = [#(#descriptors),*];
+            #krate::__private::submit! {
+                #krate::__private::Registrations(&__METERED_DESCRIPTORS)
+            }
+            #krate::__private::Call::start(&__METERED_LATENCY, &__METERED_IN_FLIGHT, &__METERED_ERRORS)
+        }
+    }
+}
+
+fn classify(ins: &Instrument<'_>) -> TokenStream {
+    let krate = ins.krate;
+    match ins.error {
+        Some(path) => quote!(#path(&__metered_ret)),
+        None => quote! {
+            {
+                #[allow(unused_imports)]
+                use #krate::__private::{ProbeClassify as _, ProbeDefault as _};
+                let __metered_probe = #krate::__private::Probe(&__metered_ret);
+                let __metered_probe = &__metered_probe;
+                __metered_probe.__metered_is_error()
+            }
+        },
+    }
+}
+
+/// `Box::pin(async move { .. })`, the body `#[async_trait]` leaves (when it expanded first).
+fn async_trait_body(block: &mut Block) -> Option<&mut syn::ExprAsync> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    if func.path.segments.last().is_none_or(|s| s.ident != "pin") || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first_mut() {
+        Some(Expr::Async(a)) => Some(a),
+        _ => None,
+    }
+}
+
+/// The body of an instrumented fn.
+fn instrument_body(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
+    let krate = ins.krate;
+    let guard = call_guard(ins, &sig.ident);
+    let classify = classify(ins);
+    if sig.asyncness.is_some() {
+        let unit = is_unit(&sig.output);
+        let inner = &*block;
+        let new: Block = if unit {
+            syn::parse_quote!({
+                let __metered_call = #guard;
+                async move #inner.await;
+                __metered_call.finish(false);
+            })
+        } else {
+            syn::parse_quote!({
+                let __metered_call = #guard;
+                let __metered_ret = async move #inner.await;
+                let __metered_error = #classify;
+                __metered_call.finish(__metered_error);
+                __metered_ret
+            })
+        };
+        *block = new;
+        return;
+    }
+    if let Some(fut) = async_trait_body(block) {
+        let inner = fut.block.clone();
+        fut.block = syn::parse_quote!({
+            let __metered_call = #guard;
+            let __metered_ret = async move #inner.await;
+            let __metered_error = #classify;
+            __metered_call.finish(__metered_error);
+            __metered_ret
+        });
+        return;
+    }
+    let inner = &*block;
+    let new: Block = if is_unit(&sig.output) {
+        syn::parse_quote!({
+            let __metered_call = #guard;
+            #krate::__private::call(move || #inner);
+            __metered_call.finish(false);
+        })
+    } else {
+        syn::parse_quote!({
+            let __metered_call = #guard;
+            let __metered_ret = #krate::__private::call(move || #inner);
+            let __metered_error = #classify;
+            __metered_call.finish(__metered_error);
+            __metered_ret
+        })
+    };
+    *block = new;
+}
+
+fn reject_const(sig: &Signature, diag: &mut Diag) -> bool {
+    if let Some(c) = &sig.constness {
+        diag.error(
+            c,
+            "`#[metered]` cannot instrument a `const fn`; remove `const` or mark the method `#[metered(skip)]`",
+        );
+        return true;
+    }
+    false
+}
+
+pub fn metered(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut diag = Diag::default();
+    let mut margs = MeteredArgs::default();
+    if let Err(e) = args::parse_metered(args, &mut margs, kw::METERED_KEYS, &mut diag) {
+        diag.push(e);
+    }
+    let original = item.clone();
+    let out = match model::parse_metered_item(item, &mut diag) {
+        Some(MeteredItem::Impl(imp)) => metered_impl(&margs, imp, &mut diag),
+        Some(MeteredItem::Fn(f)) => metered_fn(&margs, f, &mut diag),
+        None => TokenStream::new(),
+    };
+    match diag.finish() {
+        Ok(()) => out,
+        Err(e) => fallback::with_item(original, e),
+    }
+}
+
+fn label_for(
+    margs: &MeteredArgs,
+    parts: &[Part],
+    template: &LitStr,
+    diag: &mut Diag,
+) -> Option<(Vec<Part>, String)> {
+    let tl = margs.type_label.get()?;
+    let key = margs.type_label.key()?;
+    let label = check::type_label_key(tl, diag)?;
+    check::family_or_error(parts, key, template, diag).map(|f| (f, label))
+}
+
+fn metered_fn(margs: &MeteredArgs, mut f: ItemFn, diag: &mut Diag) -> TokenStream {
+    let krate = krate_tokens(margs.krate.get());
+    reject_const(&f.sig, diag);
+    check::conflict(&margs.skip, "`skip` goes on a method inside a `#[metered]` `impl` block", diag);
+    check::conflict(
+        &margs.type_label,
+        "`type_label` needs a type; use it on `#[metered]` on an `impl` block",
+        diag,
+    );
+    let default = LitStr::new("{module}.{fn}", Span::call_site());
+    let lit = margs.name.get().unwrap_or(&default);
+    let Some(t) = template::parse(lit, Context::FreeFn, diag) else {
+        return TokenStream::new();
+    };
+    if diag.has_errors() {
+        return TokenStream::new();
+    }
+    let ins = Instrument { krate: &krate, ty: None, trait_: None, parts: &t.parts, type_label: None, error: margs.error.get() };
+    instrument_body(&ins, &f.sig, &mut f.block);
+    quote!(#f)
+}
+
+fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) -> TokenStream {
+    let krate = krate_tokens(margs.krate.get());
+    check::conflict(&margs.skip, "`skip` goes on a method inside a `#[metered]` `impl` block", diag);
+    let ty = model::type_ident(&imp.self_ty).map(|i| {
+        let s = i.to_string();
+        s.strip_prefix("r#").unwrap_or(&s).to_owned()
+    });
+    let trait_ = imp
+        .trait_
+        .as_ref()
+        .and_then(|(_, p, _)| p.segments.last())
+        .map(|s| s.ident.to_string());
+    let cx = if trait_.is_some() { Context::TraitMethod } else { Context::Method };
+    let default = LitStr::new("{type}.{fn}", imp.self_ty.span());
+    let base_lit = margs.name.get().cloned().unwrap_or(default);
+    let base = template::parse(&base_lit, cx, diag);
+    let mut names: std::collections::HashMap<String, Ident> = std::collections::HashMap::new();
+    for item in &mut imp.items {
+        let ImplItem::Fn(method) = item else { continue };
+        let mut m = MeteredArgs::default();
+        let mut kept = Vec::new();
+        for attr in std::mem::take(&mut method.attrs) {
+            if attr.path().is_ident(kw::METERED) {
+                let parsed = match &attr.meta {
+                    syn::Meta::Path(_) => Ok(()),
+                    _ => attr.parse_nested_meta(|meta| args::parse_metered_key(&meta, &mut m, kw::METHOD_KEYS, diag)),
+                };
+                if let Err(e) = parsed {
+                    diag.push(e);
+                }
+            } else {
+                kept.push(attr);
+            }
+        }
+        method.attrs = kept;
+        if m.skip.is_set() {
+            continue;
+        }
+        if reject_const(&method.sig, diag) {
+            continue;
+        }
+        let own;
+        let (lit, parts) = match m.name.get() {
+            Some(lit) => {
+                let Some(t) = template::parse(lit, cx, diag) else { continue };
+                own = t.parts;
+                (lit.clone(), own.as_slice())
+            }
+            None => match &base {
+                Some(t) => (base_lit.clone(), t.parts.as_slice()),
+                None => continue,
+            },
+        };
+        if ty.is_none() && parts.iter().any(|p| matches!(p, Part::Type | Part::TypeSnake)) {
+            diag.error(
+                &imp.self_ty,
+                "`{type}` needs a self type named by a path; give a template without it, like `#[metered(name = \"app.{fn}\")]`",
+            );
+            return TokenStream::new();
+        }
+        let fname = method.sig.ident.to_string();
+        let rendered = template::render(parts, &Known { ty: ty.as_deref(), func: Some(&fname), trait_: trait_.as_deref() });
+        if let Some(first) = names.get(&rendered) {
+            diag.error(
+                &lit,
+                format_args!("method `{fname}` renders the same metric names {rendered:?} as method `{first}`; give it another `name`"),
+            );
+        } else {
+            names.insert(rendered, method.sig.ident.clone());
+        }
+        let label_args = if m.type_label.is_set() { &m } else { margs };
+        let type_label = label_for(label_args, parts, &lit, diag);
+        let error = m.error.get().or(margs.error.get());
+        let ins = Instrument { krate: &krate, ty: ty.clone(), trait_: trait_.clone(), parts, type_label, error };
+        instrument_body(&ins, &method.sig, &mut method.block);
+    }
+    if diag.has_errors() {
+        return TokenStream::new();
+    }
+    quote!(#imp)
+}

@@ -1,0 +1,124 @@
+//! Runs the code `#[derive(Metered)]` and `metric_set!` generate.
+
+use metered_runtime::{HasMetrics, Metered, MetricKind, metric_set, registry};
+
+#[derive(Metered)]
+#[metrics(
+    /// Time spent handling a request.
+    latency: Timer = "test.derive.{}.latency",
+    error_rate: Meter = "test.derive.{}.error_rate" (help = "Failed requests."),
+    hits: Counter = "test.derive.{type_snake}.hits",
+    queue: Gauge = "test.derive.{type}.queue",
+    load: FloatGauge = "test.derive.{}.load" (unit = "ratio"),
+    sizes: Histogram = "test.derive.{}.sizes" (unit = "bytes"),
+    here: Counter = "test.derive.{module}.{}.here",
+)]
+struct MyImplHandler;
+
+impl MyImplHandler {
+    fn handle(&self) {
+        let _t = Self::latency().time();
+        Self::hits().inc();
+    }
+}
+
+metric_set! {
+    /// The metrics every HTTP endpoint has.
+    #[metrics(type_label)]
+    pub HttpEndpoint {
+        /// Time spent handling a request.
+        latency: Timer = "test.set.{}.latency",
+        error_rate: Meter = "test.set.{}.error_rate",
+    }
+}
+
+trait Endpoint: HasMetrics<HttpEndpoint> {
+    fn get(&self) -> u32 {
+        let _t = self.metrics().latency.time();
+        self.get_impl()
+    }
+    fn get_impl(&self) -> u32;
+}
+
+#[derive(Metered)]
+#[metrics(set = HttpEndpoint)]
+struct Users;
+impl Endpoint for Users {
+    fn get_impl(&self) -> u32 {
+        1
+    }
+}
+
+#[derive(Metered)]
+#[metrics(set = HttpEndpoint)]
+enum Orders {
+    #[allow(dead_code)]
+    One,
+}
+impl Endpoint for Orders {
+    fn get_impl(&self) -> u32 {
+        2
+    }
+}
+
+#[derive(Metered)]
+#[metrics(requests: Counter = "test.generic.{}.requests")]
+struct Shared<T>(T);
+
+#[derive(Metered)]
+#[metrics(per_instantiation, type_label = "handler", requests: Counter = "test.per_inst.{}.requests")]
+struct PerInst<T>(T);
+
+#[test]
+fn derive_names_and_registry() {
+    // Registered before anything ran.
+    assert!(registry().get("test.derive.MyImplHandler.latency").is_some());
+    assert!(registry().get("test.set.Users.latency").is_some());
+    assert!(registry().get("test.set.Orders.error_rate").is_some());
+    assert_eq!(
+        MyImplHandler::metric_names(),
+        [
+            "test.derive.MyImplHandler.latency",
+            "test.derive.MyImplHandler.error_rate",
+            "test.derive.my_impl_handler.hits",
+            "test.derive.MyImplHandler.queue",
+            "test.derive.MyImplHandler.load",
+            "test.derive.MyImplHandler.sizes",
+            "test.derive.derive.MyImplHandler.here",
+        ]
+    );
+    MyImplHandler.handle();
+    MyImplHandler.handle();
+    assert_eq!(MyImplHandler::hits().get(), 2);
+    assert_eq!(MyImplHandler::latency().count(), 2);
+    let e = registry().get("test.derive.MyImplHandler.latency").unwrap();
+    assert_eq!(e.kind(), MetricKind::Timer);
+    assert_eq!(e.help(), "Time spent handling a request.");
+    let e = registry().get("test.derive.MyImplHandler.error_rate").unwrap();
+    assert_eq!(e.help(), "Failed requests.");
+}
+
+#[test]
+fn sets_per_type() {
+    assert_eq!(Users.get() + Orders::One.get(), 3);
+    assert_eq!(Users::metric_set().latency.count(), 1);
+    assert_eq!(Orders::metric_set().latency.count(), 1);
+    assert_eq!(Users::metric_names(), ["test.set.Users.latency", "test.set.Users.error_rate"]);
+    let tl = registry().get("test.set.Users.latency").unwrap().type_label().unwrap();
+    assert_eq!((tl.family, tl.key, tl.value), ("test.set.latency", "type", "Users"));
+}
+
+#[test]
+fn generics() {
+    Shared::<u8>::requests().inc();
+    Shared::<String>::requests().inc();
+    assert_eq!(Shared::<()>::requests().get(), 2);
+    PerInst::<u8>::requests().inc();
+    PerInst::<String>::requests().add(2);
+    assert_eq!(PerInst::<u8>::requests().get(), 1);
+    assert_eq!(PerInst::<String>::metric_names(), ["test.per_inst.PerInst<String>.requests"]);
+    let e = registry().get("test.per_inst.PerInst<String>.requests").unwrap();
+    let tl = e.type_label().unwrap();
+    assert_eq!((tl.family, tl.key, tl.value), ("test.per_inst.requests", "handler", "PerInst<String>"));
+    let _ = (Shared(1).0, PerInst(1).0);
+}
