@@ -535,6 +535,64 @@ fn classify(ins: &Instrument<'_>) -> TokenStream {
     }
 }
 
+/// The return type with every `impl Trait` replaced by `_`, usable as a `let` annotation (so a
+/// body that only panics or only uses `?` still has a known type).
+fn let_type(ty: &Type) -> Type {
+    let mut ty = ty.clone();
+    infer_impl_traits(&mut ty);
+    ty
+}
+
+fn infer_impl_traits(ty: &mut Type) {
+    match ty {
+        Type::ImplTrait(_) => *ty = Type::Infer(syn::TypeInfer { underscore_token: Token![_](Span::call_site()) }),
+        Type::Reference(r) => infer_impl_traits(&mut r.elem),
+        Type::Paren(p) => infer_impl_traits(&mut p.elem),
+        Type::Group(g) => infer_impl_traits(&mut g.elem),
+        Type::Slice(s) => infer_impl_traits(&mut s.elem),
+        Type::Array(a) => infer_impl_traits(&mut a.elem),
+        Type::Ptr(p) => infer_impl_traits(&mut p.elem),
+        Type::Tuple(t) => t.elems.iter_mut().for_each(infer_impl_traits),
+        Type::Path(p) => {
+            for seg in &mut p.path.segments {
+                if let syn::PathArguments::AngleBracketed(a) = &mut seg.arguments {
+                    for arg in &mut a.args {
+                        if let syn::GenericArgument::Type(t) = arg {
+                            infer_impl_traits(t);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The `Output = R` of a `Pin<Box<dyn Future<Output = R> + ..>>` return type.
+fn future_output(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Path(p) => path_output(&p.path),
+        Type::TraitObject(o) => o.bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => path_output(&t.path),
+            _ => None,
+        }),
+        Type::Paren(p) => future_output(&p.elem),
+        Type::Group(g) => future_output(&g.elem),
+        _ => None,
+    }
+}
+
+fn path_output(path: &Path) -> Option<&Type> {
+    path.segments.iter().find_map(|seg| match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(at) if at.ident == "Output" => Some(&at.ty),
+            syn::GenericArgument::Type(t) => future_output(t),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
 /// `Box::pin(async move { .. })`, the body `#[async_trait]` leaves (when it expanded first).
 fn async_trait_body(block: &mut Block) -> Option<&mut syn::ExprAsync> {
     let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
@@ -557,6 +615,13 @@ fn instrument_body(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
     let krate = ins.krate;
     let guard = call_guard(ins, &sig.ident);
     let classify = classify(ins);
+    let ret_ty = match &sig.output {
+        ReturnType::Type(_, ty) => {
+            let ty = let_type(ty);
+            quote!(: #ty)
+        }
+        ReturnType::Default => TokenStream::new(),
+    };
     if sig.asyncness.is_some() {
         let unit = is_unit(&sig.output);
         let inner = &*block;
@@ -569,7 +634,7 @@ fn instrument_body(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
         } else {
             syn::parse_quote!({
                 let __metered_call = #guard;
-                let __metered_ret = async move #inner.await;
+                let __metered_ret #ret_ty = async move #inner.await;
                 let __metered_error = #classify;
                 __metered_call.finish(__metered_error);
                 __metered_ret
@@ -578,11 +643,19 @@ fn instrument_body(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
         *block = new;
         return;
     }
+    let output = match &sig.output {
+        ReturnType::Type(_, ty) => future_output(ty).map(|t| {
+            let t = let_type(t);
+            quote!(: #t)
+        }),
+        ReturnType::Default => None,
+    };
     if let Some(fut) = async_trait_body(block) {
         let inner = fut.block.clone();
+        let output = output.unwrap_or_default();
         fut.block = syn::parse_quote!({
             let __metered_call = #guard;
-            let __metered_ret = async move #inner.await;
+            let __metered_ret #output = async move #inner.await;
             let __metered_error = #classify;
             __metered_call.finish(__metered_error);
             __metered_ret
@@ -599,7 +672,7 @@ fn instrument_body(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
     } else {
         syn::parse_quote!({
             let __metered_call = #guard;
-            let __metered_ret = #krate::__private::call(move || #inner);
+            let __metered_ret #ret_ty = #krate::__private::call(move || #inner);
             let __metered_error = #classify;
             __metered_call.finish(__metered_error);
             __metered_ret
