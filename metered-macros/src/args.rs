@@ -83,11 +83,17 @@ pub struct MeteredArgs {
 fn unknown(key: &Ident, what: &str, accepted: &[&str], diag: &mut Diag) {
     diag.error(
         key,
-        format_args!(
-            "unknown `{what}` argument `{key}`; expected one of {}",
-            kw::list(accepted)
-        ),
+        format_args!("unknown {what} `{key}`; expected one of {}", kw::list(accepted)),
     );
+}
+
+/// A key with neither `=` nor a separator after it: a syntax error at the next token.
+fn missing_eq(input: ParseStream, key: &Ident) -> syn::Result<()> {
+    if input.is_empty() || input.peek(Token![,]) {
+        Ok(())
+    } else {
+        Err(input.error(format_args!("expected `=` after `{key}`")))
+    }
 }
 
 /// Skips `= value` or `(...)` after an unknown key.
@@ -104,6 +110,7 @@ fn skip_value(input: ParseStream) -> syn::Result<()> {
 /// `= "text"`.
 fn str_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<Option<LitStr>> {
     if !input.peek(Token![=]) {
+        missing_eq(input, key)?;
         diag.error(
             key,
             format_args!("`{key}` needs a value: a string literal, like `{key} = \"...\"`"),
@@ -135,6 +142,7 @@ fn path_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<O
         "my_fn"
     };
     if !input.peek(Token![=]) {
+        missing_eq(input, key)?;
         diag.error(
             key,
             format_args!("`{key}` needs a value: a path, like `{key} = {example}`"),
@@ -156,10 +164,15 @@ fn path_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<O
 
 /// A key that takes no value.
 fn flag(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<bool> {
-    if input.peek(Token![=]) || input.peek(syn::token::Paren) {
-        let start = input.span();
-        skip_value(input)?;
-        diag.error_at(start, format_args!("`{key}` takes no value; write just `{key}`"));
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        let value: Expr = input.parse()?;
+        diag.error(value, format_args!("`{key}` takes no value; write just `{key}`"));
+        return Ok(false);
+    }
+    if input.peek(syn::token::Paren) {
+        let group: proc_macro2::Group = input.parse()?;
+        diag.error_at(group.span(), format_args!("`{key}` takes no value; write just `{key}`"));
         return Ok(false);
     }
     Ok(true)
@@ -178,7 +191,10 @@ fn type_label_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Re
 fn parse_metric_options(tokens: TokenStream, m: &mut MetricArg, diag: &mut Diag) -> syn::Result<()> {
     let parser = syn::meta::parser(|meta| {
         let Some(key) = meta.path.get_ident().cloned() else {
-            diag.error(&meta.path, format_args!("unknown metric option; expected one of {}", kw::list(kw::METRIC_KEYS)));
+            diag.error(
+                &meta.path,
+                format_args!("unknown metric option; expected one of {}", kw::list(kw::METRIC_KEYS)),
+            );
             return skip_value(meta.input);
         };
         if key == kw::HELP {
@@ -218,6 +234,11 @@ pub fn parse_metrics(
             )));
         }
         let key = input.call(Ident::parse_any)?;
+        if input.peek(Ident) {
+            return Err(input.error(format_args!(
+                "expected `:` between the metric `{key}` and its kind, like `{key}: Timer = \"app.{{}}.{key}\"`"
+            )));
+        }
         if input.peek(Token![:]) && !input.peek(Token![::]) {
             input.parse::<Token![:]>()?;
             let kind: Ident = input.parse()?;
@@ -257,8 +278,14 @@ pub fn parse_metrics(
                 diag.error(attr, "doc comments are accepted only before a metric");
             }
             let name = key.to_string();
-            if !accepted.contains(&name.as_str()) {
-                unknown(&key, kw::METRICS, accepted, diag);
+            if accepted.is_empty() {
+                diag.error(
+                    &key,
+                    format_args!("expected a metric like `{key}: Timer = \"app.{{}}.{key}\"`; options of the set go in `#[metrics(...)]` above it"),
+                );
+                skip_value(input)?;
+            } else if !accepted.contains(&name.as_str()) {
+                unknown(&key, "`metrics` argument", accepted, diag);
                 skip_value(input)?;
             } else if key == kw::SET {
                 if let Some(v) = path_value(input, &key, diag)? {
@@ -307,7 +334,7 @@ pub fn parse_metered_key(
     let name = key.to_string();
     let input = meta.input;
     if !accepted.contains(&name.as_str()) {
-        unknown(&key, kw::METERED, accepted, diag);
+        unknown(&key, "`metered` argument", accepted, diag);
         skip_value(input)?;
     } else if key == kw::NAME {
         if let Some(v) = str_value(input, &key, diag)? {

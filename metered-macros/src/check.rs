@@ -143,7 +143,8 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
     let mut out = Vec::new();
     for m in &args.metrics {
         let ident_s = m.ident.to_string();
-        if accessors.contains_key(&ident_s) {
+        let duplicate = accessors.contains_key(&ident_s);
+        if duplicate {
             diag.error(
                 &m.ident,
                 format_args!("duplicate metric `{ident_s}`; every metric needs its own accessor name"),
@@ -162,7 +163,9 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
             continue;
         };
         let rendered = template::render(&t.parts, &Known { ty, func: None, trait_: None });
-        if let Some(first) = names.get(&rendered) {
+        if duplicate {
+            // Already reported.
+        } else if let Some(first) = names.get(&rendered) {
             diag.error(
                 &m.template,
                 format_args!("metric `{}` renders the same name {rendered:?} as metric `{first}`; give it another template", m.ident),

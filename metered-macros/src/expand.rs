@@ -295,8 +295,10 @@ fn derive_set(ty: &TypeModel<'_>, set: &TokenStream, per_instantiation: bool, kr
                 }
             }
 
+            // No `#[allow(dead_code)]` here: an allowed inherent item would keep the user's
+            // type alive for rustc. The accessors are spanned at the derive instead, and rustc
+            // does not report unused items made entirely by a macro.
             #[automatically_derived]
-            #[allow(dead_code)]
             impl #impl_generics #self_ty #where_tokens {
                 /// The names of this type's metrics, in declaration order.
                 #[must_use]
@@ -325,6 +327,7 @@ fn derive_inline(ty: &TypeModel<'_>, metrics: &[Metric], per_instantiation: bool
     let ty_name = ty.ident.to_string();
     let accessors = metrics.iter().map(|m| {
         let f = &m.ident;
+        let accessor = Ident::new(&f.to_string(), Span::call_site());
         let kind = m.kind.ident();
         let mut doc = format!(
             "The `{}` {} of `{ty_name}`, named from `{}`.",
@@ -339,7 +342,7 @@ fn derive_inline(ty: &TypeModel<'_>, metrics: &[Metric], per_instantiation: bool
             #[doc = #doc]
             #[must_use]
             #[inline]
-            #vis fn #f() -> &'static #krate::__private::#kind {
+            #vis fn #accessor() -> &'static #krate::__private::#kind {
                 let __metered_set: &'static #set = #instance;
                 &__metered_set.#f
             }
@@ -350,8 +353,10 @@ fn derive_inline(ty: &TypeModel<'_>, metrics: &[Metric], per_instantiation: bool
             #set_def
             #items
 
+            // No `#[allow(dead_code)]` here: an allowed inherent item would keep the user's
+            // type alive for rustc. The accessors are spanned at the derive instead, and rustc
+            // does not report unused items made entirely by a macro.
             #[automatically_derived]
-            #[allow(dead_code)]
             impl #impl_generics #self_ty #where_tokens {
                 #(#accessors)*
 
@@ -610,8 +615,15 @@ fn async_trait_body(block: &mut Block) -> Option<&mut syn::ExprAsync> {
     }
 }
 
-/// The body of an instrumented fn.
+/// The body of an instrumented fn. The new body keeps the original braces' spans, so the item
+/// still spans the user's tokens and rustc's `dead_code` lint still reports it.
 fn instrument_body(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
+    let braces = block.brace_token;
+    instrument_block(ins, sig, block);
+    block.brace_token = braces;
+}
+
+fn instrument_block(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
     let krate = ins.krate;
     let guard = call_guard(ins, &sig.ident);
     let classify = classify(ins);
@@ -698,9 +710,20 @@ pub fn metered(args: TokenStream, item: TokenStream) -> TokenStream {
     if let Err(e) = args::parse_metered(args, &mut margs, kw::METERED_KEYS, &mut diag) {
         diag.push(e);
     }
-    let original = item.clone();
+    let mut original = item.clone();
     let out = match model::parse_metered_item(item, &mut diag) {
-        Some(MeteredItem::Impl(imp)) => metered_impl(&margs, imp, &mut diag),
+        Some(MeteredItem::Impl(imp)) => {
+            // On error the impl is re-emitted without the methods' `#[metered(..)]`, which
+            // would otherwise expand on their own and repeat the errors.
+            let mut stripped = imp.clone();
+            for item in &mut stripped.items {
+                if let ImplItem::Fn(m) = item {
+                    m.attrs.retain(|a| !a.path().is_ident(kw::METERED));
+                }
+            }
+            original = quote!(#stripped);
+            metered_impl(&margs, imp, &mut diag)
+        }
         Some(MeteredItem::Fn(f)) => metered_fn(&margs, f, &mut diag),
         None => TokenStream::new(),
     };

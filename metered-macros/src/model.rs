@@ -43,28 +43,25 @@ pub fn parse_metered_item(tokens: TokenStream, diag: &mut Diag) -> Option<Metere
             return None;
         }
     };
-    let what: (&dyn ToTokens, &str) = match &item {
+    let (token, noun, hint): (&dyn ToTokens, &str, &str) = match &item {
         Item::Impl(i) => return Some(MeteredItem::Impl(i.clone())),
         Item::Fn(f) => return Some(MeteredItem::Fn(f.clone())),
-        Item::Struct(s) => (&s.struct_token, "a struct; for per-type metrics use `#[derive(Metered)]`"),
-        Item::Enum(e) => (&e.enum_token, "an enum; for per-type metrics use `#[derive(Metered)]`"),
-        Item::Union(u) => (&u.union_token, "a union"),
-        Item::Trait(t) => (&t.trait_token, "a trait declaration; put it on each `impl Trait for T` block"),
-        Item::Mod(m) => (&m.mod_token, "a module"),
-        Item::Const(c) => (&c.const_token, "a const item"),
-        Item::Static(s) => (&s.static_token, "a static item"),
-        Item::Type(t) => (&t.type_token, "a type alias"),
-        Item::Use(u) => (&u.use_token, "a `use` item"),
-        Item::ForeignMod(f) => (&f.abi, "an `extern` block"),
-        Item::Macro(m) => (&m.mac.path, "a macro invocation"),
-        other => (other, "this item"),
+        Item::Struct(s) => (&s.struct_token, "a struct", "; for per-type metrics use `#[derive(Metered)]`"),
+        Item::Enum(e) => (&e.enum_token, "an enum", "; for per-type metrics use `#[derive(Metered)]`"),
+        Item::Union(u) => (&u.union_token, "a union", ""),
+        Item::Trait(t) => (&t.trait_token, "a trait declaration", "; put it on each `impl Trait for T` block"),
+        Item::Mod(m) => (&m.mod_token, "a module", ""),
+        Item::Const(c) => (&c.const_token, "a const item", ""),
+        Item::Static(s) => (&s.static_token, "a static item", ""),
+        Item::Type(t) => (&t.type_token, "a type alias", ""),
+        Item::Use(u) => (&u.use_token, "a `use` item", ""),
+        Item::ForeignMod(f) => (&f.abi, "an `extern` block", ""),
+        Item::Macro(m) => (&m.mac.path, "a macro invocation", ""),
+        other => (other, "this item", ""),
     };
     diag.error(
-        what.0,
-        format_args!(
-            "`#[metered]` cannot go on {}; it goes on an `impl` block or a `fn`",
-            what.1
-        ),
+        token,
+        format_args!("`#[metered]` goes on an `impl` block or a `fn`, not on {noun}{hint}"),
     );
     None
 }
