@@ -178,12 +178,12 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
             (Some((Some(key), Some(label))), _) => {
                 family_or_error(&t.parts, key, &m.template, diag).map(|f| (f, label))
             }
-            (Some(_), _) => None,
-            (None, Some(label)) => match args.type_label.key() {
-                Some(key) => family_or_error(&t.parts, key, &m.template, diag).map(|f| (f, label.clone())),
-                None => None,
-            },
-            (None, None) => None,
+            (None, Some(label)) => args
+                .type_label
+                .key()
+                .and_then(|key| family_or_error(&t.parts, key, &m.template, diag))
+                .map(|f| (f, label.clone())),
+            (Some(_), _) | (None, None) => None,
         };
         let help = match m.help.get() {
             Some(h) => h.value(),

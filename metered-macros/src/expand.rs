@@ -14,10 +14,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Block, DeriveInput, Expr, Ident, ImplItem, ItemFn, LitStr, Path, ReturnType, Signature, Stmt, Token, Type, Visibility};
 
 fn krate_tokens(p: Option<&Path>) -> TokenStream {
-    match p {
-        Some(p) => quote!(#p),
-        None => quote!(::metered_runtime),
-    }
+    p.map_or_else(|| quote!(::metered_runtime), |p| quote!(#p))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -33,10 +30,10 @@ fn specs(metrics: &[Metric], krate: &TokenStream) -> TokenStream {
             None => (quote!(&[]), String::new()),
         };
         let help = &m.help;
-        let unit = match &m.unit {
-            Some(u) => quote!(#krate::__private::core::option::Option::Some(#krate::__private::#u)),
-            None => quote!(#krate::__private::core::option::Option::None),
-        };
+        let unit = m.unit.as_ref().map_or_else(
+            || quote!(#krate::__private::core::option::Option::None),
+            |u| quote!(#krate::__private::core::option::Option::Some(#krate::__private::#u)),
+        );
         quote! {
             #krate::__private::Spec { name: #name, family: #family, type_key: #key, help: #help, unit: #unit }
         }
@@ -526,9 +523,11 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
 
 fn classify(ins: &Instrument<'_>) -> TokenStream {
     let krate = ins.krate;
-    match ins.error {
-        Some(path) => quote!(#path(&__metered_ret)),
-        None => quote! {
+    if let Some(path) = ins.error {
+        return quote!(#path(&__metered_ret));
+    }
+    {
+        quote! {
             {
                 #[allow(unused_imports)]
                 use #krate::__private::{ProbeClassify as _, ProbeDefault as _};
@@ -536,7 +535,7 @@ fn classify(ins: &Instrument<'_>) -> TokenStream {
                 let __metered_probe = &__metered_probe;
                 __metered_probe.__metered_is_error()
             }
-        },
+        }
     }
 }
 
@@ -729,7 +728,7 @@ pub fn metered(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     match diag.finish() {
         Ok(()) => out,
-        Err(e) => fallback::with_item(original, e),
+        Err(e) => fallback::with_item(&original, e),
     }
 }
 

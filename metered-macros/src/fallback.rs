@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub fn with_item(item: TokenStream, errors: syn::Error) -> TokenStream {
+pub fn with_item(item: &TokenStream, errors: syn::Error) -> TokenStream {
     let errors = errors.into_compile_error();
     quote! {
         #errors

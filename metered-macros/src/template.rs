@@ -172,10 +172,8 @@ fn segments(parts: &[Part]) -> Vec<Vec<Part>> {
         match p {
             Part::Lit(s) => {
                 let mut pieces = s.split('.');
-                if let Some(first) = pieces.next() {
-                    if let Some(last) = segs.last_mut() {
-                        push_lit(last, first);
-                    }
+                if let (Some(first), Some(last)) = (pieces.next(), segs.last_mut()) {
+                    push_lit(last, first);
                 }
                 for piece in pieces {
                     let mut seg = Vec::new();

@@ -1,0 +1,104 @@
+//! The generated code under the strictest lints a user may set. `cargo clippy --all-targets`
+//! checks this file with clippy's pedantic group denied (trybuild does not run clippy).
+#![deny(warnings, clippy::pedantic, missing_docs, unreachable_pub, rust_2018_idioms)]
+
+use metered_runtime::{HasMetrics, Metered, metered, metric_set};
+
+metric_set! {
+    /// The metrics of an endpoint.
+    #[metrics(type_label)]
+    pub Endpoint {
+        /// Time spent handling a request.
+        latency: Timer = "lints.{}.latency",
+        /// Requests that failed.
+        errors: Meter = "lints.{}.errors",
+        /// Bytes returned.
+        body: Histogram = "lints.{}.body" (unit = "bytes"),
+    }
+}
+
+/// A handler with a set.
+#[derive(Metered, Debug)]
+#[metrics(set = Endpoint)]
+pub struct Users;
+
+/// A handler with inline metrics.
+#[derive(Metered)]
+#[metrics(
+    hits: Counter = "lints.{}.hits",
+    queue: Gauge = "lints.{type_snake}.queue",
+    load: FloatGauge = "{module}.{}.load",
+)]
+pub struct Inline;
+
+/// A generic handler with metrics per instantiation.
+#[derive(Metered)]
+#[metrics(per_instantiation, hits: Counter = "lints.{}.hits")]
+pub struct PerType<T>(pub T);
+
+/// A failure.
+#[derive(Debug)]
+pub struct Failure;
+
+/// A database.
+pub struct Db {
+    rows: Vec<u32>,
+}
+
+#[metered(type_label = "db")]
+impl Db {
+    /// Gets a row.
+    ///
+    /// # Errors
+    /// [`Failure`] if the row is missing.
+    pub fn get(&self, i: usize) -> Result<u32, Failure> {
+        let v = self.rows.get(i).ok_or(Failure)?;
+        Ok(*v)
+    }
+
+    /// Adds a row.
+    pub fn push(&mut self, v: u32) {
+        self.rows.push(v);
+    }
+
+    /// Every row.
+    pub fn iter(&self) -> impl Iterator<Item = &u32> + '_ {
+        self.rows.iter()
+    }
+
+    /// Loads.
+    pub async fn load(&self) -> Option<u32> {
+        self.rows.first().copied()
+    }
+
+    /// Converts the first row.
+    #[must_use]
+    pub fn first<T: From<u32>>(&self) -> Option<T> {
+        self.rows.first().map(|&r| T::from(r))
+    }
+}
+
+/// A free fn.
+#[metered]
+#[must_use]
+pub fn double(x: u32) -> u32 {
+    x * 2
+}
+
+#[test]
+fn strict_lints_hold() {
+    let _t = Users.metrics().latency.time();
+    Inline::hits().inc();
+    PerType::<u8>::hits().inc();
+    let mut db = Db { rows: Vec::new() };
+    db.push(1);
+    assert_eq!(db.get(0).ok(), Some(1));
+    assert_eq!(db.iter().count(), 1);
+    drop(db.load());
+    assert_eq!(db.first::<u64>(), Some(1));
+    assert_eq!(double(2), 4);
+    assert_eq!(Inline::metric_names().len(), 3);
+    assert_eq!(Inline::queue().get(), 0);
+    assert!(Inline::load().get().abs() < f64::EPSILON);
+    assert_eq!(PerType(0_u8).0, 0);
+}
