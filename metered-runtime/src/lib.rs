@@ -10,6 +10,7 @@ pub mod metric;
 mod name;
 mod registry;
 mod slot;
+pub mod snapshot;
 
 #[doc(hidden)]
 pub mod __private;
@@ -27,4 +28,6 @@ pub use name::validate_name;
 pub use registry::{
     Entry, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record, registry, self_check, set,
 };
+pub use metric::family::Family;
 pub use slot::slot_capacity;
+pub use snapshot::{MetricSnapshot, Snapshot, Value};

@@ -40,7 +40,6 @@ impl Default for HistogramConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Quantiles {
     pub q50: f64,
     pub q75: f64,
@@ -51,7 +50,6 @@ pub struct Quantiles {
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HistogramSnapshot {
     pub count: u64,
     pub sum: f64,

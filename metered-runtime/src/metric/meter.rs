@@ -79,7 +79,6 @@ impl Ewma {
 
 /// The rates of a meter or timer at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MeterSnapshot {
     /// Events so far.
     pub count: u64,

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TimerSnapshot {
     pub rates: MeterSnapshot,
     /// Durations in seconds.
