@@ -19,6 +19,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use descriptor::{Descriptor, Location, StaticMetric, TypeLabel};
 pub use error::{Error, Result};
 pub use metric::counter::Counter;
+pub use metric::family::Family;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
 pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles};
 pub use metric::meter::{Meter, MeterSnapshot};
@@ -28,6 +29,5 @@ pub use name::validate_name;
 pub use registry::{
     Entry, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record, registry, self_check, set,
 };
-pub use metric::family::Family;
 pub use slot::slot_capacity;
 pub use snapshot::{MetricSnapshot, Snapshot, Value};

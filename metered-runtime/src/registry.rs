@@ -243,10 +243,10 @@ impl Inner {
     fn overlap(&self, name: &str) -> Option<&str> {
         // A registered dotted prefix of `name`.
         for (i, b) in name.bytes().enumerate() {
-            if b == b'.' {
-                if let Some((k, _)) = self.by_name.get_key_value(&name[..i]) {
-                    return Some(k);
-                }
+            if b == b'.'
+                && let Some((k, _)) = self.by_name.get_key_value(&name[..i])
+            {
+                return Some(k);
             }
         }
         // A registered name that extends `name`.
@@ -341,7 +341,11 @@ impl Registry {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn get_or_insert(&self, name: &str, make: impl FnOnce() -> Result<MetricRef>) -> Result<MetricRef> {
+    fn get_or_insert(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<MetricRef>,
+    ) -> Result<MetricRef> {
         if let Some(e) = self.read().by_name.get(name) {
             return Ok(e.metric.clone());
         }
@@ -391,25 +395,50 @@ impl Registry {
         unwrap: fn(&FamilyRef) -> Option<&Arc<Family<M>>>,
         kind: MetricKind,
     ) -> Result<Arc<Family<M>>> {
-        let metric = self.get_or_insert(name, || Family::new(name, keys).map(|f| MetricRef::Family(wrap(Arc::new(f)))))?;
+        let metric = self.get_or_insert(name, || {
+            Family::new(name, keys).map(|f| MetricRef::Family(wrap(Arc::new(f))))
+        })?;
         match &metric {
             MetricRef::Family(f) if f.kind() == kind => {
-                let family = unwrap(f).ok_or_else(|| Error::KindMismatch { name: name.to_owned(), existing: f.kind(), requested: kind })?;
-                if family.keys().iter().map(String::as_str).eq(keys.iter().copied()) {
+                let family = unwrap(f).ok_or_else(|| Error::KindMismatch {
+                    name: name.to_owned(),
+                    existing: f.kind(),
+                    requested: kind,
+                })?;
+                if family
+                    .keys()
+                    .iter()
+                    .map(String::as_str)
+                    .eq(keys.iter().copied())
+                {
                     Ok(Arc::clone(family))
                 } else {
                     Err(Error::InvalidLabel {
                         family: name.to_owned(),
-                        reason: format!("registered with label keys [{}], asked for with [{}]", family.keys().join(", "), keys.join(", ")),
+                        reason: format!(
+                            "registered with label keys [{}], asked for with [{}]",
+                            family.keys().join(", "),
+                            keys.join(", ")
+                        ),
                     })
                 }
             }
-            MetricRef::Family(f) => Err(Error::KindMismatch { name: name.to_owned(), existing: f.kind(), requested: kind }),
+            MetricRef::Family(f) => Err(Error::KindMismatch {
+                name: name.to_owned(),
+                existing: f.kind(),
+                requested: kind,
+            }),
             other if other.kind() == kind => Err(Error::InvalidLabel {
                 family: name.to_owned(),
-                reason: format!("registered as a single {kind} without labels, asked for as a family"),
+                reason: format!(
+                    "registered as a single {kind} without labels, asked for as a family"
+                ),
             }),
-            other => Err(Error::KindMismatch { name: name.to_owned(), existing: other.kind(), requested: kind }),
+            other => Err(Error::KindMismatch {
+                name: name.to_owned(),
+                existing: other.kind(),
+                requested: kind,
+            }),
         }
     }
 
@@ -426,7 +455,19 @@ impl Registry {
     /// As [`Registry::counter`], and [`Error::InvalidLabel`] for bad keys or when the name is
     /// registered with other keys or without labels.
     pub fn counter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Counter>>> {
-        self.family(name, keys, FamilyRef::Counter, |f| if let FamilyRef::Counter(f) = f { Some(f) } else { None }, MetricKind::Counter)
+        self.family(
+            name,
+            keys,
+            FamilyRef::Counter,
+            |f| {
+                if let FamilyRef::Counter(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Counter,
+        )
     }
 
     /// The family of integer gauges named `name`; see [`Registry::counter_family`].
@@ -434,7 +475,19 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Gauge>>> {
-        self.family(name, keys, FamilyRef::Gauge, |f| if let FamilyRef::Gauge(f) = f { Some(f) } else { None }, MetricKind::Gauge)
+        self.family(
+            name,
+            keys,
+            FamilyRef::Gauge,
+            |f| {
+                if let FamilyRef::Gauge(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Gauge,
+        )
     }
 
     /// The family of floating-point gauges named `name`; see [`Registry::counter_family`].
@@ -442,7 +495,19 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn float_gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<FloatGauge>>> {
-        self.family(name, keys, FamilyRef::FloatGauge, |f| if let FamilyRef::FloatGauge(f) = f { Some(f) } else { None }, MetricKind::FloatGauge)
+        self.family(
+            name,
+            keys,
+            FamilyRef::FloatGauge,
+            |f| {
+                if let FamilyRef::FloatGauge(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::FloatGauge,
+        )
     }
 
     /// The family of meters named `name`; see [`Registry::counter_family`].
@@ -450,7 +515,19 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn meter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Meter>>> {
-        self.family(name, keys, FamilyRef::Meter, |f| if let FamilyRef::Meter(f) = f { Some(f) } else { None }, MetricKind::Meter)
+        self.family(
+            name,
+            keys,
+            FamilyRef::Meter,
+            |f| {
+                if let FamilyRef::Meter(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Meter,
+        )
     }
 
     /// The family of histograms named `name`; see [`Registry::counter_family`].
@@ -458,7 +535,19 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn histogram_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Histogram>>> {
-        self.family(name, keys, FamilyRef::Histogram, |f| if let FamilyRef::Histogram(f) = f { Some(f) } else { None }, MetricKind::Histogram)
+        self.family(
+            name,
+            keys,
+            FamilyRef::Histogram,
+            |f| {
+                if let FamilyRef::Histogram(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Histogram,
+        )
     }
 
     /// The family of timers named `name`; see [`Registry::counter_family`].
@@ -466,7 +555,19 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn timer_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Timer>>> {
-        self.family(name, keys, FamilyRef::Timer, |f| if let FamilyRef::Timer(f) = f { Some(f) } else { None }, MetricKind::Timer)
+        self.family(
+            name,
+            keys,
+            FamilyRef::Timer,
+            |f| {
+                if let FamilyRef::Timer(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Timer,
+        )
     }
 
     /// The histogram named `name`, created with `config` if absent (an existing one keeps its
@@ -476,7 +577,9 @@ impl Registry {
     /// As [`Registry::histogram`].
     pub fn histogram_with(&self, name: &str, config: HistogramConfig) -> Result<Handle<Histogram>> {
         match self.get_or_insert(name, || {
-            Ok(MetricRef::Histogram(Handle::Shared(Arc::new(Histogram::with_config(config)))))
+            Ok(MetricRef::Histogram(Handle::Shared(Arc::new(
+                Histogram::with_config(config),
+            ))))
         })? {
             MetricRef::Histogram(h) => Ok(h),
             other => Err(Error::KindMismatch {
@@ -522,10 +625,10 @@ impl Registry {
     pub fn register(&self, d: &'static Descriptor) -> Result<()> {
         validate_name(d.name())?;
         let mut inner = self.write();
-        if let Some(existing) = inner.by_name.get(d.name()) {
-            if same_static(&existing.metric, d.metric()) {
-                return Ok(());
-            }
+        if let Some(existing) = inner.by_name.get(d.name())
+            && same_static(&existing.metric, d.metric())
+        {
+            return Ok(());
         }
         inner.insert(Entry {
             name: d.name().into(),
@@ -551,7 +654,11 @@ impl Registry {
     /// Every registered name, sorted.
     #[must_use]
     pub fn names(&self) -> Vec<String> {
-        self.read().by_name.keys().map(|k| k.to_string()).collect()
+        self.read()
+            .by_name
+            .keys()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// The metric named `name`, if registered.

@@ -94,7 +94,12 @@ impl Snapshot {
             }
             let fields = fields(&m.value);
             if m.from_family {
-                let key = m.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+                let key = m
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 object_entry(node, last).insert(key, fields);
             } else {
                 node.insert((*last).to_owned(), fields);
@@ -113,8 +118,13 @@ impl Snapshot {
     }
 }
 
-fn object_entry<'a>(map: &'a mut BTreeMap<String, Node>, key: &str) -> &'a mut BTreeMap<String, Node> {
-    let slot = map.entry(key.to_owned()).or_insert_with(|| Node::Object(BTreeMap::new()));
+fn object_entry<'a>(
+    map: &'a mut BTreeMap<String, Node>,
+    key: &str,
+) -> &'a mut BTreeMap<String, Node> {
+    let slot = map
+        .entry(key.to_owned())
+        .or_insert_with(|| Node::Object(BTreeMap::new()));
     if !matches!(slot, Node::Object(_)) {
         // The registry forbids a name that is a dotted prefix of another, so a leaf never has
         // children; keep the leaf's fields under "" rather than losing either.
@@ -139,11 +149,24 @@ fn meter_fields(m: &mut BTreeMap<String, Node>, s: &MeterSnapshot) {
 
 fn histogram_fields(m: &mut BTreeMap<String, Node>, h: &HistogramSnapshot) {
     m.insert("count".into(), Node::UInt(h.count));
-    for (k, v) in [("sum", h.sum), ("min", h.min), ("max", h.max), ("mean", h.mean), ("stddev", h.stddev)] {
+    for (k, v) in [
+        ("sum", h.sum),
+        ("min", h.min),
+        ("max", h.max),
+        ("mean", h.mean),
+        ("stddev", h.stddev),
+    ] {
         m.insert(k.into(), Node::Float(v));
     }
     let q = &h.quantiles;
-    for (k, v) in [("q50", q.q50), ("q75", q.q75), ("q95", q.q95), ("q98", q.q98), ("q99", q.q99), ("q999", q.q999)] {
+    for (k, v) in [
+        ("q50", q.q50),
+        ("q75", q.q75),
+        ("q95", q.q95),
+        ("q98", q.q98),
+        ("q99", q.q99),
+        ("q999", q.q999),
+    ] {
         m.insert(k.into(), Node::Float(v));
     }
 }
@@ -289,8 +312,14 @@ fn value_of(m: &MetricRef) -> Value {
 }
 
 fn family_children(f: &FamilyRef) -> Vec<(Vec<String>, Value)> {
-    fn each<M>(f: &crate::metric::family::Family<M>, v: impl Fn(&M) -> Value) -> Vec<(Vec<String>, Value)> {
-        f.children().into_iter().map(|(labels, m)| (labels, v(&m))).collect()
+    fn each<M>(
+        f: &crate::metric::family::Family<M>,
+        v: impl Fn(&M) -> Value,
+    ) -> Vec<(Vec<String>, Value)> {
+        f.children()
+            .into_iter()
+            .map(|(labels, m)| (labels, v(&m)))
+            .collect()
     }
     match f {
         FamilyRef::Counter(f) => each(f, |c| Value::Counter(c.get())),
@@ -324,10 +353,18 @@ impl Registry {
                 for (values, value) in family_children(f) {
                     let mut labels = base.labels.clone();
                     labels.extend(keys.iter().cloned().zip(values));
-                    metrics.push(MetricSnapshot { labels, from_family: true, value, ..base.clone() });
+                    metrics.push(MetricSnapshot {
+                        labels,
+                        from_family: true,
+                        value,
+                        ..base.clone()
+                    });
                 }
             } else {
-                metrics.push(MetricSnapshot { value: value_of(e.metric()), ..base });
+                metrics.push(MetricSnapshot {
+                    value: value_of(e.metric()),
+                    ..base
+                });
             }
         }
         Snapshot { metrics }
@@ -335,6 +372,7 @@ impl Registry {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // the expected values are exact
 mod tests {
     use super::*;
 
@@ -357,8 +395,14 @@ mod tests {
         r.fn_gauge("svc.nan", || f64::NAN).unwrap();
         r.counter("svc.ok").unwrap().inc();
         let s = r.snapshot();
-        assert_eq!(s.get("svc.temp").unwrap().value, Value::Error("gauge function rejects the value (panicked: sensor gone)".into()));
-        assert_eq!(s.get("svc.nan").unwrap().value, Value::Error("gauge function rejects the value NaN".into()));
+        assert_eq!(
+            s.get("svc.temp").unwrap().value,
+            Value::Error("gauge function rejects the value (panicked: sensor gone)".into())
+        );
+        assert_eq!(
+            s.get("svc.nan").unwrap().value,
+            Value::Error("gauge function rejects the value NaN".into())
+        );
         assert_eq!(s.get("svc.ok").unwrap().value, Value::Counter(1));
         let json = s.to_json();
         // A strict JSON reader (no NaN, no infinities) accepts it.

@@ -18,7 +18,12 @@ pub const DEFAULT_MAX_CHILDREN: usize = 1000;
 /// # Errors
 /// [`Error::InvalidLabel`] saying what is wrong.
 pub fn validate_label_key(family: &str, key: &str) -> Result<()> {
-    let bad = |reason: String| Err(Error::InvalidLabel { family: family.to_owned(), reason });
+    let bad = |reason: String| {
+        Err(Error::InvalidLabel {
+            family: family.to_owned(),
+            reason,
+        })
+    };
     let mut chars = key.chars();
     match chars.next() {
         None => return bad("a label key is empty".into()),
@@ -28,10 +33,14 @@ pub fn validate_label_key(family: &str, key: &str) -> Result<()> {
         Some(_) => {}
     }
     if let Some(c) = chars.find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
-        return bad(format!("label key {key:?} holds {c:?}; use letters, digits and '_'"));
+        return bad(format!(
+            "label key {key:?} holds {c:?}; use letters, digits and '_'"
+        ));
     }
     if key.starts_with("__") {
-        return bad(format!("label key {key:?} starts with '__', which is reserved"));
+        return bad(format!(
+            "label key {key:?} starts with '__', which is reserved"
+        ));
     }
     Ok(())
 }
@@ -80,7 +89,10 @@ impl<M: Default> Family<M> {
         for (i, k) in keys.iter().enumerate() {
             validate_label_key(name, k)?;
             if keys[..i].contains(k) {
-                return Err(Error::InvalidLabel { family: name.to_owned(), reason: format!("label key {k:?} appears twice") });
+                return Err(Error::InvalidLabel {
+                    family: name.to_owned(),
+                    reason: format!("label key {k:?} appears twice"),
+                });
             }
         }
         Ok(Family {
@@ -109,20 +121,35 @@ impl<M: Default> Family<M> {
         if values.len() != self.keys.len() {
             return Err(Error::InvalidLabel {
                 family: self.name.clone(),
-                reason: format!("expected {} label values ({}), got {}", self.keys.len(), self.keys.join(", "), values.len()),
+                reason: format!(
+                    "expected {} label values ({}), got {}",
+                    self.keys.len(),
+                    self.keys.join(", "),
+                    values.len()
+                ),
             });
         }
         let key: Box<[String]> = values.iter().map(|v| (*v).to_owned()).collect();
-        if let Some(child) = self.children.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        if let Some(child) = self
+            .children
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
             return Ok(Arc::clone(child));
         }
-        let mut map = self.children.write().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self
+            .children
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(child) = map.get(&key) {
             return Ok(Arc::clone(child));
         }
         if map.len() >= self.max_children {
             self.overflowed.inc();
-            return Ok(Arc::clone(self.overflow.get_or_init(|| Arc::new(M::default()))));
+            return Ok(Arc::clone(
+                self.overflow.get_or_init(|| Arc::new(M::default())),
+            ));
         }
         let child = Arc::new(M::default());
         map.insert(key, Arc::clone(&child));
@@ -153,11 +180,17 @@ impl<M> Family<M> {
     #[must_use]
     pub fn children(&self) -> Vec<(Vec<String>, Arc<M>)> {
         let map = self.children.read().unwrap_or_else(PoisonError::into_inner);
-        let mut out: Vec<_> = map.iter().map(|(k, v)| (k.to_vec(), Arc::clone(v))).collect();
+        let mut out: Vec<_> = map
+            .iter()
+            .map(|(k, v)| (k.to_vec(), Arc::clone(v)))
+            .collect();
         drop(map);
         out.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(o) = self.overflow.get() {
-            out.push((vec![OVERFLOW_VALUE.to_owned(); self.keys.len()], Arc::clone(o)));
+            out.push((
+                vec![OVERFLOW_VALUE.to_owned(); self.keys.len()],
+                Arc::clone(o),
+            ));
         }
         out
     }
@@ -165,22 +198,42 @@ impl<M> Family<M> {
 
 impl<M> fmt::Debug for Family<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Family").field("name", &self.name).field("keys", &self.keys).field("max_children", &self.max_children).finish_non_exhaustive()
+        f.debug_struct("Family")
+            .field("name", &self.name)
+            .field("keys", &self.keys)
+            .field("max_children", &self.max_children)
+            .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // the expected values are exact
 mod tests {
     use super::*;
 
     #[test]
     fn keys_are_validated() {
         let err = |keys: &[&str]| Family::<Counter>::new("f", keys).unwrap_err().to_string();
-        assert_eq!(err(&["a", "a"]), r#"invalid labels for "f": label key "a" appears twice"#);
-        assert_eq!(err(&["1a"]), r#"invalid labels for "f": label key "1a" must start with a letter or '_'"#);
-        assert_eq!(err(&["a-b"]), r#"invalid labels for "f": label key "a-b" holds '-'; use letters, digits and '_'"#);
-        assert_eq!(err(&["__x"]), r#"invalid labels for "f": label key "__x" starts with '__', which is reserved"#);
-        assert_eq!(err(&[""]), r#"invalid labels for "f": a label key is empty"#);
+        assert_eq!(
+            err(&["a", "a"]),
+            r#"invalid labels for "f": label key "a" appears twice"#
+        );
+        assert_eq!(
+            err(&["1a"]),
+            r#"invalid labels for "f": label key "1a" must start with a letter or '_'"#
+        );
+        assert_eq!(
+            err(&["a-b"]),
+            r#"invalid labels for "f": label key "a-b" holds '-'; use letters, digits and '_'"#
+        );
+        assert_eq!(
+            err(&["__x"]),
+            r#"invalid labels for "f": label key "__x" starts with '__', which is reserved"#
+        );
+        assert_eq!(
+            err(&[""]),
+            r#"invalid labels for "f": a label key is empty"#
+        );
     }
 
     #[test]
@@ -189,13 +242,18 @@ mod tests {
         let weird = "a\"b\\c\nd ünï";
         f.get(&[weird]).unwrap().add(2);
         assert_eq!(f.get(&[weird]).unwrap().get(), 2);
-        assert!(Arc::ptr_eq(&f.get(&[weird]).unwrap(), &f.get(&[weird]).unwrap()));
+        assert!(Arc::ptr_eq(
+            &f.get(&[weird]).unwrap(),
+            &f.get(&[weird]).unwrap()
+        ));
         assert_eq!(f.children().len(), 1);
     }
 
     #[test]
     fn cardinality_is_capped() {
-        let f = Family::<Counter>::new("f", &["id"]).unwrap().with_max_children(10);
+        let f = Family::<Counter>::new("f", &["id"])
+            .unwrap()
+            .with_max_children(10);
         for i in 0..100 {
             f.get(&[&i.to_string()]).unwrap().inc();
         }

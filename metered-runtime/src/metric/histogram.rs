@@ -18,7 +18,7 @@ impl HistogramConfig {
     pub const fn new() -> Self {
         HistogramConfig {
             bounds: None,
-            window: Duration::from_secs(60),
+            window: Duration::from_mins(1),
         }
     }
     #[must_use]
