@@ -215,6 +215,11 @@ impl Entry {
     pub fn labels(&self) -> &[(String, String)] {
         &self.labels
     }
+    /// The label keys of a family (empty for a single metric).
+    #[must_use]
+    pub fn label_keys(&self) -> &[String] {
+        self.metric.label_keys()
+    }
     /// How to export it as a family labelled by type, if declared so.
     #[must_use]
     pub fn type_label(&self) -> Option<TypeLabel> {
