@@ -19,7 +19,7 @@ pub use descriptor::{Descriptor, Location, StaticMetric, TypeLabel};
 pub use error::{Error, Result};
 pub use metric::counter::Counter;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
-pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles};
+pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
 pub use metric::meter::{Meter, MeterSnapshot};
 pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
 pub use metric::{MetricKind, Unit};
