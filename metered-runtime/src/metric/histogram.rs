@@ -323,7 +323,10 @@ impl Sketch {
         self.zero = self.zero.wrapping_add(other.zero);
         self.count = self.count.wrapping_add(other.count);
         let mut merged = Vec::with_capacity(self.buckets.len().max(other.buckets.len()));
-        let (mut a, mut b) = (self.buckets.iter().peekable(), other.buckets.iter().peekable());
+        let (mut a, mut b) = (
+            self.buckets.iter().peekable(),
+            other.buckets.iter().peekable(),
+        );
         loop {
             let next = match (a.peek(), b.peek()) {
                 (Some(&&(i, x)), Some(&&(j, y))) => match i.cmp(&j) {
@@ -751,7 +754,10 @@ impl Histogram {
         }
         self.shards
             .for_each(|s| sketch.zero = sketch.zero.wrapping_add(s.zero.load(Ordering::Relaxed)));
-        sketch.count = sketch.buckets.iter().fold(sketch.zero, |n, &(_, c)| n.wrapping_add(c));
+        sketch.count = sketch
+            .buckets
+            .iter()
+            .fold(sketch.zero, |n, &(_, c)| n.wrapping_add(c));
         sketch
     }
 
@@ -877,9 +883,9 @@ fn record_bound(s: &Shard, w: Writer, bounds: &[f64], v: f64, divisor: f64) {
     let x = if divisor == 1.0 { v } else { v / divisor };
     let i = bounds.partition_point(|&b| b < x);
     if i < bounds.len() {
-        let cells = s.bounds.get_or_init(|| {
-            Box::new((0..bounds.len()).map(|_| AtomicU64::new(0)).collect())
-        });
+        let cells = s
+            .bounds
+            .get_or_init(|| Box::new((0..bounds.len()).map(|_| AtomicU64::new(0)).collect()));
         if let Some(c) = cells.get(i) {
             w.add(c, 1);
         }
