@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
+#![cfg_attr(test, allow(clippy::float_cmp))] // unit tests check exact values on purpose
 
 mod clock;
 mod descriptor;

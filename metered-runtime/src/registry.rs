@@ -184,10 +184,10 @@ impl Inner {
     fn overlap(&self, name: &str) -> Option<&str> {
         // A registered dotted prefix of `name`.
         for (i, b) in name.bytes().enumerate() {
-            if b == b'.' {
-                if let Some((k, _)) = self.by_name.get_key_value(&name[..i]) {
-                    return Some(k);
-                }
+            if b == b'.'
+                && let Some((k, _)) = self.by_name.get_key_value(&name[..i])
+            {
+                return Some(k);
             }
         }
         // A registered name that extends `name`.
@@ -377,10 +377,10 @@ impl Registry {
     pub fn register(&self, d: &'static Descriptor) -> Result<()> {
         validate_name(d.name())?;
         let mut inner = self.write();
-        if let Some(existing) = inner.by_name.get(d.name()) {
-            if same_static(&existing.metric, d.metric()) {
-                return Ok(());
-            }
+        if let Some(existing) = inner.by_name.get(d.name())
+            && same_static(&existing.metric, d.metric())
+        {
+            return Ok(());
         }
         inner.insert(Entry {
             name: d.name().into(),
@@ -406,7 +406,11 @@ impl Registry {
     /// Every registered name, sorted.
     #[must_use]
     pub fn names(&self) -> Vec<String> {
-        self.read().by_name.keys().map(|k| k.to_string()).collect()
+        self.read()
+            .by_name
+            .keys()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// The metric named `name`, if registered.

@@ -1,5 +1,7 @@
 //! Integration tests of histograms and timers: accuracy against exact quantiles, merging,
 //! windows, classic buckets, guards and memory.
+#![allow(clippy::float_cmp)] // these tests check exact values on purpose
+#![allow(clippy::duration_suboptimal_units)] // durations are spelled in the unit each test checks
 
 use metered_runtime::{Error, Histogram, HistogramConfig, ManualClock, Quantiles, Timer};
 use proptest::prelude::*;
@@ -219,7 +221,7 @@ fn classic_buckets_are_exact_and_cumulative() {
     static DAYS: &[f64] = &[1.0, 3.0, 7.0, 14.0, 30.0, 90.0, 365.0];
     let h = Histogram::with_config(HistogramConfig::new().bounds(DAYS));
     assert!(h.config().validate().is_ok());
-    for v in [0.0, 1.0, 1.0000001, 3.0, 6.9, 7.0, 7.0001, 400.0, 365.0] {
+    for v in [0.0, 1.0, 1.000_000_1, 3.0, 6.9, 7.0, 7.0001, 400.0, 365.0] {
         h.record(v).unwrap();
     }
     let s = h.snapshot();
@@ -268,7 +270,7 @@ fn window_forgets_old_values() {
     assert_eq!(s.quantiles.q50, 1000.0);
     for _ in 0..4 {
         clock.advance(Duration::from_secs(15));
-        h.snapshot();
+        let _ = h.snapshot();
     }
     for _ in 0..10 {
         h.record(10.0).unwrap();
@@ -311,7 +313,7 @@ fn zero_window_is_cumulative() {
     let clock = Arc::new(ManualClock::new());
     let h = Histogram::with_clock(HistogramConfig::new().window(Duration::ZERO), clock.clone());
     h.record(5.0).unwrap();
-    h.snapshot();
+    let _ = h.snapshot();
     clock.advance(Duration::from_secs(3600));
     h.record(6.0).unwrap();
     let s = h.snapshot();

@@ -53,7 +53,7 @@ const FIRST_KEY: u64 = (1023 - 40) << 6;
 const END_KEY: u64 = (1023 + 63) << 6;
 
 /// The default window of the snapshot quantiles: 60 seconds.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+pub const DEFAULT_WINDOW: Duration = Duration::from_mins(1);
 
 /// The bucket index (`0..BUCKETS`) of a positive value (clamped into the covered range).
 #[inline]
@@ -176,7 +176,7 @@ impl HistogramConfig {
     /// [`Error::InvalidConfig`] if the bounds are empty, not finite or not strictly increasing.
     pub fn validate(&self) -> Result<()> {
         match self.bounds {
-            Some(b) if b.is_empty() => Err(Error::InvalidConfig {
+            Some([]) => Err(Error::InvalidConfig {
                 reason: "histogram bounds are empty; omit `bounds` for none".into(),
             }),
             Some(b) if !self.bounds_valid => Err(Error::InvalidConfig {
@@ -323,33 +323,33 @@ impl Sketch {
         self.zero = self.zero.wrapping_add(other.zero);
         self.count = self.count.wrapping_add(other.count);
         let mut merged = Vec::with_capacity(self.buckets.len().max(other.buckets.len()));
-        let (mut a, mut b) = (
+        let (mut mine, mut theirs) = (
             self.buckets.iter().peekable(),
             other.buckets.iter().peekable(),
         );
         loop {
-            let next = match (a.peek(), b.peek()) {
+            let next = match (mine.peek(), theirs.peek()) {
                 (Some(&&(i, x)), Some(&&(j, y))) => match i.cmp(&j) {
                     std::cmp::Ordering::Less => {
-                        a.next();
+                        mine.next();
                         (i, x)
                     }
                     std::cmp::Ordering::Greater => {
-                        b.next();
+                        theirs.next();
                         (j, y)
                     }
                     std::cmp::Ordering::Equal => {
-                        a.next();
-                        b.next();
+                        mine.next();
+                        theirs.next();
                         (i, x.wrapping_add(y))
                     }
                 },
                 (Some(&&p), None) => {
-                    a.next();
+                    mine.next();
                     p
                 }
                 (None, Some(&&p)) => {
-                    b.next();
+                    theirs.next();
                     p
                 }
                 (None, None) => break,
@@ -671,7 +671,7 @@ impl Histogram {
     #[inline]
     pub fn record(&self, v: f64) -> Result<()> {
         // Also false for NaN.
-        if v >= 0.0 && v < f64::INFINITY {
+        if (0.0..f64::INFINITY).contains(&v) {
             self.record_raw(v);
             Ok(())
         } else {
@@ -877,17 +877,22 @@ impl Histogram {
     }
 }
 
-/// Counts `v` at its classic bound: the first bound `>= v / divisor`.
+/// Counts `value` at its classic bound: the first bound `>= value / divisor`.
 #[inline]
-fn record_bound(s: &Shard, w: Writer, bounds: &[f64], v: f64, divisor: f64) {
-    let x = if divisor == 1.0 { v } else { v / divisor };
-    let i = bounds.partition_point(|&b| b < x);
+#[allow(clippy::float_cmp)] // a divisor of exactly 1 means unscaled
+fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], value: f64, divisor: f64) {
+    let scaled = if divisor == 1.0 {
+        value
+    } else {
+        value / divisor
+    };
+    let i = bounds.partition_point(|&b| b < scaled);
     if i < bounds.len() {
-        let cells = s
+        let cells = shard
             .bounds
             .get_or_init(|| Box::new((0..bounds.len()).map(|_| AtomicU64::new(0)).collect()));
         if let Some(c) = cells.get(i) {
-            w.add(c, 1);
+            writer.add(c, 1);
         }
     }
 }

@@ -331,7 +331,7 @@ mod tests {
             "{s:?}"
         );
         for k in 1..=10u32 {
-            clock.advance(Duration::from_secs(60));
+            clock.advance(Duration::from_mins(1));
             let s = m.snapshot();
             let k = f64::from(k);
             assert!(close(s.m1, 0.6 * (-k).exp()), "k={k} m1={}", s.m1);
