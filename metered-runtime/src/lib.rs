@@ -22,6 +22,7 @@ pub use metric::counter::Counter;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
 pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
 pub use metric::meter::{Meter, MeterSnapshot};
+pub use metric::reservoir;
 pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
 pub use metric::{MetricKind, Unit};
 pub use name::validate_name;
