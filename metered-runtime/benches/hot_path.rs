@@ -16,6 +16,10 @@ fn hot_path(c: &mut Criterion) {
         });
     });
     c.bench_function("timer_guard", |b| b.iter(|| drop(black_box(TIMER.time()))));
+    // One clock read and no record: the floor under a timed call.
+    c.bench_function("timer_guard_discard", |b| {
+        b.iter(|| black_box(TIMER.time()).discard());
+    });
 }
 
 criterion_group!(benches, hot_path);
