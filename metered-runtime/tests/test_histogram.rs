@@ -472,3 +472,20 @@ fn active_timer_memory_is_bounded() {
         std::mem::size_of::<Timer>()
     );
 }
+
+#[test]
+fn registry_rejects_invalid_bounds() {
+    let r = metered_runtime::Registry::new();
+    let bad = HistogramConfig::new().bounds(&[3.0, 1.0]);
+    assert!(matches!(
+        r.histogram_with("app.bad", bad),
+        Err(Error::InvalidConfig { .. })
+    ));
+    let good = HistogramConfig::new().bounds(&[1.0, 3.0]);
+    let h = r.histogram_with("app.good", good).unwrap();
+    h.record(2.0).unwrap();
+    assert_eq!(
+        h.snapshot().buckets,
+        [(1.0, 0), (3.0, 1), (f64::INFINITY, 1)]
+    );
+}
