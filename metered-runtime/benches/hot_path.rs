@@ -73,6 +73,10 @@ fn single_thread(c: &mut Criterion) {
     g.bench_function("Timer::time (guard start + drop)", |b| {
         b.iter(|| drop(black_box(&timer).time()));
     });
+    // One clock read and no record: the floor under a timed call.
+    g.bench_function("Timer::time + discard (one clock read)", |b| {
+        b.iter(|| black_box(&timer).time().discard());
+    });
     g.finish();
 }
 

@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
+#![cfg_attr(test, allow(clippy::float_cmp))] // unit tests check exact values on purpose
 
 mod clock;
 mod descriptor;
@@ -56,8 +57,9 @@ pub use error::{Error, Result};
 pub use metric::counter::Counter;
 pub use metric::family::Family;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
-pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles};
+pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
 pub use metric::meter::{Meter, MeterSnapshot};
+pub use metric::reservoir;
 pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
 pub use metric::{MetricKind, Unit};
 pub use name::validate_name;

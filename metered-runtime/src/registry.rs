@@ -579,8 +579,10 @@ impl Registry {
     /// configuration).
     ///
     /// # Errors
-    /// As [`Registry::histogram`].
+    /// As [`Registry::histogram`], and [`Error::InvalidConfig`] if `config` does not validate
+    /// ([`HistogramConfig::validate`]).
     pub fn histogram_with(&self, name: &str, config: HistogramConfig) -> Result<Handle<Histogram>> {
+        config.validate()?;
         match self.get_or_insert(name, || {
             Ok(MetricRef::Histogram(Handle::Shared(Arc::new(
                 Histogram::with_config(config),
