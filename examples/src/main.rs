@@ -1,1 +1,6 @@
-fn main() {}
+//! The main example (being written with the macros).
+
+fn main() {
+    let r = metered_runtime::registry();
+    println!("{} metrics", r.metrics().len());
+}

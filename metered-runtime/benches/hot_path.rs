@@ -1,1 +1,117 @@
-fn main() {}
+//! Hot-path costs, with their baselines in the same run: a bare `AtomicU64::fetch_add`, a bare
+//! pair of `Instant::now()` reads, and a bare shared atomic hit by two threads.
+//!
+//! `cargo bench -p metered-runtime --bench hot_path` (add `--features tsc` for the TSC clock).
+//! Two-thread figures are per operation per thread: each thread runs the same number of
+//! operations on one shared metric and the slower thread's time is divided by that number.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use metered_runtime::{Counter, Histogram, Meter, Timer};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// Runs `op` `iters` times on each of two threads at once; returns the slower thread's time.
+fn two_threads<T: Send + Sync + 'static>(shared: &Arc<T>, iters: u64, op: fn(&T)) -> Duration {
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let (s, b) = (Arc::clone(shared), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                op(&s); // warm: the thread's shard exists before timing starts
+                b.wait();
+                let start = Instant::now();
+                for _ in 0..iters {
+                    op(&s);
+                }
+                start.elapsed()
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .max()
+        .unwrap()
+}
+
+fn record_value(h: &Histogram) {
+    // Varying values, so that the bucket index is really computed.
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let v = NEXT.load(Ordering::Relaxed);
+    NEXT.store(
+        v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let _ = h.record(black_box((v >> 44) as f64 + 1.0));
+}
+
+fn single_thread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("1 thread");
+    let atomic = AtomicU64::new(0);
+    g.bench_function("baseline: AtomicU64::fetch_add", |b| {
+        b.iter(|| black_box(&atomic).fetch_add(1, Ordering::Relaxed));
+    });
+    g.bench_function("baseline: Instant::now() pair", |b| {
+        b.iter(|| {
+            let s = Instant::now();
+            black_box(s);
+            black_box(Instant::now())
+        });
+    });
+    let counter = Counter::new();
+    g.bench_function("Counter::inc", |b| b.iter(|| black_box(&counter).inc()));
+    let meter = Meter::new();
+    g.bench_function("Meter::mark", |b| b.iter(|| black_box(&meter).mark()));
+    let histogram = Histogram::new();
+    g.bench_function("Histogram::record", |b| {
+        b.iter(|| record_value(black_box(&histogram)));
+    });
+    let timer = Timer::new();
+    g.bench_function("Timer::time (guard start + drop)", |b| {
+        b.iter(|| drop(black_box(&timer).time()));
+    });
+    // One clock read and no record: the floor under a timed call.
+    g.bench_function("Timer::time + discard (one clock read)", |b| {
+        b.iter(|| black_box(&timer).time().discard());
+    });
+    g.finish();
+}
+
+fn two_thread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("2 threads, one metric");
+    let atomic = Arc::new(AtomicU64::new(0));
+    g.bench_function("baseline: shared AtomicU64::fetch_add", |b| {
+        b.iter_custom(|n| {
+            two_threads(&atomic, n, |a| {
+                black_box(a).fetch_add(1, Ordering::Relaxed);
+            })
+        });
+    });
+    let counter = Arc::new(Counter::new());
+    g.bench_function("Counter::inc", |b| {
+        b.iter_custom(|n| two_threads(&counter, n, |c| black_box(c).inc()));
+    });
+    let meter = Arc::new(Meter::new());
+    g.bench_function("Meter::mark", |b| {
+        b.iter_custom(|n| two_threads(&meter, n, |m| black_box(m).mark()));
+    });
+    let histogram = Arc::new(Histogram::new());
+    g.bench_function("Histogram::record", |b| {
+        b.iter_custom(|n| two_threads(&histogram, n, |h| record_value(black_box(h))));
+    });
+    let timer = Arc::new(Timer::new());
+    g.bench_function("Timer::time (guard start + drop)", |b| {
+        b.iter_custom(|n| two_threads(&timer, n, |t| drop(black_box(t).time())));
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    targets = single_thread, two_thread
+}
+criterion_main!(benches);

@@ -5,6 +5,7 @@ use crate::clock::SystemClock;
 use crate::descriptor::{Descriptor, Location, Registration, Sentinel, StaticMetric, TypeLabel};
 use crate::error::{Error, Result};
 use crate::metric::counter::Counter;
+use crate::metric::family::Family;
 use crate::metric::gauge::{FloatGauge, FnGauge, Gauge};
 use crate::metric::histogram::{Histogram, HistogramConfig};
 use crate::metric::meter::Meter;
@@ -70,6 +71,54 @@ pub enum MetricRef {
     Histogram(Handle<Histogram>),
     /// A timer.
     Timer(Handle<Timer>),
+    /// A labelled family.
+    Family(FamilyRef),
+}
+
+/// A registered labelled family of any kind.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FamilyRef {
+    /// Counters.
+    Counter(Arc<Family<Counter>>),
+    /// Integer gauges.
+    Gauge(Arc<Family<Gauge>>),
+    /// Floating-point gauges.
+    FloatGauge(Arc<Family<FloatGauge>>),
+    /// Meters.
+    Meter(Arc<Family<Meter>>),
+    /// Histograms.
+    Histogram(Arc<Family<Histogram>>),
+    /// Timers.
+    Timer(Arc<Family<Timer>>),
+}
+
+impl FamilyRef {
+    /// The kind of the family's members.
+    #[must_use]
+    pub fn kind(&self) -> MetricKind {
+        match self {
+            FamilyRef::Counter(_) => MetricKind::Counter,
+            FamilyRef::Gauge(_) => MetricKind::Gauge,
+            FamilyRef::FloatGauge(_) => MetricKind::FloatGauge,
+            FamilyRef::Meter(_) => MetricKind::Meter,
+            FamilyRef::Histogram(_) => MetricKind::Histogram,
+            FamilyRef::Timer(_) => MetricKind::Timer,
+        }
+    }
+
+    /// The label keys.
+    #[must_use]
+    pub fn keys(&self) -> &[String] {
+        match self {
+            FamilyRef::Counter(f) => f.keys(),
+            FamilyRef::Gauge(f) => f.keys(),
+            FamilyRef::FloatGauge(f) => f.keys(),
+            FamilyRef::Meter(f) => f.keys(),
+            FamilyRef::Histogram(f) => f.keys(),
+            FamilyRef::Timer(f) => f.keys(),
+        }
+    }
 }
 
 impl MetricRef {
@@ -84,6 +133,16 @@ impl MetricRef {
             MetricRef::Meter(_) => MetricKind::Meter,
             MetricRef::Histogram(_) => MetricKind::Histogram,
             MetricRef::Timer(_) => MetricKind::Timer,
+            MetricRef::Family(f) => f.kind(),
+        }
+    }
+
+    /// The label keys of a family; empty for a single metric.
+    #[must_use]
+    pub fn label_keys(&self) -> &[String] {
+        match self {
+            MetricRef::Family(f) => f.keys(),
+            _ => &[],
         }
     }
 
@@ -156,6 +215,11 @@ impl Entry {
     pub fn labels(&self) -> &[(String, String)] {
         &self.labels
     }
+    /// The label keys of a family (empty for a single metric).
+    #[must_use]
+    pub fn label_keys(&self) -> &[String] {
+        self.metric.label_keys()
+    }
     /// How to export it as a family labelled by type, if declared so.
     #[must_use]
     pub fn type_label(&self) -> Option<TypeLabel> {
@@ -184,10 +248,10 @@ impl Inner {
     fn overlap(&self, name: &str) -> Option<&str> {
         // A registered dotted prefix of `name`.
         for (i, b) in name.bytes().enumerate() {
-            if b == b'.' {
-                if let Some((k, _)) = self.by_name.get_key_value(&name[..i]) {
-                    return Some(k);
-                }
+            if b == b'.'
+                && let Some((k, _)) = self.by_name.get_key_value(&name[..i])
+            {
+                return Some(k);
             }
         }
         // A registered name that extends `name`.
@@ -258,7 +322,7 @@ macro_rules! get_or_create {
         /// [`Error::InvalidName`], [`Error::KindMismatch`] if the name is taken by another kind,
         /// [`Error::NameOverlap`] if it is a dotted prefix of a registered name or extends one.
         pub fn $fn(&self, name: &str) -> Result<Handle<$ty>> {
-            match self.get_or_insert(name, || MetricRef::$variant(Handle::Shared(Arc::new($make))))? {
+            match self.get_or_insert(name, || Ok(MetricRef::$variant(Handle::Shared(Arc::new($make)))))? {
                 MetricRef::$variant(h) => Ok(h),
                 other => Err(Error::KindMismatch { name: name.to_owned(), existing: other.kind(), requested: MetricKind::$variant }),
             }
@@ -282,7 +346,11 @@ impl Registry {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn get_or_insert(&self, name: &str, make: impl FnOnce() -> MetricRef) -> Result<MetricRef> {
+    fn get_or_insert(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<MetricRef>,
+    ) -> Result<MetricRef> {
         if let Some(e) = self.read().by_name.get(name) {
             return Ok(e.metric.clone());
         }
@@ -298,7 +366,7 @@ impl Registry {
             labels: Arc::new([]),
             type_label: None,
             origin: Origin::Dynamic,
-            metric: make(),
+            metric: make()?,
         };
         let metric = entry.metric.clone();
         inner.insert(entry)?;
@@ -324,14 +392,201 @@ impl Registry {
         /// The timer named `name` (default configuration), created if absent.
         timer, Timer, Timer, Timer::new());
 
+    fn family<M: Default>(
+        &self,
+        name: &str,
+        keys: &[&str],
+        wrap: fn(Arc<Family<M>>) -> FamilyRef,
+        unwrap: fn(&FamilyRef) -> Option<&Arc<Family<M>>>,
+        kind: MetricKind,
+    ) -> Result<Arc<Family<M>>> {
+        let metric = self.get_or_insert(name, || {
+            Family::new(name, keys).map(|f| MetricRef::Family(wrap(Arc::new(f))))
+        })?;
+        match &metric {
+            MetricRef::Family(f) if f.kind() == kind => {
+                let family = unwrap(f).ok_or_else(|| Error::KindMismatch {
+                    name: name.to_owned(),
+                    existing: f.kind(),
+                    requested: kind,
+                })?;
+                if family
+                    .keys()
+                    .iter()
+                    .map(String::as_str)
+                    .eq(keys.iter().copied())
+                {
+                    Ok(Arc::clone(family))
+                } else {
+                    Err(Error::InvalidLabel {
+                        family: name.to_owned(),
+                        reason: format!(
+                            "registered with label keys [{}], asked for with [{}]",
+                            family.keys().join(", "),
+                            keys.join(", ")
+                        ),
+                    })
+                }
+            }
+            MetricRef::Family(f) => Err(Error::KindMismatch {
+                name: name.to_owned(),
+                existing: f.kind(),
+                requested: kind,
+            }),
+            other if other.kind() == kind => Err(Error::InvalidLabel {
+                family: name.to_owned(),
+                reason: format!(
+                    "registered as a single {kind} without labels, asked for as a family"
+                ),
+            }),
+            other => Err(Error::KindMismatch {
+                name: name.to_owned(),
+                existing: other.kind(),
+                requested: kind,
+            }),
+        }
+    }
+
+    /// The family of counters named `name` with label keys `keys`, created if absent.
+    ///
+    /// ```
+    /// let r = metered_runtime::Registry::new();
+    /// let f = r.counter_family("work.requests", &["task_type", "status", "scope"]).unwrap();
+    /// f.get(&["build", "ok", "ci"]).unwrap().inc();
+    /// assert!(r.counter_family("work.requests", &["status"]).is_err()); // other keys
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Registry::counter`], and [`Error::InvalidLabel`] for bad keys or when the name is
+    /// registered with other keys or without labels.
+    pub fn counter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Counter>>> {
+        self.family(
+            name,
+            keys,
+            FamilyRef::Counter,
+            |f| {
+                if let FamilyRef::Counter(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Counter,
+        )
+    }
+
+    /// The family of integer gauges named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Gauge>>> {
+        self.family(
+            name,
+            keys,
+            FamilyRef::Gauge,
+            |f| {
+                if let FamilyRef::Gauge(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Gauge,
+        )
+    }
+
+    /// The family of floating-point gauges named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn float_gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<FloatGauge>>> {
+        self.family(
+            name,
+            keys,
+            FamilyRef::FloatGauge,
+            |f| {
+                if let FamilyRef::FloatGauge(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::FloatGauge,
+        )
+    }
+
+    /// The family of meters named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn meter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Meter>>> {
+        self.family(
+            name,
+            keys,
+            FamilyRef::Meter,
+            |f| {
+                if let FamilyRef::Meter(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Meter,
+        )
+    }
+
+    /// The family of histograms named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn histogram_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Histogram>>> {
+        self.family(
+            name,
+            keys,
+            FamilyRef::Histogram,
+            |f| {
+                if let FamilyRef::Histogram(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Histogram,
+        )
+    }
+
+    /// The family of timers named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn timer_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Timer>>> {
+        self.family(
+            name,
+            keys,
+            FamilyRef::Timer,
+            |f| {
+                if let FamilyRef::Timer(f) = f {
+                    Some(f)
+                } else {
+                    None
+                }
+            },
+            MetricKind::Timer,
+        )
+    }
+
     /// The histogram named `name`, created with `config` if absent (an existing one keeps its
     /// configuration).
     ///
     /// # Errors
-    /// As [`Registry::histogram`].
+    /// As [`Registry::histogram`], and [`Error::InvalidConfig`] if `config` does not validate
+    /// ([`HistogramConfig::validate`]).
     pub fn histogram_with(&self, name: &str, config: HistogramConfig) -> Result<Handle<Histogram>> {
+        config.validate()?;
         match self.get_or_insert(name, || {
-            MetricRef::Histogram(Handle::Shared(Arc::new(Histogram::with_config(config))))
+            Ok(MetricRef::Histogram(Handle::Shared(Arc::new(
+                Histogram::with_config(config),
+            ))))
         })? {
             MetricRef::Histogram(h) => Ok(h),
             other => Err(Error::KindMismatch {
@@ -377,10 +632,10 @@ impl Registry {
     pub fn register(&self, d: &'static Descriptor) -> Result<()> {
         validate_name(d.name())?;
         let mut inner = self.write();
-        if let Some(existing) = inner.by_name.get(d.name()) {
-            if same_static(&existing.metric, d.metric()) {
-                return Ok(());
-            }
+        if let Some(existing) = inner.by_name.get(d.name())
+            && same_static(&existing.metric, d.metric())
+        {
+            return Ok(());
         }
         inner.insert(Entry {
             name: d.name().into(),
@@ -406,7 +661,11 @@ impl Registry {
     /// Every registered name, sorted.
     #[must_use]
     pub fn names(&self) -> Vec<String> {
-        self.read().by_name.keys().map(|k| k.to_string()).collect()
+        self.read()
+            .by_name
+            .keys()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// The metric named `name`, if registered.

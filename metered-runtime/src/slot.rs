@@ -117,6 +117,7 @@ pub(crate) struct Writer {
     exclusive: bool,
 }
 
+#[allow(dead_code)] // used by the histogram
 impl Writer {
     /// Adds `n` to `cell`, wrapping on overflow.
     #[inline]
@@ -188,6 +189,7 @@ impl<T: Default> Shards<T> {
     }
 
     #[cold]
+    #[allow(clippy::unnecessary_box_returns)] // `OnceBox::get_or_init` takes a `Box`
     fn alloc_table() -> Box<Table<T>> {
         let exclusive = (0..slot_capacity()).map(|_| OnceBox::new()).collect();
         Box::new(Table {

@@ -5,6 +5,7 @@ pub mod family;
 pub mod gauge;
 pub mod histogram;
 pub mod meter;
+pub mod reservoir;
 pub mod timer;
 
 use std::fmt;

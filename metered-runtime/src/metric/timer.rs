@@ -1,5 +1,4 @@
-//! Timers. PLACEHOLDER implementation over the placeholder histogram; the API is fixed.
-#![allow(missing_docs, clippy::missing_errors_doc)]
+//! Timers: a histogram of durations plus Dropwizard meter rates.
 
 use crate::clock::{Clock, ClockRef, raw_delta_nanos, raw_now};
 use crate::error::{Error, Result};
@@ -8,14 +7,48 @@ use crate::metric::meter::{MeterSnapshot, Rates};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A timer's state: the rates of timed events and the distribution of their durations.
 #[derive(Debug, Clone, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TimerSnapshot {
+    /// Count, mean rate and 1/5/15-minute rates of timed events.
     pub rates: MeterSnapshot,
-    /// Durations in seconds.
+    /// Durations in seconds (the sketches record nanoseconds and carry a divisor of 1e9).
     pub histogram: HistogramSnapshot,
 }
 
+/// A histogram of durations plus rates.
+///
+/// Durations are recorded in nanoseconds and reported in seconds. The rates use the histogram's
+/// count as the meter count, so a timed call costs one histogram record and two clock reads.
+/// [`time`](Timer::time) returns a 16-byte guard that records when dropped: on return, on `?`,
+/// during a panic's unwinding and when a future holding it is dropped before completion.
+///
+/// Memory (measured by this crate's tests on a 2-CPU machine, where the slot table has 8
+/// entries): `size_of::<Timer>()` is a little over 200 bytes and an idle timer holds no heap
+/// memory. The first record allocates the shard table (about 1 KiB, including the shard shared by
+/// threads beyond the slot capacity) and the recording thread's shard (896 bytes); each power of
+/// two that thread records durations in adds 512 bytes. One thread recording 10 µs to 100 ms
+/// (14 powers of two) holds about 9.5 KiB. Each further recording thread adds a shard and its
+/// own powers of two: 0.9 KiB plus 512 bytes per power of two of its durations. Snapshots keep
+/// up to about five sparse copies of the bucket counts for the window (16 bytes per non-empty
+/// bucket each).
+///
+/// ```
+/// use metered_runtime::{HistogramConfig, ManualClock, Timer};
+/// use std::{sync::Arc, time::Duration};
+///
+/// let clock = Arc::new(ManualClock::new());
+/// let timer = Timer::with_clock(HistogramConfig::new(), clock.clone());
+/// {
+///     let _t = timer.time();
+///     clock.advance(Duration::from_millis(20));
+/// } // recorded here
+/// timer.record(Duration::from_millis(40));
+/// let s = timer.snapshot();
+/// assert_eq!(s.rates.count, 2);
+/// assert_eq!((s.histogram.min, s.histogram.max), (0.020, 0.040));
+/// assert!((s.histogram.quantiles.q50 - 0.020).abs() <= 0.0002); // within 1 %
+/// ```
 #[derive(Debug)]
 pub struct Timer {
     histogram: Histogram,
@@ -23,84 +56,128 @@ pub struct Timer {
 }
 
 impl Timer {
+    /// A timer with the default histogram configuration (const: it can be a `static`).
     #[must_use]
     pub const fn new() -> Self {
-        Timer {
-            histogram: Histogram::new(),
-            rates: Rates::new(),
-        }
+        Self::with_config(HistogramConfig::new())
     }
+
+    /// A timer with `config`; its bounds are in seconds.
     #[must_use]
     pub const fn with_config(config: HistogramConfig) -> Self {
         Timer {
-            histogram: Histogram::with_config(config),
+            histogram: Histogram::scaled(config, 1e9),
             rates: Rates::new(),
         }
     }
+
+    /// A timer measuring time, the window and the rates on `clock`.
     #[must_use]
     pub fn with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
         Timer {
-            histogram: Histogram::with_clock(config, clock.clone()),
+            histogram: Histogram::scaled_with_clock(config, 1e9, clock.clone()),
             rates: Rates::with_clock(clock),
         }
     }
-    #[must_use = "the duration is recorded when the guard is dropped"]
-    pub fn time(&self) -> TimerGuard<'_> {
-        let start = match self.rates.clock() {
+
+    #[inline]
+    fn start(&self) -> u64 {
+        match self.rates.clock() {
             ClockRef::System => raw_now(),
             ClockRef::Custom(c) => c.now_nanos(),
-        };
-        TimerGuard { timer: self, start }
+        }
     }
+
+    #[inline]
+    fn elapsed_nanos(&self, start: u64) -> u64 {
+        match self.rates.clock() {
+            ClockRef::System => raw_delta_nanos(start, raw_now()),
+            ClockRef::Custom(c) => c.now_nanos().saturating_sub(start),
+        }
+    }
+
+    /// Starts timing; the guard records the elapsed time when dropped.
+    ///
+    /// ```
+    /// static DB: metered_runtime::Timer = metered_runtime::Timer::new();
+    /// fn query(up: bool) -> Result<u32, String> {
+    ///     let _t = DB.time();
+    ///     if !up {
+    ///         return Err("down".into()); // recorded on the early return too
+    ///     }
+    ///     Ok(1)
+    /// }
+    /// assert!(query(false).is_err());
+    /// assert_eq!(DB.count(), 1);
+    /// ```
+    #[must_use = "the duration is recorded when the guard is dropped"]
+    #[inline]
+    pub fn time(&self) -> TimerGuard<'_> {
+        TimerGuard {
+            timer: self,
+            start: self.start(),
+        }
+    }
+
+    /// Records a duration (saturating at `u64::MAX` nanoseconds).
+    #[inline]
     pub fn record(&self, d: Duration) {
         self.histogram
             .record_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
     }
+
+    /// Records a duration given in seconds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] (and nothing recorded) if `secs` is negative, NaN or infinite.
     pub fn record_secs(&self, secs: f64) -> Result<()> {
-        if !secs.is_finite() || secs < 0.0 {
-            return Err(Error::InvalidValue {
+        match Duration::try_from_secs_f64(secs) {
+            Ok(d) if secs.is_finite() => {
+                self.record(d);
+                Ok(())
+            }
+            _ => Err(Error::InvalidValue {
                 what: "Timer::record_secs".into(),
                 value: secs.to_string(),
-            });
+            }),
         }
-        self.record(Duration::from_secs_f64(secs));
-        Ok(())
     }
+
+    /// Runs `f` and records how long it took (also if it panics).
+    ///
+    /// ```
+    /// let timer = metered_runtime::Timer::new();
+    /// assert_eq!(timer.time_fn(|| 6 * 7), 42);
+    /// assert_eq!(timer.count(), 1);
+    /// ```
     pub fn time_fn<R>(&self, f: impl FnOnce() -> R) -> R {
         let _g = self.time();
         f()
     }
+
+    /// Durations recorded so far (sums the histogram's buckets: meant for reads).
     #[must_use]
     pub fn count(&self) -> u64 {
         self.histogram.count()
     }
+
+    /// Rates and the duration histogram, in seconds.
     #[must_use]
     pub fn snapshot(&self) -> TimerSnapshot {
-        let h = self.histogram.snapshot();
-        let rates = self.rates.read(h.count);
-        let s = |x: f64| x / 1e9;
-        let q = h.quantiles;
+        let histogram = self.histogram.snapshot();
         TimerSnapshot {
-            rates,
-            histogram: HistogramSnapshot {
-                sum: s(h.sum),
-                min: s(h.min),
-                max: s(h.max),
-                mean: s(h.mean),
-                stddev: s(h.stddev),
-                quantiles: crate::metric::histogram::Quantiles {
-                    q50: s(q.q50),
-                    q75: s(q.q75),
-                    q95: s(q.q95),
-                    q98: s(q.q98),
-                    q99: s(q.q99),
-                    q999: s(q.q999),
-                },
-                buckets: h.buckets.iter().map(|&(b, c)| (b, c)).collect(),
-                count: h.count,
-            },
+            rates: self.rates.read(histogram.count),
+            histogram,
         }
     }
+
+    /// The configuration of the duration histogram (bounds in seconds).
+    #[must_use]
+    pub fn config(&self) -> &HistogramConfig {
+        self.histogram.config()
+    }
+
+    /// Heap bytes held: the histogram's (the rates hold none). 0 until the first record.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         self.histogram.heap_bytes()
@@ -113,18 +190,51 @@ impl Default for Timer {
     }
 }
 
+/// Times from its creation by [`Timer::time`] until it is dropped, then records.
+///
+/// It holds a raw clock reading and the timer (16 bytes); ticks become nanoseconds only when it
+/// records. [`stop`](TimerGuard::stop) records early and returns the duration;
+/// [`discard`](TimerGuard::discard) records nothing.
 #[derive(Debug)]
+#[must_use = "the duration is recorded when the guard is dropped"]
 pub struct TimerGuard<'a> {
     timer: &'a Timer,
     start: u64,
 }
 
+impl TimerGuard<'_> {
+    /// Records now and returns the duration recorded.
+    ///
+    /// ```
+    /// let timer = metered_runtime::Timer::new();
+    /// let d = timer.time().stop();
+    /// assert!(d < std::time::Duration::from_secs(1));
+    /// assert_eq!(timer.count(), 1);
+    /// ```
+    #[allow(clippy::must_use_candidate)] // recording is the point; the duration is a bonus
+    pub fn stop(self) -> Duration {
+        let ns = self.timer.elapsed_nanos(self.start);
+        self.timer.histogram.record_nanos(ns);
+        std::mem::forget(self);
+        Duration::from_nanos(ns)
+    }
+
+    /// Drops the guard without recording.
+    ///
+    /// ```
+    /// let timer = metered_runtime::Timer::new();
+    /// timer.time().discard();
+    /// assert_eq!(timer.count(), 0);
+    /// ```
+    pub fn discard(self) {
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for TimerGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let ns = match self.timer.rates.clock() {
-            ClockRef::System => raw_delta_nanos(self.start, raw_now()),
-            ClockRef::Custom(c) => c.now_nanos().saturating_sub(self.start),
-        };
+        let ns = self.timer.elapsed_nanos(self.start);
         self.timer.histogram.record_nanos(ns);
     }
 }

@@ -1,0 +1,423 @@
+//! Point-in-time snapshots of a registry, and their nested view (tapes' `get_stats()` shape).
+
+use crate::descriptor::TypeLabel;
+use crate::metric::histogram::HistogramSnapshot;
+use crate::metric::meter::MeterSnapshot;
+use crate::metric::timer::TimerSnapshot;
+use crate::metric::{MetricKind, Unit};
+use crate::registry::{FamilyRef, MetricRef, Registry};
+use std::collections::BTreeMap;
+
+/// The value of one metric at the moment of the snapshot.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// A counter's count.
+    Counter(u64),
+    /// An integer gauge's value.
+    Gauge(i64),
+    /// A floating-point gauge's value, or a function gauge's result.
+    FloatGauge(f64),
+    /// A meter's count and rates.
+    Meter(MeterSnapshot),
+    /// A histogram's statistics.
+    Histogram(HistogramSnapshot),
+    /// A timer's rates and statistics (durations in seconds).
+    Timer(TimerSnapshot),
+    /// The metric could not be read: a function gauge that panicked or returned NaN.
+    Error(String),
+}
+
+/// One metric (or one child of a labelled family) in a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSnapshot {
+    /// The full dotted name (the family's name for a family child).
+    pub name: String,
+    /// The kind.
+    pub kind: MetricKind,
+    /// Help text (`""` if none).
+    pub help: String,
+    /// Unit.
+    pub unit: Unit,
+    /// Labels: constant labels of a declared metric, or a family child's label values.
+    pub labels: Vec<(String, String)>,
+    /// Whether this is a child of a labelled family.
+    pub from_family: bool,
+    /// How to export it as a family labelled by type, if declared so.
+    pub type_label: Option<TypeLabel>,
+    /// The value.
+    pub value: Value,
+}
+
+/// Every metric of a registry at one moment, sorted by name (family children by label values).
+///
+/// ```
+/// use metered_runtime::{Registry, snapshot::Value};
+/// let r = Registry::new();
+/// r.counter("app.requests").unwrap().add(3);
+/// r.gauge("app.queue.depth").unwrap().set(7);
+/// let s = r.snapshot();
+/// assert_eq!(s.metrics()[0].name, "app.queue.depth");
+/// assert_eq!(s.get("app.requests").unwrap().value, Value::Counter(3));
+/// assert_eq!(s.to_json(), r#"{"app":{"queue":{"depth":{"value":7}},"requests":{"value":3}}}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    metrics: Vec<MetricSnapshot>,
+}
+
+impl Snapshot {
+    /// Every metric.
+    #[must_use]
+    pub fn metrics(&self) -> &[MetricSnapshot] {
+        &self.metrics
+    }
+
+    /// The first metric named `name` (for a family, its first child).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&MetricSnapshot> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+
+    /// The nested view: names split on their dots into nested objects; at each leaf an object
+    /// of the metric's fields (see [`Node`]); a family's leaf holds one such object per child,
+    /// keyed by `key=value,key=value`.
+    #[must_use]
+    pub fn to_tree(&self) -> Node {
+        let mut root = BTreeMap::new();
+        for m in &self.metrics {
+            let mut node = &mut root;
+            let segments: Vec<&str> = m.name.split('.').collect();
+            let (last, parents) = segments.split_last().unwrap_or((&"", &[]));
+            for seg in parents {
+                node = object_entry(node, seg);
+            }
+            let fields = fields(&m.value);
+            if m.from_family {
+                let key = m
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                object_entry(node, last).insert(key, fields);
+            } else {
+                node.insert((*last).to_owned(), fields);
+            }
+        }
+        Node::Object(root)
+    }
+
+    /// The nested view as compact JSON, with keys sorted. Never contains `NaN` or infinities
+    /// (they become `null`).
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.to_tree().write_json(&mut out);
+        out
+    }
+}
+
+fn object_entry<'a>(
+    map: &'a mut BTreeMap<String, Node>,
+    key: &str,
+) -> &'a mut BTreeMap<String, Node> {
+    let slot = map
+        .entry(key.to_owned())
+        .or_insert_with(|| Node::Object(BTreeMap::new()));
+    if !matches!(slot, Node::Object(_)) {
+        // The registry forbids a name that is a dotted prefix of another, so a leaf never has
+        // children; keep the leaf's fields under "" rather than losing either.
+        let leaf = std::mem::replace(slot, Node::Object(BTreeMap::new()));
+        if let Node::Object(m) = slot {
+            m.insert(String::new(), leaf);
+        }
+    }
+    match slot {
+        Node::Object(m) => m,
+        _ => unreachable!("made an object above"),
+    }
+}
+
+fn meter_fields(m: &mut BTreeMap<String, Node>, s: &MeterSnapshot) {
+    m.insert("count".into(), Node::UInt(s.count));
+    m.insert("mean_rate".into(), Node::Float(s.mean_rate));
+    m.insert("m1".into(), Node::Float(s.m1));
+    m.insert("m5".into(), Node::Float(s.m5));
+    m.insert("m15".into(), Node::Float(s.m15));
+}
+
+fn histogram_fields(m: &mut BTreeMap<String, Node>, h: &HistogramSnapshot) {
+    m.insert("count".into(), Node::UInt(h.count));
+    for (k, v) in [
+        ("sum", h.sum),
+        ("min", h.min),
+        ("max", h.max),
+        ("mean", h.mean),
+        ("stddev", h.stddev),
+    ] {
+        m.insert(k.into(), Node::Float(v));
+    }
+    let q = &h.quantiles;
+    for (k, v) in [
+        ("q50", q.q50),
+        ("q75", q.q75),
+        ("q95", q.q95),
+        ("q98", q.q98),
+        ("q99", q.q99),
+        ("q999", q.q999),
+    ] {
+        m.insert(k.into(), Node::Float(v));
+    }
+}
+
+fn fields(v: &Value) -> Node {
+    let mut m = BTreeMap::new();
+    match v {
+        Value::Counter(c) => {
+            m.insert("value".into(), Node::UInt(*c));
+        }
+        Value::Gauge(g) => {
+            m.insert("value".into(), Node::Int(*g));
+        }
+        Value::FloatGauge(g) => {
+            m.insert("value".into(), Node::Float(*g));
+        }
+        Value::Meter(s) => meter_fields(&mut m, s),
+        Value::Histogram(h) => histogram_fields(&mut m, h),
+        Value::Timer(t) => {
+            histogram_fields(&mut m, &t.histogram);
+            meter_fields(&mut m, &t.rates);
+        }
+        Value::Error(e) => {
+            m.insert("error".into(), Node::Str(e.clone()));
+        }
+    }
+    Node::Object(m)
+}
+
+/// A node of the nested view: what [`Snapshot::to_tree`] builds and both the JSON writer and
+/// the `serde` feature serialise.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// Nested names, or a metric's fields.
+    Object(BTreeMap<String, Node>),
+    /// An unsigned count.
+    UInt(u64),
+    /// A signed value.
+    Int(i64),
+    /// A floating-point value; non-finite ones are written as `null`.
+    Float(f64),
+    /// Text (an error message).
+    Str(String),
+}
+
+impl Node {
+    /// Appends this node as JSON to `out`.
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Node::Object(m) => {
+                out.push('{');
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(out, k);
+                    out.push(':');
+                    v.write_json(out);
+                }
+                out.push('}');
+            }
+            Node::UInt(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Node::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Node::Float(x) if x.is_finite() => {
+                // `{:?}` is the shortest text that reads back as the same f64, and keeps a `.0`
+                // or exponent so the value stays a float in every JSON reader.
+                let _ = write!(out, "{x:?}");
+            }
+            Node::Float(_) => out.push_str("null"),
+            Node::Str(s) => write_json_string(out, s),
+        }
+    }
+}
+
+/// Writes `s` as a JSON string literal (RFC 8259 escaping).
+pub(crate) fn write_json_string(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match self {
+            Node::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+            Node::UInt(n) => s.serialize_u64(*n),
+            Node::Int(n) => s.serialize_i64(*n),
+            Node::Float(x) if x.is_finite() => s.serialize_f64(*x),
+            Node::Float(_) => s.serialize_none(),
+            Node::Str(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// Serialises as the nested view ([`Snapshot::to_tree`]).
+#[cfg(feature = "serde")]
+impl serde::Serialize for Snapshot {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_tree().serialize(s)
+    }
+}
+
+fn value_of(m: &MetricRef) -> Value {
+    match m {
+        MetricRef::Counter(c) => Value::Counter(c.get()),
+        MetricRef::Gauge(g) => Value::Gauge(g.get()),
+        MetricRef::FloatGauge(g) => Value::FloatGauge(g.get()),
+        MetricRef::FnGauge(g) => match g.get() {
+            Ok(v) => Value::FloatGauge(v),
+            Err(e) => Value::Error(e.to_string()),
+        },
+        MetricRef::Meter(m) => Value::Meter(m.snapshot()),
+        MetricRef::Histogram(h) => Value::Histogram(h.snapshot()),
+        MetricRef::Timer(t) => Value::Timer(t.snapshot()),
+        MetricRef::Family(_) => Value::Error("a family has no single value".into()),
+    }
+}
+
+fn family_children(f: &FamilyRef) -> Vec<(Vec<String>, Value)> {
+    fn each<M>(
+        f: &crate::metric::family::Family<M>,
+        v: impl Fn(&M) -> Value,
+    ) -> Vec<(Vec<String>, Value)> {
+        f.children()
+            .into_iter()
+            .map(|(labels, m)| (labels, v(&m)))
+            .collect()
+    }
+    match f {
+        FamilyRef::Counter(f) => each(f, |c| Value::Counter(c.get())),
+        FamilyRef::Gauge(f) => each(f, |g| Value::Gauge(g.get())),
+        FamilyRef::FloatGauge(f) => each(f, |g| Value::FloatGauge(g.get())),
+        FamilyRef::Meter(f) => each(f, |m| Value::Meter(m.snapshot())),
+        FamilyRef::Histogram(f) => each(f, |h| Value::Histogram(h.snapshot())),
+        FamilyRef::Timer(f) => each(f, |t| Value::Timer(t.snapshot())),
+    }
+}
+
+impl Registry {
+    /// Reads every metric now. Function gauges are evaluated; one that panics gives a
+    /// [`Value::Error`] and the snapshot goes on.
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let mut metrics = Vec::new();
+        for e in self.metrics() {
+            let base = MetricSnapshot {
+                name: e.name().to_owned(),
+                kind: e.kind(),
+                help: e.help().to_owned(),
+                unit: e.unit(),
+                labels: e.labels().to_vec(),
+                from_family: false,
+                type_label: e.type_label(),
+                value: Value::Counter(0),
+            };
+            if let MetricRef::Family(f) = e.metric() {
+                let keys = f.keys().to_vec();
+                for (values, value) in family_children(f) {
+                    let mut labels = base.labels.clone();
+                    labels.extend(keys.iter().cloned().zip(values));
+                    metrics.push(MetricSnapshot {
+                        labels,
+                        from_family: true,
+                        value,
+                        ..base.clone()
+                    });
+                }
+            } else {
+                metrics.push(MetricSnapshot {
+                    value: value_of(e.metric()),
+                    ..base
+                });
+            }
+        }
+        Snapshot { metrics }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp)] // the expected values are exact
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_and_nests_families() {
+        let r = Registry::new();
+        let f = r.counter_family("svc.requests", &["path"]).unwrap();
+        f.get(&["/a\"b"]).unwrap().add(2);
+        f.get(&["/c\n"]).unwrap().inc();
+        assert_eq!(
+            r.snapshot().to_json(),
+            r#"{"svc":{"requests":{"path=/a\"b":{"value":2},"path=/c\n":{"value":1}}}}"#
+        );
+    }
+
+    #[test]
+    fn broken_fn_gauge_is_an_error_value_not_a_crash() {
+        let r = Registry::new();
+        r.fn_gauge("svc.temp", || panic!("sensor gone")).unwrap();
+        r.fn_gauge("svc.nan", || f64::NAN).unwrap();
+        r.counter("svc.ok").unwrap().inc();
+        let s = r.snapshot();
+        assert_eq!(
+            s.get("svc.temp").unwrap().value,
+            Value::Error("gauge function rejects the value (panicked: sensor gone)".into())
+        );
+        assert_eq!(
+            s.get("svc.nan").unwrap().value,
+            Value::Error("gauge function rejects the value NaN".into())
+        );
+        assert_eq!(s.get("svc.ok").unwrap().value, Value::Counter(1));
+        let json = s.to_json();
+        // A strict JSON reader (no NaN, no infinities) accepts it.
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed["svc"]["ok"]["value"], 1);
+    }
+
+    #[test]
+    fn floats_never_become_nan_in_json() {
+        let mut out = String::new();
+        Node::Float(f64::NAN).write_json(&mut out);
+        Node::Float(f64::INFINITY).write_json(&mut out);
+        Node::Float(0.5).write_json(&mut out);
+        Node::Float(1.0).write_json(&mut out);
+        Node::Float(1e-7).write_json(&mut out);
+        assert_eq!(out, "nullnull0.51.01e-7");
+    }
+}

@@ -1,0 +1,491 @@
+//! Integration tests of histograms and timers: accuracy against exact quantiles, merging,
+//! windows, classic buckets, guards and memory.
+#![allow(clippy::float_cmp)] // these tests check exact values on purpose
+#![allow(clippy::duration_suboptimal_units)] // durations are spelled in the unit each test checks
+
+use metered_runtime::{Error, Histogram, HistogramConfig, ManualClock, Quantiles, Timer};
+use proptest::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// splitmix64: a tiny deterministic generator for test data.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1].
+    #[allow(clippy::cast_precision_loss)]
+    fn unit(&mut self) -> f64 {
+        ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The exact nearest-rank quantile: the smallest v with at least ceil(q*n) values <= v.
+fn exact(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len() as u64;
+    let rank = metered_runtime::metric::histogram::nearest_rank(q, n);
+    sorted[usize::try_from(rank).unwrap() - 1]
+}
+
+fn cumulative() -> Histogram {
+    Histogram::with_config(HistogramConfig::new().cumulative())
+}
+
+/// Records `values` and checks every quantile within 1 % and the exact statistics.
+fn check(values: &[f64]) {
+    let h = cumulative();
+    for &v in values {
+        h.record(v).unwrap();
+    }
+    let s = h.snapshot();
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(s.count, values.len() as u64);
+    assert_eq!(s.min, sorted[0]);
+    assert_eq!(s.max, *sorted.last().unwrap());
+    let sum: f64 = values.iter().sum();
+    assert!((s.sum - sum).abs() <= 1e-9 * sum.abs().max(1.0));
+    for q in Quantiles::LEVELS
+        .into_iter()
+        .chain([0.0, 0.1, 0.33, 0.9, 1.0])
+    {
+        let (est, ex) = (s.quantile(q), exact(&sorted, q));
+        if ex == 0.0 {
+            assert_eq!(est, 0.0, "q={q}");
+        } else {
+            assert!(
+                (est - ex).abs() / ex <= 0.01,
+                "q={q}: estimate {est} exact {ex}"
+            );
+        }
+    }
+    assert_eq!(s.quantiles.q99, s.quantile(0.99));
+}
+
+#[test]
+fn single_value_is_exact() {
+    let h = cumulative();
+    h.record(123.456).unwrap();
+    let s = h.snapshot();
+    assert_eq!(s.quantiles.q50, 123.456);
+    assert_eq!(s.quantiles.q999, 123.456);
+    assert_eq!((s.mean, s.stddev), (123.456, 0.0));
+}
+
+#[test]
+fn all_equal_values_are_exact() {
+    let h = cumulative();
+    for _ in 0..1000 {
+        h.record(7.25).unwrap();
+    }
+    let s = h.snapshot();
+    assert_eq!(s.quantiles.q50, 7.25);
+    assert_eq!(s.quantiles.q999, 7.25);
+    assert_eq!(s.mean, 7.25);
+    assert!(s.stddev <= 1e-6, "{}", s.stddev);
+}
+
+#[test]
+fn zeros_are_counted_exactly() {
+    let h = cumulative();
+    for v in [0.0, 0.0, 0.0, 5.0] {
+        h.record(v).unwrap();
+    }
+    let s = h.snapshot();
+    assert_eq!(s.sketch.zero_count(), 3);
+    assert_eq!(s.quantiles.q50, 0.0);
+    assert_eq!(s.quantiles.q75, 0.0);
+    assert_eq!(s.quantiles.q95, 5.0);
+    check(&[0.0, 0.0, 1.0, 2.0, 3.0]);
+}
+
+#[test]
+fn rejects_negative_nan_and_infinite() {
+    let h = cumulative();
+    for v in [-1.0, -0.0001, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert!(
+            matches!(h.record(v), Err(Error::InvalidValue { .. })),
+            "{v}"
+        );
+    }
+    assert_eq!(h.count(), 0);
+    assert_eq!(h.snapshot().count, 0);
+}
+
+#[test]
+fn nanoseconds_from_one_ns_to_one_hour() {
+    let mut rng = SplitMix(1);
+    let log_max = 3.6e12f64.ln();
+    let values: Vec<f64> = (0..20_000)
+        .map(|_| (rng.unit() * log_max).exp().round().max(1.0))
+        .collect();
+    check(&values);
+    check(&[1.0, 3.6e12]);
+}
+
+#[test]
+fn uniform_values() {
+    let mut rng = SplitMix(2);
+    let values: Vec<f64> = (0..10_000).map(|_| rng.unit() * 1000.0).collect();
+    check(&values);
+}
+
+#[test]
+fn exponential_and_log_normal_values() {
+    let mut rng = SplitMix(3);
+    let exp: Vec<f64> = (0..10_000).map(|_| -rng.unit().ln() * 250.0).collect();
+    check(&exp);
+    // Box-Muller normal, exponentiated.
+    let lognormal: Vec<f64> = (0..10_000)
+        .map(|_| {
+            let (u1, u2) = (rng.unit(), rng.unit());
+            let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            (10.0 + 2.0 * z).exp()
+        })
+        .collect();
+    check(&lognormal);
+}
+
+#[test]
+fn mean_and_stddev_are_exact() {
+    let h = cumulative();
+    for v in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
+        h.record(v).unwrap();
+    }
+    let s = h.snapshot();
+    assert_eq!(s.mean, 5.0);
+    assert!((s.stddev - 2.0).abs() < 1e-12);
+}
+
+proptest! {
+    #[test]
+    fn quantiles_within_one_percent(values in prop::collection::vec(1e-9f64..1e15, 1..300)) {
+        check(&values);
+    }
+}
+
+#[test]
+fn merged_snapshots_equal_one_histogram() {
+    let mut rng = SplitMix(4);
+    let (a, b, all) = (cumulative(), cumulative(), cumulative());
+    for i in 0..5000 {
+        let v = (rng.unit() * 20.0).exp();
+        if i % 3 == 0 { &a } else { &b }.record(v).unwrap();
+        all.record(v).unwrap();
+    }
+    a.record(0.0).unwrap();
+    all.record(0.0).unwrap();
+    let mut merged = a.snapshot();
+    merged.merge(&b.snapshot()).unwrap();
+    let one = all.snapshot();
+    assert_eq!(merged.sketch, one.sketch);
+    assert_eq!(merged.window_sketch, one.window_sketch);
+    assert_eq!(merged.quantiles, one.quantiles);
+    assert_eq!(
+        (merged.count, merged.min, merged.max),
+        (one.count, one.min, one.max)
+    );
+    assert!((merged.sum - one.sum).abs() <= 1e-9 * one.sum);
+    assert!((merged.stddev - one.stddev).abs() <= 1e-6 * one.stddev);
+    // Merging into an empty snapshot gives the other one.
+    let mut empty = metered_runtime::HistogramSnapshot::default();
+    empty.merge(&one).unwrap();
+    assert_eq!(empty.quantiles, one.quantiles);
+}
+
+#[test]
+fn merge_rejects_different_bounds() {
+    let a = Histogram::with_config(HistogramConfig::new().bounds(&[1.0]));
+    let b = Histogram::with_config(HistogramConfig::new().bounds(&[2.0]));
+    a.record(1.0).unwrap();
+    b.record(1.0).unwrap();
+    let mut s = a.snapshot();
+    assert!(matches!(
+        s.merge(&b.snapshot()),
+        Err(Error::InvalidConfig { .. })
+    ));
+}
+
+#[test]
+fn classic_buckets_are_exact_and_cumulative() {
+    static DAYS: &[f64] = &[1.0, 3.0, 7.0, 14.0, 30.0, 90.0, 365.0];
+    let h = Histogram::with_config(HistogramConfig::new().bounds(DAYS));
+    assert!(h.config().validate().is_ok());
+    for v in [0.0, 1.0, 1.000_000_1, 3.0, 6.9, 7.0, 7.0001, 400.0, 365.0] {
+        h.record(v).unwrap();
+    }
+    let s = h.snapshot();
+    assert_eq!(
+        s.buckets,
+        [
+            (1.0, 2),
+            (3.0, 4),
+            (7.0, 6),
+            (14.0, 7),
+            (30.0, 7),
+            (90.0, 7),
+            (365.0, 8),
+            (f64::INFINITY, 9)
+        ]
+    );
+    assert!(cumulative().snapshot().buckets.is_empty());
+}
+
+#[test]
+fn timer_bounds_are_exact_in_seconds() {
+    let t = Timer::with_config(HistogramConfig::new().bounds(&[0.005, 0.01]));
+    t.record(Duration::from_nanos(5_000_000));
+    t.record(Duration::from_nanos(5_000_001));
+    t.record(Duration::from_millis(10));
+    t.record(Duration::from_secs(1));
+    assert_eq!(
+        t.snapshot().histogram.buckets,
+        [(0.005, 1), (0.01, 3), (f64::INFINITY, 4)]
+    );
+}
+
+#[test]
+fn window_forgets_old_values() {
+    let clock = Arc::new(ManualClock::new());
+    let h = Histogram::with_clock(
+        HistogramConfig::new().window(Duration::from_secs(60)),
+        clock.clone(),
+    );
+    for _ in 0..100 {
+        h.record(1000.0).unwrap();
+    }
+    // Reads every 15 s: the first 60 s the window reaches back to creation.
+    let s = h.snapshot();
+    assert_eq!((s.window, s.window_count), (Duration::ZERO, 100));
+    assert_eq!(s.quantiles.q50, 1000.0);
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(15));
+        let _ = h.snapshot();
+    }
+    for _ in 0..10 {
+        h.record(10.0).unwrap();
+    }
+    clock.advance(Duration::from_secs(15));
+    let s = h.snapshot();
+    // Now 75 s: the base is the read at 15 s, taken after the first 100 values.
+    assert_eq!(s.window, Duration::from_secs(60));
+    assert_eq!(s.window_count, 10);
+    assert!((s.quantiles.q99 - 10.0).abs() <= 0.1, "{:?}", s.quantiles);
+    // Cumulative fields still cover everything.
+    assert_eq!((s.count, s.min, s.max), (110, 10.0, 1000.0));
+    assert_eq!(s.sum, 100_100.0);
+    // Nothing recorded in the last 60 s: empty window.
+    clock.advance(Duration::from_secs(61));
+    let s = h.snapshot();
+    assert_eq!((s.window_count, s.quantiles.q50), (0, 0.0));
+    assert_eq!(s.count, 110);
+}
+
+#[test]
+fn rare_reads_cover_since_previous_read() {
+    let clock = Arc::new(ManualClock::new());
+    let h = Histogram::with_clock(HistogramConfig::new(), clock.clone());
+    h.record(1.0).unwrap();
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(h.snapshot().window_count, 1);
+    h.record(2.0).unwrap();
+    clock.advance(Duration::from_secs(300));
+    h.record(3.0).unwrap();
+    let s = h.snapshot();
+    assert_eq!(s.window, Duration::from_secs(300));
+    assert_eq!(s.window_count, 2);
+    // The bucket midpoint of 2 (not clamped: min and max are 1 and 3).
+    assert!((s.quantiles.q50 - 2.0).abs() <= 0.02, "{}", s.quantiles.q50);
+}
+
+#[test]
+fn zero_window_is_cumulative() {
+    let clock = Arc::new(ManualClock::new());
+    let h = Histogram::with_clock(HistogramConfig::new().window(Duration::ZERO), clock.clone());
+    h.record(5.0).unwrap();
+    let _ = h.snapshot();
+    clock.advance(Duration::from_secs(3600));
+    h.record(6.0).unwrap();
+    let s = h.snapshot();
+    assert_eq!((s.window, s.window_count), (Duration::from_secs(3600), 2));
+    assert!((s.quantiles.q50 - 5.0).abs() <= 0.05, "{}", s.quantiles.q50);
+    assert_eq!(s.quantiles.q99, 6.0); // clamped to max
+}
+
+#[test]
+fn records_from_many_threads() {
+    let h = Arc::new(cumulative());
+    let hs: Vec<_> = (0..4)
+        .map(|t| {
+            let h = Arc::clone(&h);
+            std::thread::spawn(move || {
+                for i in 1..=1000 {
+                    h.record(f64::from(t * 1000 + i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in hs {
+        t.join().unwrap();
+    }
+    let s = h.snapshot();
+    assert_eq!((s.count, s.min, s.max), (4000, 1.0, 4000.0));
+    assert!((s.quantiles.q50 - 2000.0).abs() / 2000.0 <= 0.01);
+}
+
+fn manual_timer() -> (Arc<ManualClock>, Timer) {
+    let clock = Arc::new(ManualClock::new());
+    let t = Timer::with_clock(HistogramConfig::new(), clock.clone());
+    (clock, t)
+}
+
+#[test]
+fn timer_reports_seconds_and_rates() {
+    let (clock, t) = manual_timer();
+    t.record(Duration::from_millis(10));
+    t.record_secs(0.030).unwrap();
+    t.time_fn(|| clock.advance(Duration::from_millis(20)));
+    assert!(matches!(
+        t.record_secs(-1.0),
+        Err(Error::InvalidValue { .. })
+    ));
+    assert!(matches!(
+        t.record_secs(f64::NAN),
+        Err(Error::InvalidValue { .. })
+    ));
+    assert!(t.record_secs(f64::INFINITY).is_err());
+    clock.advance(Duration::from_secs(6));
+    let s = t.snapshot();
+    assert_eq!(s.rates.count, 3);
+    assert!((s.rates.m1 - 0.6).abs() < 1e-12);
+    assert_eq!((s.histogram.min, s.histogram.max), (0.010, 0.030));
+    assert!((s.histogram.sum - 0.060).abs() < 1e-15);
+    assert!((s.histogram.quantiles.q50 - 0.020).abs() <= 0.0002);
+    assert_eq!(s.histogram.sketch.divisor(), 1e9);
+}
+
+#[test]
+fn guard_stop_and_discard() {
+    let (clock, t) = manual_timer();
+    let g = t.time();
+    clock.advance(Duration::from_millis(7));
+    assert_eq!(g.stop(), Duration::from_millis(7));
+    let g = t.time();
+    clock.advance(Duration::from_millis(7));
+    g.discard();
+    assert_eq!(t.count(), 1);
+    assert_eq!(std::mem::size_of::<metered_runtime::TimerGuard<'_>>(), 16);
+}
+
+#[test]
+fn guard_records_on_panic() {
+    let (clock, t) = manual_timer();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _g = t.time();
+        clock.advance(Duration::from_millis(3));
+        panic!("boom");
+    }));
+    assert!(r.is_err());
+    let s = t.snapshot();
+    assert_eq!(s.histogram.count, 1);
+    assert_eq!(s.histogram.max, 0.003);
+}
+
+/// A future that holds a guard and is pending forever.
+struct Stuck<'a> {
+    timer: &'a Timer,
+    guard: Option<metered_runtime::TimerGuard<'a>>,
+}
+
+impl Future for Stuck<'_> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        let timer = self.timer;
+        self.guard.get_or_insert_with(|| timer.time());
+        Poll::Pending
+    }
+}
+
+#[test]
+fn guard_records_when_future_is_dropped() {
+    let (clock, t) = manual_timer();
+    let mut fut = Box::pin(Stuck {
+        timer: &t,
+        guard: None,
+    });
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    clock.advance(Duration::from_millis(5));
+    assert_eq!(t.count(), 0);
+    drop(fut);
+    assert_eq!(t.count(), 1);
+    assert_eq!(t.snapshot().histogram.max, 0.005);
+}
+
+#[test]
+fn idle_timer_is_small() {
+    let t = Timer::new();
+    let total = std::mem::size_of::<Timer>() + t.heap_bytes();
+    assert_eq!(t.heap_bytes(), 0);
+    assert!(total <= 256, "idle timer takes {total} bytes");
+    let h = Histogram::new();
+    assert_eq!(h.heap_bytes(), 0);
+}
+
+#[test]
+fn active_timer_memory_is_bounded() {
+    let t = Timer::new();
+    // 10 µs to 100 ms, log-uniform, from one thread.
+    let mut rng = SplitMix(5);
+    for _ in 0..100_000 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ns = (1e4 * (rng.unit() * 1e4f64.ln()).exp()) as u64;
+        t.record(Duration::from_nanos(ns));
+    }
+    let bytes = t.heap_bytes();
+    assert!(bytes <= 16 * 1024, "active timer holds {bytes} bytes");
+    assert!(
+        bytes >= 14 * 512,
+        "heap_bytes must count the buckets: {bytes}"
+    );
+    // One more thread adds a shard plus its own powers of two.
+    std::thread::scope(|s| {
+        s.spawn(|| t.record(Duration::from_micros(50)));
+    });
+    let more = t.heap_bytes() - bytes;
+    assert!(
+        (512..=2048).contains(&more),
+        "second thread added {more} bytes"
+    );
+    eprintln!(
+        "size_of::<Timer>() = {}, one thread: {bytes} B, second thread: +{more} B",
+        std::mem::size_of::<Timer>()
+    );
+}
+
+#[test]
+fn registry_rejects_invalid_bounds() {
+    let r = metered_runtime::Registry::new();
+    let bad = HistogramConfig::new().bounds(&[3.0, 1.0]);
+    assert!(matches!(
+        r.histogram_with("app.bad", bad),
+        Err(Error::InvalidConfig { .. })
+    ));
+    let good = HistogramConfig::new().bounds(&[1.0, 3.0]);
+    let h = r.histogram_with("app.good", good).unwrap();
+    h.record(2.0).unwrap();
+    assert_eq!(
+        h.snapshot().buckets,
+        [(1.0, 0), (3.0, 1), (f64::INFINITY, 1)]
+    );
+}
