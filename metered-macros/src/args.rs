@@ -23,7 +23,10 @@ impl<T> Once<T> {
     /// Stores `value`, or reports `key` as a duplicate.
     pub fn set(&mut self, key: &Ident, value: T, diag: &mut Diag) {
         if self.value.is_some() {
-            diag.error(key, format_args!("duplicate `{key}` argument; give it once"));
+            diag.error(
+                key,
+                format_args!("duplicate `{key}` argument; give it once"),
+            );
         } else {
             self.value = Some((key.clone(), value));
         }
@@ -83,7 +86,10 @@ pub struct MeteredArgs {
 fn unknown(key: &Ident, what: &str, accepted: &[&str], diag: &mut Diag) {
     diag.error(
         key,
-        format_args!("unknown {what} `{key}`; expected one of {}", kw::list(accepted)),
+        format_args!(
+            "unknown {what} `{key}`; expected one of {}",
+            kw::list(accepted)
+        ),
     );
 }
 
@@ -167,19 +173,29 @@ fn flag(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<bool> {
     if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
         let value: Expr = input.parse()?;
-        diag.error(value, format_args!("`{key}` takes no value; write just `{key}`"));
+        diag.error(
+            value,
+            format_args!("`{key}` takes no value; write just `{key}`"),
+        );
         return Ok(false);
     }
     if input.peek(syn::token::Paren) {
         let group: proc_macro2::Group = input.parse()?;
-        diag.error_at(group.span(), format_args!("`{key}` takes no value; write just `{key}`"));
+        diag.error_at(
+            group.span(),
+            format_args!("`{key}` takes no value; write just `{key}`"),
+        );
         return Ok(false);
     }
     Ok(true)
 }
 
 /// `type_label` or `type_label = "key"`.
-fn type_label_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<Option<TypeLabel>> {
+fn type_label_value(
+    input: ParseStream,
+    key: &Ident,
+    diag: &mut Diag,
+) -> syn::Result<Option<TypeLabel>> {
     if input.peek(Token![=]) {
         Ok(str_value(input, key, diag)?.map(TypeLabel::Key))
     } else {
@@ -188,12 +204,19 @@ fn type_label_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Re
 }
 
 /// The options in parentheses after a metric.
-fn parse_metric_options(tokens: TokenStream, m: &mut MetricArg, diag: &mut Diag) -> syn::Result<()> {
+fn parse_metric_options(
+    tokens: TokenStream,
+    m: &mut MetricArg,
+    diag: &mut Diag,
+) -> syn::Result<()> {
     let parser = syn::meta::parser(|meta| {
         let Some(key) = meta.path.get_ident().cloned() else {
             diag.error(
                 &meta.path,
-                format_args!("unknown metric option; expected one of {}", kw::list(kw::METRIC_KEYS)),
+                format_args!(
+                    "unknown metric option; expected one of {}",
+                    kw::list(kw::METRIC_KEYS)
+                ),
             );
             return skip_value(meta.input);
         };
@@ -312,7 +335,12 @@ pub fn parse_metrics(
 }
 
 /// Parses `#[metered(...)]` arguments; `accepted` tells the item's keys from a method's.
-pub fn parse_metered(tokens: TokenStream, args: &mut MeteredArgs, accepted: &[&str], diag: &mut Diag) -> syn::Result<()> {
+pub fn parse_metered(
+    tokens: TokenStream,
+    args: &mut MeteredArgs,
+    accepted: &[&str],
+    diag: &mut Diag,
+) -> syn::Result<()> {
     let parser = syn::meta::parser(|meta| parse_metered_key(&meta, args, accepted, diag));
     parser.parse2(tokens)
 }
@@ -327,7 +355,10 @@ pub fn parse_metered_key(
     let Some(key) = meta.path.get_ident().cloned() else {
         diag.error(
             &meta.path,
-            format_args!("unknown `metered` argument; expected one of {}", kw::list(accepted)),
+            format_args!(
+                "unknown `metered` argument; expected one of {}",
+                kw::list(accepted)
+            ),
         );
         return skip_value(meta.input);
     };

@@ -96,7 +96,12 @@ pub fn type_label_key(tl: &TypeLabel, diag: &mut Diag) -> Option<String> {
 }
 
 /// The family of `parts` for a type label asked for at `key`, or an error there.
-pub fn family_or_error(parts: &[Part], key: &Ident, template: &LitStr, diag: &mut Diag) -> Option<Vec<Part>> {
+pub fn family_or_error(
+    parts: &[Part],
+    key: &Ident,
+    template: &LitStr,
+    diag: &mut Diag,
+) -> Option<Vec<Part>> {
     let fam = template::family(parts);
     if fam.is_none() {
         diag.error(
@@ -114,7 +119,10 @@ fn unit_tokens(lit: &LitStr, kind: Kind, diag: &mut Diag) -> Option<TokenStream>
     let v = lit.value();
     if kind == Kind::Timer {
         if v != "seconds" {
-            diag.error(lit, "a `Timer` is always in seconds; remove `unit` or write `unit = \"seconds\"`");
+            diag.error(
+                lit,
+                "a `Timer` is always in seconds; remove `unit` or write `unit = \"seconds\"`",
+            );
         }
         return None;
     }
@@ -126,7 +134,9 @@ fn unit_tokens(lit: &LitStr, kind: Kind, diag: &mut Diag) -> Option<TokenStream>
             diag.error(lit, "`unit` is empty; expected `seconds`, `bytes`, `ratio` or a plural unit name like \"requests\"");
             None
         }
-        other if other.chars().all(|c| c.is_ascii_lowercase() || c == '_') => Some(quote!(Unit::Other(#other))),
+        other if other.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+            Some(quote!(Unit::Other(#other)))
+        }
         _ => {
             diag.error(lit, "`unit` must be lower-case letters and `_`, like `seconds`, `bytes`, `ratio` or \"requests\"");
             None
@@ -137,7 +147,10 @@ fn unit_tokens(lit: &LitStr, kind: Kind, diag: &mut Diag) -> Option<TokenStream>
 /// Checks the metrics listed in `args`. `ty` is the type's name where it is known (a derive),
 /// `None` for `metric_set!`.
 pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> Vec<Metric> {
-    let default_label = args.type_label.get().and_then(|tl| type_label_key(tl, diag));
+    let default_label = args
+        .type_label
+        .get()
+        .and_then(|tl| type_label_key(tl, diag));
     let mut accessors: HashMap<String, &Ident> = HashMap::new();
     let mut names: HashMap<String, &Ident> = HashMap::new();
     let mut out = Vec::new();
@@ -147,7 +160,9 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
         if duplicate {
             diag.error(
                 &m.ident,
-                format_args!("duplicate metric `{ident_s}`; every metric needs its own accessor name"),
+                format_args!(
+                    "duplicate metric `{ident_s}`; every metric needs its own accessor name"
+                ),
             );
         } else {
             accessors.insert(ident_s.clone(), &m.ident);
@@ -156,13 +171,24 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
         if kind.is_none() {
             diag.error(
                 &m.kind,
-                format_args!("unknown metric kind `{}`; expected one of {}", m.kind, kw::list(kw::KINDS)),
+                format_args!(
+                    "unknown metric kind `{}`; expected one of {}",
+                    m.kind,
+                    kw::list(kw::KINDS)
+                ),
             );
         }
         let Some(t) = template::parse(&m.template, Context::Type, diag) else {
             continue;
         };
-        let rendered = template::render(&t.parts, &Known { ty, func: None, trait_: None });
+        let rendered = template::render(
+            &t.parts,
+            &Known {
+                ty,
+                func: None,
+                trait_: None,
+            },
+        );
         if duplicate {
             // Already reported.
         } else if let Some(first) = names.get(&rendered) {
@@ -173,7 +199,10 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
         } else {
             names.insert(rendered, &m.ident);
         }
-        let own_label = m.type_label.get().map(|tl| (m.type_label.key(), type_label_key(tl, diag)));
+        let own_label = m
+            .type_label
+            .get()
+            .map(|tl| (m.type_label.key(), type_label_key(tl, diag)));
         let type_label = match (own_label, &default_label) {
             (Some((Some(key), Some(label))), _) => {
                 family_or_error(&t.parts, key, &m.template, diag).map(|f| (f, label))

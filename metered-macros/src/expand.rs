@@ -3,15 +3,18 @@
 use crate::args::{self, MeteredArgs, MetricsArgs};
 use crate::check::{self, Metric};
 use crate::diag::Diag;
+use crate::fallback;
 use crate::kw;
 use crate::model::{self, MeteredItem, TypeModel};
 use crate::template::{self, Context, Known, Part};
-use crate::fallback;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Attribute, Block, DeriveInput, Expr, Ident, ImplItem, ItemFn, LitStr, Path, ReturnType, Signature, Stmt, Token, Type, Visibility};
+use syn::{
+    Attribute, Block, DeriveInput, Expr, Ident, ImplItem, ItemFn, LitStr, Path, ReturnType,
+    Signature, Stmt, Token, Type, Visibility,
+};
 
 fn krate_tokens(p: Option<&Path>) -> TokenStream {
     p.map_or_else(|| quote!(::metered_runtime), |p| quote!(#p))
@@ -22,7 +25,11 @@ fn krate_tokens(p: Option<&Path>) -> TokenStream {
 
 /// `Spec` tokens for a set's metrics.
 fn specs(metrics: &[Metric], krate: &TokenStream) -> TokenStream {
-    let none = Known { ty: None, func: None, trait_: None };
+    let none = Known {
+        ty: None,
+        func: None,
+        trait_: None,
+    };
     let specs = metrics.iter().map(|m| {
         let name = template::to_pieces(&m.parts, krate, &none);
         let (family, key) = match &m.type_label {
@@ -54,7 +61,11 @@ fn set_definition(
         let f = &m.ident;
         let ty = m.kind.ident();
         let doc = if m.help.is_empty() {
-            format!("The {} named from `{}`.", m.kind.describe(), m.template.value())
+            format!(
+                "The {} named from `{}`.",
+                m.kind.describe(),
+                m.template.value()
+            )
         } else {
             m.help.clone()
         };
@@ -208,7 +219,11 @@ fn impl_header(ty: &TypeModel<'_>, bound: &TokenStream) -> (TokenStream, TokenSt
     } else {
         TokenStream::new()
     };
-    (quote!(#impl_generics), quote!(#ident #ty_generics), where_tokens)
+    (
+        quote!(#impl_generics),
+        quote!(#ident #ty_generics),
+        where_tokens,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,7 +240,11 @@ pub fn derive(input: TokenStream) -> TokenStream {
     };
     let mut args = MetricsArgs::default();
     let mut seen = false;
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident(kw::METRICS)) {
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident(kw::METRICS))
+    {
         seen = true;
         let parsed = attr.parse_args_with(|s: ParseStream| {
             args::parse_metrics(s, &mut args, kw::DERIVE_KEYS, &mut diag)
@@ -273,10 +292,20 @@ pub fn derive(input: TokenStream) -> TokenStream {
     derive_inline(&ty, &metrics, args.per_instantiation.is_set(), &krate)
 }
 
-fn derive_set(ty: &TypeModel<'_>, set: &TokenStream, per_instantiation: bool, krate: &TokenStream) -> TokenStream {
+fn derive_set(
+    ty: &TypeModel<'_>,
+    set: &TokenStream,
+    per_instantiation: bool,
+    krate: &TokenStream,
+) -> TokenStream {
     let app = application(set, ty, per_instantiation, krate);
     let (impl_generics, self_ty, where_tokens) = impl_header(ty, &app.bound);
-    let Application { items, instance, names, .. } = app;
+    let Application {
+        items,
+        instance,
+        names,
+        ..
+    } = app;
     let vis = ty.vis;
     quote! {
         const _: () = {
@@ -307,7 +336,12 @@ fn derive_set(ty: &TypeModel<'_>, set: &TokenStream, per_instantiation: bool, kr
     }
 }
 
-fn derive_inline(ty: &TypeModel<'_>, metrics: &[Metric], per_instantiation: bool, krate: &TokenStream) -> TokenStream {
+fn derive_inline(
+    ty: &TypeModel<'_>,
+    metrics: &[Metric],
+    per_instantiation: bool,
+    krate: &TokenStream,
+) -> TokenStream {
     let set_ident = format_ident!("__MeteredMetrics");
     let set_def = set_definition(
         &[syn::parse_quote!(#[allow(dead_code)])],
@@ -319,7 +353,12 @@ fn derive_inline(ty: &TypeModel<'_>, metrics: &[Metric], per_instantiation: bool
     let set = quote!(#set_ident);
     let app = application(&set, ty, per_instantiation, krate);
     let (impl_generics, self_ty, where_tokens) = impl_header(ty, &app.bound);
-    let Application { items, instance, names, .. } = app;
+    let Application {
+        items,
+        instance,
+        names,
+        ..
+    } = app;
     let vis = ty.vis;
     let ty_name = ty.ident.to_string();
     let accessors = metrics.iter().map(|m| {
@@ -389,9 +428,16 @@ impl Parse for SetInput {
         syn::braced!(content in input);
         let body: TokenStream = content.parse()?;
         if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the set; `metric_set!` declares one set"));
+            return Err(
+                input.error("unexpected tokens after the set; `metric_set!` declares one set")
+            );
         }
-        Ok(SetInput { attrs, vis, ident, body })
+        Ok(SetInput {
+            attrs,
+            vis,
+            ident,
+            body,
+        })
     }
 }
 
@@ -412,7 +458,10 @@ pub fn metric_set(input: TokenStream) -> TokenStream {
                 diag.push(e);
             }
             if let Some(m) = args.metrics.first() {
-                diag.error(&m.ident, "metrics go inside the braces of `metric_set!`, not in `#[metrics(...)]`");
+                diag.error(
+                    &m.ident,
+                    "metrics go inside the braces of `metric_set!`, not in `#[metrics(...)]`",
+                );
                 args.metrics.clear();
             }
         } else {
@@ -460,23 +509,50 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
     let krate = ins.krate;
     let fname = func.to_string();
     let fname = fname.strip_prefix("r#").unwrap_or(&fname).to_owned();
-    let known = Known { ty: ins.ty.as_deref(), func: Some(&fname), trait_: ins.trait_.as_deref() };
+    let known = Known {
+        ty: ins.ty.as_deref(),
+        func: Some(&fname),
+        trait_: ins.trait_.as_deref(),
+    };
     let who = match &ins.ty {
         Some(t) => format!("`{t}::{fname}`"),
         None => format!("`{fname}`"),
     };
     let metrics = [
-        ("latency", format!("Duration of calls to {who}."), quote!(Timer), quote!(__METERED_LATENCY)),
-        ("errors", format!("Calls to {who} that returned an error or panicked."), quote!(Meter), quote!(__METERED_ERRORS)),
-        ("in_flight", format!("Calls to {who} in progress."), quote!(Gauge), quote!(__METERED_IN_FLIGHT)),
+        (
+            "latency",
+            format!("Duration of calls to {who}."),
+            quote!(Timer),
+            quote!(__METERED_LATENCY),
+        ),
+        (
+            "errors",
+            format!("Calls to {who} that returned an error or panicked."),
+            quote!(Meter),
+            quote!(__METERED_ERRORS),
+        ),
+        (
+            "in_flight",
+            format!("Calls to {who} in progress."),
+            quote!(Gauge),
+            quote!(__METERED_IN_FLIGHT),
+        ),
     ];
     let mut specs = Vec::new();
     let mut descriptors = Vec::new();
     for (i, (suffix, help, kind, stat)) in metrics.iter().enumerate() {
-        let name = template::to_pieces(&template::with_suffix(ins.parts, &format!(".{suffix}")), krate, &known);
+        let name = template::to_pieces(
+            &template::with_suffix(ins.parts, &format!(".{suffix}")),
+            krate,
+            &known,
+        );
         let (family, key) = match &ins.type_label {
             Some((f, k)) => (
-                template::to_pieces(&template::with_suffix(f, &format!(".{suffix}")), krate, &known),
+                template::to_pieces(
+                    &template::with_suffix(f, &format!(".{suffix}")),
+                    krate,
+                    &known,
+                ),
                 k.clone(),
             ),
             None => (quote!(&[]), String::new()),
@@ -549,7 +625,11 @@ fn let_type(ty: &Type) -> Type {
 
 fn infer_impl_traits(ty: &mut Type) {
     match ty {
-        Type::ImplTrait(_) => *ty = Type::Infer(syn::TypeInfer { underscore_token: Token![_](Span::call_site()) }),
+        Type::ImplTrait(_) => {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: Token![_](Span::call_site()),
+            })
+        }
         Type::Reference(r) => infer_impl_traits(&mut r.elem),
         Type::Paren(p) => infer_impl_traits(&mut p.elem),
         Type::Group(g) => infer_impl_traits(&mut g.elem),
@@ -747,7 +827,11 @@ fn label_for(
 fn metered_fn(margs: &MeteredArgs, mut f: ItemFn, diag: &mut Diag) -> TokenStream {
     let krate = krate_tokens(margs.krate.get());
     reject_const(&f.sig, diag);
-    check::conflict(&margs.skip, "`skip` goes on a method inside a `#[metered]` `impl` block", diag);
+    check::conflict(
+        &margs.skip,
+        "`skip` goes on a method inside a `#[metered]` `impl` block",
+        diag,
+    );
     check::conflict(
         &margs.type_label,
         "`type_label` needs a type; use it on `#[metered]` on an `impl` block",
@@ -761,14 +845,25 @@ fn metered_fn(margs: &MeteredArgs, mut f: ItemFn, diag: &mut Diag) -> TokenStrea
     if diag.has_errors() {
         return TokenStream::new();
     }
-    let ins = Instrument { krate: &krate, ty: None, trait_: None, parts: &t.parts, type_label: None, error: margs.error.get() };
+    let ins = Instrument {
+        krate: &krate,
+        ty: None,
+        trait_: None,
+        parts: &t.parts,
+        type_label: None,
+        error: margs.error.get(),
+    };
     instrument_body(&ins, &f.sig, &mut f.block);
     quote!(#f)
 }
 
 fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) -> TokenStream {
     let krate = krate_tokens(margs.krate.get());
-    check::conflict(&margs.skip, "`skip` goes on a method inside a `#[metered]` `impl` block", diag);
+    check::conflict(
+        &margs.skip,
+        "`skip` goes on a method inside a `#[metered]` `impl` block",
+        diag,
+    );
     let ty = model::type_ident(&imp.self_ty).map(|i| {
         let s = i.to_string();
         s.strip_prefix("r#").unwrap_or(&s).to_owned()
@@ -778,7 +873,11 @@ fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) ->
         .as_ref()
         .and_then(|(_, p, _)| p.segments.last())
         .map(|s| s.ident.to_string());
-    let cx = if trait_.is_some() { Context::TraitMethod } else { Context::Method };
+    let cx = if trait_.is_some() {
+        Context::TraitMethod
+    } else {
+        Context::Method
+    };
     let default = LitStr::new("{type}.{fn}", imp.self_ty.span());
     let base_lit = margs.name.get().cloned().unwrap_or(default);
     let base = template::parse(&base_lit, cx, diag);
@@ -791,7 +890,9 @@ fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) ->
             if attr.path().is_ident(kw::METERED) {
                 let parsed = match &attr.meta {
                     syn::Meta::Path(_) => Ok(()),
-                    _ => attr.parse_nested_meta(|meta| args::parse_metered_key(&meta, &mut m, kw::METHOD_KEYS, diag)),
+                    _ => attr.parse_nested_meta(|meta| {
+                        args::parse_metered_key(&meta, &mut m, kw::METHOD_KEYS, diag)
+                    }),
                 };
                 if let Err(e) = parsed {
                     diag.push(e);
@@ -810,7 +911,9 @@ fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) ->
         let own;
         let (lit, parts) = match m.name.get() {
             Some(lit) => {
-                let Some(t) = template::parse(lit, cx, diag) else { continue };
+                let Some(t) = template::parse(lit, cx, diag) else {
+                    continue;
+                };
                 own = t.parts;
                 (lit.clone(), own.as_slice())
             }
@@ -819,7 +922,11 @@ fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) ->
                 None => continue,
             },
         };
-        if ty.is_none() && parts.iter().any(|p| matches!(p, Part::Type | Part::TypeSnake)) {
+        if ty.is_none()
+            && parts
+                .iter()
+                .any(|p| matches!(p, Part::Type | Part::TypeSnake))
+        {
             diag.error(
                 &imp.self_ty,
                 "`{type}` needs a self type named by a path; give a template without it, like `#[metered(name = \"app.{fn}\")]`",
@@ -827,7 +934,14 @@ fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) ->
             return TokenStream::new();
         }
         let fname = method.sig.ident.to_string();
-        let rendered = template::render(parts, &Known { ty: ty.as_deref(), func: Some(&fname), trait_: trait_.as_deref() });
+        let rendered = template::render(
+            parts,
+            &Known {
+                ty: ty.as_deref(),
+                func: Some(&fname),
+                trait_: trait_.as_deref(),
+            },
+        );
         if let Some(first) = names.get(&rendered) {
             diag.error(
                 &lit,
@@ -839,7 +953,14 @@ fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) ->
         let label_args = if m.type_label.is_set() { &m } else { margs };
         let type_label = label_for(label_args, parts, &lit, diag);
         let error = m.error.get().or(margs.error.get());
-        let ins = Instrument { krate: &krate, ty: ty.clone(), trait_: trait_.clone(), parts, type_label, error };
+        let ins = Instrument {
+            krate: &krate,
+            ty: ty.clone(),
+            trait_: trait_.clone(),
+            parts,
+            type_label,
+            error,
+        };
         instrument_body(&ins, &method.sig, &mut method.block);
     }
     if diag.has_errors() {

@@ -17,7 +17,14 @@ pub const SKIP: &str = "skip";
 
 /// Metric kinds accepted in `name: Kind = "template"`, with the runtime type and the
 /// `StaticMetric` variant of each.
-pub const KINDS: &[&str] = &["Timer", "Meter", "Counter", "Gauge", "FloatGauge", "Histogram"];
+pub const KINDS: &[&str] = &[
+    "Timer",
+    "Meter",
+    "Counter",
+    "Gauge",
+    "FloatGauge",
+    "Histogram",
+];
 
 /// Keys accepted by `#[metrics(...)]` on a derive (beside metrics).
 pub const DERIVE_KEYS: &[&str] = &[SET, TYPE_LABEL, PER_INSTANTIATION, CRATE];

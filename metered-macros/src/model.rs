@@ -46,10 +46,22 @@ pub fn parse_metered_item(tokens: TokenStream, diag: &mut Diag) -> Option<Metere
     let (token, noun, hint): (&dyn ToTokens, &str, &str) = match &item {
         Item::Impl(i) => return Some(MeteredItem::Impl(i.clone())),
         Item::Fn(f) => return Some(MeteredItem::Fn(f.clone())),
-        Item::Struct(s) => (&s.struct_token, "a struct", "; for per-type metrics use `#[derive(Metered)]`"),
-        Item::Enum(e) => (&e.enum_token, "an enum", "; for per-type metrics use `#[derive(Metered)]`"),
+        Item::Struct(s) => (
+            &s.struct_token,
+            "a struct",
+            "; for per-type metrics use `#[derive(Metered)]`",
+        ),
+        Item::Enum(e) => (
+            &e.enum_token,
+            "an enum",
+            "; for per-type metrics use `#[derive(Metered)]`",
+        ),
         Item::Union(u) => (&u.union_token, "a union", ""),
-        Item::Trait(t) => (&t.trait_token, "a trait declaration", "; put it on each `impl Trait for T` block"),
+        Item::Trait(t) => (
+            &t.trait_token,
+            "a trait declaration",
+            "; put it on each `impl Trait for T` block",
+        ),
         Item::Mod(m) => (&m.mod_token, "a module", ""),
         Item::Const(c) => (&c.const_token, "a const item", ""),
         Item::Static(s) => (&s.static_token, "a static item", ""),

@@ -1,6 +1,10 @@
 //! Used by the code the macros generate. Not public API: it changes without notice.
 #![doc(hidden)]
-#![allow(missing_docs, missing_debug_implementations, clippy::missing_panics_doc)]
+#![allow(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::missing_panics_doc
+)]
 
 pub use crate::descriptor::{Descriptor, Location, Registration, StaticMetric, TypeLabel};
 pub use crate::metric::Unit;
@@ -101,7 +105,7 @@ const fn pieces_len(pieces: &[Piece], cx: &Cx) -> usize {
 
 /// String `k` of a group: the name of metric `k / 2` if `k` is even, its family if odd.
 const fn string_pieces(specs: &[Spec], k: usize) -> &'static [Piece] {
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         specs[k / 2].name
     } else {
         specs[k / 2].family
@@ -188,7 +192,11 @@ pub const fn string_at(buf: &'static [u8], specs: &[Spec], cx: &Cx, k: usize) ->
 
 /// The `N` names of a group, in declaration order.
 #[must_use]
-pub const fn names<const N: usize>(buf: &'static [u8], specs: &[Spec], cx: &Cx) -> [&'static str; N] {
+pub const fn names<const N: usize>(
+    buf: &'static [u8],
+    specs: &[Spec],
+    cx: &Cx,
+) -> [&'static str; N] {
     let mut out = [""; N];
     let mut i = 0;
     while i < N {
@@ -415,7 +423,7 @@ impl Drop for Call<'_> {
 }
 
 /// Runs the body of an instrumented sync fn as a closure, so `return` and `?` land here.
-#[inline(always)]
+#[inline]
 pub fn call<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
@@ -451,7 +459,10 @@ mod tests {
 
     #[test]
     fn short_type_names() {
-        assert_eq!(short_type_name("a::b::Foo<alloc::string::String, u8>"), "Foo<String,u8>");
+        assert_eq!(
+            short_type_name("a::b::Foo<alloc::string::String, u8>"),
+            "Foo<String,u8>"
+        );
         assert_eq!(short_type_name("&mut a::B"), "&mut_B");
         assert_eq!(short_type_name("(u8, a::C)"), "(u8,C)");
     }
@@ -467,7 +478,12 @@ mod tests {
     fn const_rendering() {
         const SPECS: &[Spec] = &[
             Spec {
-                name: &[Piece::Lit("a."), Piece::Module, Piece::Lit("."), Piece::Type],
+                name: &[
+                    Piece::Lit("a."),
+                    Piece::Module,
+                    Piece::Lit("."),
+                    Piece::Type,
+                ],
                 family: &[Piece::Lit("a."), Piece::Module],
                 type_key: "type",
                 help: "",
@@ -481,7 +497,11 @@ mod tests {
                 unit: None,
             },
         ];
-        const CX: Cx = Cx { ty: "MyT", ty_snake: "my_t", module: "k::m" };
+        const CX: Cx = Cx {
+            ty: "MyT",
+            ty_snake: "my_t",
+            module: "k::m",
+        };
         const LEN: usize = rendered_len(SPECS, &CX);
         static BUF: [u8; LEN] = render(SPECS, &CX);
         static NAMES: [&str; 2] = names(&BUF, SPECS, &CX);

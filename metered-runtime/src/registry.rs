@@ -685,7 +685,11 @@ impl Registry {
         let groups = inventory::iter::<crate::__private::Registrations>
             .into_iter()
             .flat_map(|g| g.0.iter());
-        for d in inventory::iter::<Registration>.into_iter().map(|r| r.0).chain(groups) {
+        for d in inventory::iter::<Registration>
+            .into_iter()
+            .map(|r| r.0)
+            .chain(groups)
+        {
             if let Err(e) = self.register(d) {
                 self.write().problems.push(e);
             }

@@ -16,6 +16,11 @@ use metered_runtime::{HasMetrics, Metered, MetricKind, metric_set, registry};
 struct MyImplHandler;
 
 impl MyImplHandler {
+    // Called on a value: the accessors work from `&self` through `Self::`.
+    #[allow(
+        clippy::unused_self,
+        reason = "shows `Self::` accessors used from a method"
+    )]
     fn handle(&self) {
         let _t = Self::latency().time();
         Self::hits().inc();
@@ -72,7 +77,11 @@ struct PerInst<T>(T);
 #[test]
 fn derive_names_and_registry() {
     // Registered before anything ran.
-    assert!(registry().get("test.derive.MyImplHandler.latency").is_some());
+    assert!(
+        registry()
+            .get("test.derive.MyImplHandler.latency")
+            .is_some()
+    );
     assert!(registry().get("test.set.Users.latency").is_some());
     assert!(registry().get("test.set.Orders.error_rate").is_some());
     assert_eq!(
@@ -94,7 +103,9 @@ fn derive_names_and_registry() {
     let e = registry().get("test.derive.MyImplHandler.latency").unwrap();
     assert_eq!(e.kind(), MetricKind::Timer);
     assert_eq!(e.help(), "Time spent handling a request.");
-    let e = registry().get("test.derive.MyImplHandler.error_rate").unwrap();
+    let e = registry()
+        .get("test.derive.MyImplHandler.error_rate")
+        .unwrap();
     assert_eq!(e.help(), "Failed requests.");
 }
 
@@ -103,9 +114,19 @@ fn sets_per_type() {
     assert_eq!(Users.get() + Orders::One.get(), 3);
     assert_eq!(Users::metric_set().latency.count(), 1);
     assert_eq!(Orders::metric_set().latency.count(), 1);
-    assert_eq!(Users::metric_names(), ["test.set.Users.latency", "test.set.Users.error_rate"]);
-    let tl = registry().get("test.set.Users.latency").unwrap().type_label().unwrap();
-    assert_eq!((tl.family, tl.key, tl.value), ("test.set.latency", "type", "Users"));
+    assert_eq!(
+        Users::metric_names(),
+        ["test.set.Users.latency", "test.set.Users.error_rate"]
+    );
+    let tl = registry()
+        .get("test.set.Users.latency")
+        .unwrap()
+        .type_label()
+        .unwrap();
+    assert_eq!(
+        (tl.family, tl.key, tl.value),
+        ("test.set.latency", "type", "Users")
+    );
 }
 
 #[test]
@@ -116,9 +137,17 @@ fn generics() {
     PerInst::<u8>::requests().inc();
     PerInst::<String>::requests().add(2);
     assert_eq!(PerInst::<u8>::requests().get(), 1);
-    assert_eq!(PerInst::<String>::metric_names(), ["test.per_inst.PerInst<String>.requests"]);
-    let e = registry().get("test.per_inst.PerInst<String>.requests").unwrap();
+    assert_eq!(
+        PerInst::<String>::metric_names(),
+        ["test.per_inst.PerInst<String>.requests"]
+    );
+    let e = registry()
+        .get("test.per_inst.PerInst<String>.requests")
+        .unwrap();
     let tl = e.type_label().unwrap();
-    assert_eq!((tl.family, tl.key, tl.value), ("test.per_inst.requests", "handler", "PerInst<String>"));
+    assert_eq!(
+        (tl.family, tl.key, tl.value),
+        ("test.per_inst.requests", "handler", "PerInst<String>")
+    );
     let _ = (Shared(1).0, PerInst(1).0);
 }

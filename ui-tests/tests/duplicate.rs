@@ -25,9 +25,11 @@ fn duplicate_names_are_reported_with_both_locations() {
         .problems
         .iter()
         .find_map(|p| match p {
-            Error::Duplicate { name, first, second } if name == "dup.Same.hits" => {
-                Some((first.clone(), second.clone()))
-            }
+            Error::Duplicate {
+                name,
+                first,
+                second,
+            } if name == "dup.Same.hits" => Some((first.clone(), second.clone())),
             _ => None,
         })
         .expect("the clash is reported");

@@ -1,6 +1,12 @@
 //! The generated code under the strictest lints a user may set. `cargo clippy --all-targets`
 //! checks this file with clippy's pedantic group denied (trybuild does not run clippy).
-#![deny(warnings, clippy::pedantic, missing_docs, unreachable_pub, rust_2018_idioms)]
+#![deny(
+    warnings,
+    clippy::pedantic,
+    missing_docs,
+    unreachable_pub,
+    rust_2018_idioms
+)]
 
 use metered_runtime::{HasMetrics, Metered, metered, metric_set};
 

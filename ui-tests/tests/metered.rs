@@ -1,4 +1,9 @@
 //! Runs the code `#[metered]` generates: counts, errors, in-flight on every exit path.
+#![allow(
+    clippy::unused_self,
+    clippy::trivially_copy_pass_by_ref,
+    reason = "the instrumented methods are shaped to exercise the macro, not to be idiomatic"
+)]
 
 use metered_runtime::{metered, registry};
 use std::future::Future;
@@ -83,7 +88,10 @@ impl Db {
 
 #[test]
 fn sync_methods() {
-    assert!(registry().get("Db.get.latency").is_some(), "registered before any call");
+    assert!(
+        registry().get("Db.get.latency").is_some(),
+        "registered before any call"
+    );
     let mut db = Db { rows: vec![] };
     db.insert(4);
     db.insert(5);
@@ -100,7 +108,11 @@ fn sync_methods() {
     assert_eq!(db.untracked(), 2);
     assert!(registry().get("Db.untracked.latency").is_none());
     assert_eq!(in_flight("Db.get.in_flight"), 0);
-    let tl = registry().get("Db.get.latency").unwrap().type_label().unwrap();
+    let tl = registry()
+        .get("Db.get.latency")
+        .unwrap()
+        .type_label()
+        .unwrap();
     assert_eq!((tl.family, tl.value), ("get.latency", "Db"));
 }
 
@@ -127,7 +139,11 @@ fn async_completed_and_dropped() {
     }
     assert_eq!(in_flight("Db.load.in_flight"), 0);
     assert_eq!(count("Db.load.latency"), 2);
-    assert_eq!(count("Db.load.errors"), 1, "a dropped future is not an error");
+    assert_eq!(
+        count("Db.load.errors"),
+        1,
+        "a dropped future is not an error"
+    );
 }
 
 trait Store {
@@ -195,6 +211,10 @@ fn async_trait_both_orders() {
     assert_eq!(count("Inner.fetch.latency"), 1);
     assert_eq!(count("Inner.fetch.errors"), 0);
     let fut = Inner.fetch();
-    assert_eq!(in_flight("Inner.fetch.in_flight"), 0, "starts on first poll");
+    assert_eq!(
+        in_flight("Inner.fetch.in_flight"),
+        0,
+        "starts on first poll"
+    );
     drop(fut);
 }
