@@ -71,4 +71,9 @@ pub use set::{Classify, HasMetrics};
 pub use slot::slot_capacity;
 pub use snapshot::{MetricSnapshot, Snapshot, Value};
 
-pub use metered_macros::{Metered, metered, metric_set};
+#[doc = include_str!("../docs/derive.md")]
+pub use metered_macros::Metered;
+#[doc = include_str!("../docs/metered.md")]
+pub use metered_macros::metered;
+#[doc = include_str!("../docs/metric_set.md")]
+pub use metered_macros::metric_set;
