@@ -171,7 +171,7 @@ pub const fn render<const N: usize>(specs: &[Spec], cx: &Cx) -> [u8; N] {
     buf
 }
 
-/// String `k` (see [`string_pieces`]) out of the rendered buffer.
+/// String `k` (the name of metric `k / 2`, or its family if `k` is odd) out of the buffer.
 #[must_use]
 pub const fn string_at(buf: &'static [u8], specs: &[Spec], cx: &Cx, k: usize) -> &'static str {
     let mut start = 0;
