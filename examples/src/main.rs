@@ -47,7 +47,7 @@ struct MyOtherImplHandler;
 
 impl Endpoint for MyOtherImplHandler {
     fn get_impl(&self, id: u32) -> Result<String, String> {
-        if id % 4 == 0 {
+        if id.is_multiple_of(4) {
             Err(format!("order {id} not found"))
         } else {
             Ok(format!("order {id}"))
@@ -131,7 +131,7 @@ fn main() {
         cache.get_or_insert(id % 5, || id.to_string());
         db.insert(id * 2);
         let i = usize::try_from(id).unwrap_or(0);
-        let _ = db.query(if id % 5 == 0 { i * 2 } else { i / 2 }); // every fifth one fails
+        let _ = db.query(if id.is_multiple_of(5) { i * 2 } else { i / 2 }); // every fifth one fails
         let _ = block_on(db.load(i - 1));
     }
     // A panicking call, caught by the caller: recorded as an error, in-flight back to 0.

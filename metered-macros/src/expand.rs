@@ -628,7 +628,7 @@ fn infer_impl_traits(ty: &mut Type) {
         Type::ImplTrait(_) => {
             *ty = Type::Infer(syn::TypeInfer {
                 underscore_token: Token![_](Span::call_site()),
-            })
+            });
         }
         Type::Reference(r) => infer_impl_traits(&mut r.elem),
         Type::Paren(p) => infer_impl_traits(&mut p.elem),
@@ -857,6 +857,29 @@ fn metered_fn(margs: &MeteredArgs, mut f: ItemFn, diag: &mut Diag) -> TokenStrea
     quote!(#f)
 }
 
+/// Removes a method's `#[metered(...)]` attributes and parses them.
+fn take_method_args(attrs: &mut Vec<Attribute>, diag: &mut Diag) -> MeteredArgs {
+    let mut m = MeteredArgs::default();
+    let mut kept = Vec::new();
+    for attr in std::mem::take(attrs) {
+        if attr.path().is_ident(kw::METERED) {
+            let parsed = match &attr.meta {
+                syn::Meta::Path(_) => Ok(()),
+                _ => attr.parse_nested_meta(|meta| {
+                    args::parse_metered_key(&meta, &mut m, kw::METHOD_KEYS, diag)
+                }),
+            };
+            if let Err(e) = parsed {
+                diag.push(e);
+            }
+        } else {
+            kept.push(attr);
+        }
+    }
+    *attrs = kept;
+    m
+}
+
 fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) -> TokenStream {
     let krate = krate_tokens(margs.krate.get());
     check::conflict(
@@ -884,24 +907,7 @@ fn metered_impl(margs: &MeteredArgs, mut imp: syn::ItemImpl, diag: &mut Diag) ->
     let mut names: std::collections::HashMap<String, Ident> = std::collections::HashMap::new();
     for item in &mut imp.items {
         let ImplItem::Fn(method) = item else { continue };
-        let mut m = MeteredArgs::default();
-        let mut kept = Vec::new();
-        for attr in std::mem::take(&mut method.attrs) {
-            if attr.path().is_ident(kw::METERED) {
-                let parsed = match &attr.meta {
-                    syn::Meta::Path(_) => Ok(()),
-                    _ => attr.parse_nested_meta(|meta| {
-                        args::parse_metered_key(&meta, &mut m, kw::METHOD_KEYS, diag)
-                    }),
-                };
-                if let Err(e) = parsed {
-                    diag.push(e);
-                }
-            } else {
-                kept.push(attr);
-            }
-        }
-        method.attrs = kept;
+        let m = take_method_args(&mut method.attrs, diag);
         if m.skip.is_set() {
             continue;
         }
