@@ -754,7 +754,15 @@ fn instrument_block(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
         return;
     }
     let inner = &*block;
-    let new: Block = if is_unit(&sig.output) {
+    let never = matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)));
+    let new: Block = if never {
+        // A diverging body never returns a value to classify: the guard records the panic or
+        // whatever ends it.
+        syn::parse_quote!({
+            let __metered_call = #guard;
+            #inner
+        })
+    } else if is_unit(&sig.output) {
         syn::parse_quote!({
             let __metered_call = #guard;
             #krate::__private::call(move || #inner);

@@ -53,3 +53,9 @@ fn main() {
     assert_eq!(meter("Counter.check.errors"), 1);
     assert!(registry().get("Counter.zero.latency").is_none());
 }
+
+#[metered]
+#[allow(dead_code)]
+fn diverges() -> ! {
+    panic!("never returns")
+}
