@@ -320,8 +320,8 @@ pub fn per_type<S: SetDef, T: ?Sized + 'static>(
             });
         }
         let d: &'static Descriptor = Box::leak(Box::new(d.location(module, file, line)));
-        // A clash is a bug in the templates; the instance still records.
-        let _ = crate::registry().register(d);
+        // A clash is reported by `self_check().problems`; the instance still records.
+        crate::registry().register_or_note(d);
     }
     map.insert(id, instance);
     instance

@@ -674,8 +674,9 @@ impl Registry {
         self.read().by_name.get(name).cloned()
     }
 
-    /// Problems met while collecting statically declared metrics (duplicates with both
-    /// locations, overlaps, kind clashes). Empty when all is well.
+    /// Problems met while registering declared metrics (those collected through `inventory`
+    /// and per-instantiation metrics created on first use): duplicates with both locations,
+    /// overlaps, kind clashes. Empty when all is well.
     #[must_use]
     pub fn problems(&self) -> Vec<Error> {
         self.read().problems.clone()
@@ -690,9 +691,15 @@ impl Registry {
             .map(|r| r.0)
             .chain(groups)
         {
-            if let Err(e) = self.register(d) {
-                self.write().problems.push(e);
-            }
+            self.register_or_note(d);
+        }
+    }
+
+    /// Registers `d`; a failure is kept in [`problems`](Self::problems) instead of returned
+    /// (for declarations that have no caller to return it to).
+    pub(crate) fn register_or_note(&self, d: &'static Descriptor) {
+        if let Err(e) = self.register(d) {
+            self.write().problems.push(e);
         }
     }
 }

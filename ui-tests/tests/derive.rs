@@ -151,3 +151,27 @@ fn generics() {
     );
     let _ = (Shared(1).0, PerInst(1).0);
 }
+
+// A per-instantiation name that another metric already holds: the clash is reported by the
+// self-check, and the instance still records on its own.
+#[derive(Metered)]
+#[metrics(per_instantiation, requests: Counter = "test.per_inst_clash.{}")]
+struct Clashing<T>(T);
+
+#[derive(Metered)]
+#[metrics(taken: Counter = "test.per_inst_clash.Clashing<u8>")]
+struct Holder;
+
+#[test]
+fn per_instantiation_clash_is_reported() {
+    Clashing::<u8>::requests().inc();
+    assert_eq!(Clashing::<u8>::requests().get(), 1);
+    let problems = metered_runtime::self_check().problems;
+    assert!(
+        problems.iter().any(|p| matches!(p,
+            metered_runtime::Error::Duplicate { name, .. } if name == "test.per_inst_clash.Clashing<u8>")),
+        "{problems:?}"
+    );
+    let _ = (Clashing(1).0, Holder);
+    assert_eq!(Holder::taken().get(), 0);
+}
