@@ -64,6 +64,23 @@ fn bucket_of(v: f64) -> usize {
     key
 }
 
+/// The bucket index of a positive integer, computed on the integer: the same index as
+/// `bucket_of(v as f64)` whenever `v` is exactly representable as an `f64` (below 2^53 and many
+/// values above). Above 2^53 the conversion to `f64` may round up into the next bucket; this
+/// truncates, so the bucket always holds `v` itself.
+#[inline]
+fn bucket_of_u64(v: u64) -> usize {
+    debug_assert!(v > 0);
+    // `v = 2^e * 1.m`, `e = 63 - lz`; the six bits after the leading one are the sub-bucket,
+    // exactly the top six mantissa bits of the `f64`. `(1023 + e) << 6 | sub` is then
+    // `bits >> 46`, and the octave index is `e + 40`. `e <= 63`, so only the top clamps.
+    let lz = v.leading_zeros();
+    let sub = (v << lz) >> 57 & 63;
+    #[allow(clippy::cast_possible_truncation)] // below 2^17
+    let key = ((u64::from(103 - lz) << 6) | sub).min(BUCKETS as u64 - 1) as usize;
+    key
+}
+
 /// The lower and upper edge of bucket `index` (in recorded units).
 #[must_use]
 pub fn bucket_edges(index: u32) -> (f64, f64) {
@@ -528,6 +545,25 @@ impl HistogramSnapshot {
     }
 }
 
+/// What a histogram records, which fixes how its shards' sums, min and max are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// Any finite non-negative `f64`, reported as recorded. Sums are `f64` bits.
+    Value,
+    /// Integer nanoseconds, reported in seconds (timers). Sums are exact `u128` integers.
+    Nanos,
+}
+
+impl Unit {
+    /// Recorded values are divided by this for reports.
+    const fn divisor(self) -> f64 {
+        match self {
+            Unit::Value => 1.0,
+            Unit::Nanos => 1e9,
+        }
+    }
+}
+
 /// The 64 counters of one power of two, on cache lines of their own.
 #[repr(align(128))]
 struct Octave([AtomicU64; SUB_BUCKETS]);
@@ -537,13 +573,18 @@ struct Octave([AtomicU64; SUB_BUCKETS]);
 struct Shard {
     octaves: [OnceBox<Octave>; OCTAVES],
     zero: AtomicU64,
-    /// f64 bits.
+    /// f64 bits; for [`Unit::Nanos`], the low 64 bits of the `u128` sum.
     sum: AtomicU64,
-    /// f64 bits.
+    /// For [`Unit::Nanos`], the high 64 bits of the `u128` sum (0 otherwise).
+    sum_hi: AtomicU64,
+    /// f64 bits; for [`Unit::Nanos`], the low 64 bits of the `u128` sum of squares.
     sum_sq: AtomicU64,
-    /// f64 bits of the smallest value (non-negative floats order as their bits); `u64::MAX` = none.
+    /// For [`Unit::Nanos`], the high 64 bits of the `u128` sum of squares (0 otherwise).
+    sum_sq_hi: AtomicU64,
+    /// f64 bits of the smallest value (non-negative floats order as their bits), or the integer
+    /// for [`Unit::Nanos`]; `u64::MAX` = none.
     min: AtomicU64,
-    /// f64 bits of the largest value.
+    /// f64 bits of the largest value, or the integer for [`Unit::Nanos`].
     max: AtomicU64,
     /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`.
     bounds: OnceBox<Vec<AtomicU64>>,
@@ -555,7 +596,9 @@ impl Default for Shard {
             octaves: std::array::from_fn(|_| OnceBox::new()),
             zero: AtomicU64::new(0),
             sum: AtomicU64::new(0),
+            sum_hi: AtomicU64::new(0),
             sum_sq: AtomicU64::new(0),
+            sum_sq_hi: AtomicU64::new(0),
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
             bounds: OnceBox::new(),
@@ -607,8 +650,8 @@ pub struct Histogram {
     clock: ClockRef,
     /// Clock time at creation (0 on the system clock: its origin).
     start: u64,
-    /// Recorded values are divided by this for reports (1e9 for timers).
-    divisor: f64,
+    /// What is recorded: any `f64`, or integer nanoseconds (timers).
+    unit: Unit,
     shards: Shards<Shard>,
     frames: Mutex<Frames>,
 }
@@ -623,16 +666,21 @@ impl Histogram {
     /// A histogram with `config`, on the system clock.
     #[must_use]
     pub const fn with_config(config: HistogramConfig) -> Self {
-        Self::scaled(config, 1.0)
+        Self::with_unit(config, Unit::Value)
     }
 
-    /// A histogram whose reports divide recorded values by `divisor`.
-    pub(crate) const fn scaled(config: HistogramConfig, divisor: f64) -> Self {
+    /// A histogram of integer nanoseconds reported in seconds (for timers): it records
+    /// through [`record_nanos`](Self::record_nanos) only.
+    pub(crate) const fn nanos(config: HistogramConfig) -> Self {
+        Self::with_unit(config, Unit::Nanos)
+    }
+
+    const fn with_unit(config: HistogramConfig, unit: Unit) -> Self {
         Histogram {
             config,
             clock: ClockRef::System,
             start: 0,
-            divisor,
+            unit,
             shards: Shards::new(),
             frames: Mutex::new(VecDeque::new()),
         }
@@ -641,15 +689,16 @@ impl Histogram {
     /// A histogram with `config` whose window is measured on `clock`.
     #[must_use]
     pub fn with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
-        Self::scaled_with_clock(config, 1.0, clock)
+        Self::with_unit_and_clock(config, Unit::Value, clock)
     }
 
-    pub(crate) fn scaled_with_clock(
-        config: HistogramConfig,
-        divisor: f64,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let mut h = Self::scaled(config, divisor);
+    /// [`nanos`](Self::nanos) with its window measured on `clock`.
+    pub(crate) fn nanos_with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
+        Self::with_unit_and_clock(config, Unit::Nanos, clock)
+    }
+
+    fn with_unit_and_clock(config: HistogramConfig, unit: Unit, clock: Arc<dyn Clock>) -> Self {
+        let mut h = Self::with_unit(config, unit);
         h.start = clock.now_nanos();
         h.clock = ClockRef::Custom(clock);
         h
@@ -680,17 +729,39 @@ impl Histogram {
     }
 
     /// Records a duration in nanoseconds (for timers, whose reports are in seconds).
+    ///
+    /// Integer all the way, so that the chain of dependent instructions behind the clock read
+    /// stays short: the bucket comes from the integer's leading zeros, the sum and the sum of
+    /// squares are exact `u128` integers, min and max are integers. Only for [`Unit::Nanos`].
     #[inline]
-    #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
     pub(crate) fn record_nanos(&self, ns: u64) {
-        self.record_raw(ns as f64);
+        debug_assert!(self.unit == Unit::Nanos);
+        let bounds = self.config.live_bounds();
+        self.shards.with(|s, w| {
+            if ns > 0 {
+                let i = bucket_of_u64(ns);
+                let octave = s.octaves[i / SUB_BUCKETS].get_or_init(new_octave);
+                w.add(&octave.0[i % SUB_BUCKETS], 1);
+            } else {
+                w.add(&s.zero, 1);
+            }
+            w.add_wide(&s.sum, &s.sum_hi, u128::from(ns));
+            w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
+            w.min(&s.min, ns);
+            w.max(&s.max, ns);
+            if let Some(bounds) = bounds {
+                #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
+                record_bound(s, w, bounds, ns as f64, Unit::Nanos.divisor());
+            }
+        });
     }
 
     /// Records a finite non-negative `v`.
     #[inline]
     fn record_raw(&self, v: f64) {
+        debug_assert!(self.unit == Unit::Value);
         let bounds = self.config.live_bounds();
-        let divisor = self.divisor;
+        let divisor = self.unit.divisor();
         self.shards.with(|s, w| {
             if v > 0.0 {
                 let i = bucket_of(v);
@@ -726,7 +797,7 @@ impl Histogram {
 
     /// The cumulative sketch over every shard.
     fn cumulative_sketch(&self) -> Sketch {
-        let mut sketch = Sketch::new(self.divisor);
+        let mut sketch = Sketch::new(self.unit.divisor());
         let mut acc = [0u64; SUB_BUCKETS];
         for o in 0..OCTAVES {
             let mut any = false;
@@ -791,28 +862,17 @@ impl Histogram {
     pub fn snapshot(&self) -> HistogramSnapshot {
         let now = self.clock.now_nanos();
         let sketch = self.cumulative_sketch();
-        let (mut sum, mut sum_sq, mut min_bits, mut max_bits) = (0.0, 0.0, u64::MAX, 0u64);
-        self.shards.for_each(|s| {
-            sum += f64::from_bits(s.sum.load(Ordering::Relaxed));
-            sum_sq += f64::from_bits(s.sum_sq.load(Ordering::Relaxed));
-            min_bits = min_bits.min(s.min.load(Ordering::Relaxed));
-            max_bits = max_bits.max(s.max.load(Ordering::Relaxed));
-        });
+        let (sum, sum_sq, min, max) = self.totals();
         let count = sketch.count();
-        let d = self.divisor;
-        let (min, max, mean, stddev) = if count == 0 || min_bits == u64::MAX {
+        let d = self.unit.divisor();
+        let (min, max, mean, stddev) = if count == 0 || min.is_none() {
             (0.0, 0.0, 0.0, 0.0)
         } else {
             #[allow(clippy::cast_precision_loss)]
             let n = count as f64;
             let mean = sum / n;
             let var = (sum_sq / n - mean * mean).max(0.0);
-            (
-                f64::from_bits(min_bits) / d,
-                f64::from_bits(max_bits) / d,
-                mean / d,
-                var.sqrt() / d,
-            )
+            (min.unwrap_or(0.0) / d, max / d, mean / d, var.sqrt() / d)
         };
         let buckets = self.classic_buckets(count);
         let (window_sketch, window) = self.windowed(now, &sketch);
@@ -832,6 +892,44 @@ impl Histogram {
         };
         snap.quantiles = Quantiles::from_fn(|q| snap.quantile(q));
         snap
+    }
+
+    /// Sum, sum of squares, min (`None` if nothing recorded) and max over every shard, in
+    /// recorded units.
+    #[allow(clippy::cast_precision_loss)] // u128 integers become the nearest f64
+    fn totals(&self) -> (f64, f64, Option<f64>, f64) {
+        let (mut min, mut max) = (u64::MAX, 0u64);
+        let wide = |lo: &AtomicU64, hi: &AtomicU64| {
+            u128::from(hi.load(Ordering::Relaxed)) << 64 | u128::from(lo.load(Ordering::Relaxed))
+        };
+        let (sum, sum_sq) = match self.unit {
+            Unit::Value => {
+                let (mut sum, mut sum_sq) = (0.0, 0.0);
+                self.shards.for_each(|s| {
+                    sum += f64::from_bits(s.sum.load(Ordering::Relaxed));
+                    sum_sq += f64::from_bits(s.sum_sq.load(Ordering::Relaxed));
+                    min = min.min(s.min.load(Ordering::Relaxed));
+                    max = max.max(s.max.load(Ordering::Relaxed));
+                });
+                (sum, sum_sq)
+            }
+            Unit::Nanos => {
+                let (mut sum, mut sum_sq) = (0u128, 0u128);
+                self.shards.for_each(|s| {
+                    sum = sum.wrapping_add(wide(&s.sum, &s.sum_hi));
+                    sum_sq = sum_sq.wrapping_add(wide(&s.sum_sq, &s.sum_sq_hi));
+                    min = min.min(s.min.load(Ordering::Relaxed));
+                    max = max.max(s.max.load(Ordering::Relaxed));
+                });
+                (sum as f64, sum_sq as f64)
+            }
+        };
+        let to_f64 = |x: u64| match self.unit {
+            Unit::Value => f64::from_bits(x),
+            Unit::Nanos => x as f64,
+        };
+        let min = (min != u64::MAX).then(|| to_f64(min));
+        (sum, sum_sq, min, to_f64(max))
     }
 
     fn classic_buckets(&self, count: u64) -> Vec<(f64, u64)> {
@@ -916,6 +1014,75 @@ mod tests {
         assert_eq!(bucket_of(1e-300), 0);
         assert_eq!(bucket_of(f64::MAX), BUCKETS - 1);
         assert_eq!(bucket_edges(0).0, 2f64.powi(-40));
+    }
+
+    #[test]
+    fn integer_bucket_index_equals_float_bucket_index() {
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let check = |v: u64| {
+            let f = bucket_of(v as f64);
+            let i = bucket_of_u64(v);
+            // Equal whenever `v` converts exactly; otherwise the conversion may round up.
+            if (v as f64) as u128 == u128::from(v) {
+                assert_eq!(i, f, "{v}");
+            } else {
+                assert!(i == f || i + 1 == f, "{v}: {i} vs {f}");
+            }
+            if i < BUCKETS - 1 {
+                let (l, u) = bucket_edges(u32::try_from(i).unwrap());
+                assert!(l <= v as f64 && (v as f64) < u || v >= 1 << 53, "{v}");
+            }
+        };
+        for v in [
+            1,
+            2,
+            3,
+            63,
+            64,
+            65,
+            127,
+            128,
+            1000,
+            1 << 52,
+            1 << 53,
+            (1 << 53) + 1,
+        ] {
+            check(v);
+        }
+        for v in [
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+            (1 << 63) - 1,
+            (1 << 62) + 12_345,
+        ] {
+            check(v);
+        }
+        assert_eq!(bucket_of_u64(u64::MAX), BUCKETS - 1);
+        assert_eq!(bucket_of_u64(1), 40 * 64);
+        for shift in 0..64 {
+            let p = 1u64 << shift;
+            for v in [p, p - 1, p + 1, p | (p >> 1), p | (p >> 6), p | (p >> 7)] {
+                if v > 0 {
+                    check(v);
+                }
+            }
+        }
+        // Every integer up to 2^16, then pseudo-random ones of every magnitude.
+        for v in 1..=1 << 16 {
+            check(v);
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check((x >> (x % 64)).max(1));
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl Timer {
     #[must_use]
     pub const fn with_config(config: HistogramConfig) -> Self {
         Timer {
-            histogram: Histogram::scaled(config, 1e9),
+            histogram: Histogram::nanos(config),
             rates: Rates::new(),
         }
     }
@@ -75,7 +75,7 @@ impl Timer {
     #[must_use]
     pub fn with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
         Timer {
-            histogram: Histogram::scaled_with_clock(config, 1e9, clock.clone()),
+            histogram: Histogram::nanos_with_clock(config, clock.clone()),
             rates: Rates::with_clock(clock),
         }
     }
