@@ -64,21 +64,26 @@ fn bucket_of(v: f64) -> usize {
     key
 }
 
-/// The bucket index of a positive integer, computed on the integer: the same index as
-/// `bucket_of(v as f64)` whenever `v` is exactly representable as an `f64` (below 2^53 and many
-/// values above). Above 2^53 the conversion to `f64` may round up into the next bucket; this
-/// truncates, so the bucket always holds `v` itself.
+/// The `(power of two, sub-bucket)` of a positive integer, computed on the integer: the same
+/// bucket as `bucket_of(v as f64)` whenever `v` is exactly representable as an `f64` (below 2^53
+/// and many values above). Above 2^53 the conversion to `f64` may round up into the next
+/// bucket; this truncates, so the bucket always holds `v` itself.
+///
+/// The power of two depends on the leading zeros alone, so the load of its counters starts
+/// before the sub-bucket is known, and the clamp of values `>= 2^63` is a branch (never taken
+/// by durations), not a data dependency.
 #[inline]
-fn bucket_of_u64(v: u64) -> usize {
+fn bucket_of_u64(v: u64) -> (usize, usize) {
     debug_assert!(v > 0);
-    // `v = 2^e * 1.m`, `e = 63 - lz`; the six bits after the leading one are the sub-bucket,
-    // exactly the top six mantissa bits of the `f64`. `(1023 + e) << 6 | sub` is then
-    // `bits >> 46`, and the octave index is `e + 40`. `e <= 63`, so only the top clamps.
+    // `v = 2^e * 1.m`, `e = 63 - lz`: the octave index is `e + 40`, and the six bits after the
+    // leading one are the sub-bucket, exactly the top six mantissa bits of the `f64`.
     let lz = v.leading_zeros();
-    let sub = (v << lz) >> 57 & 63;
-    #[allow(clippy::cast_possible_truncation)] // below 2^17
-    let key = ((u64::from(103 - lz) << 6) | sub).min(BUCKETS as u64 - 1) as usize;
-    key
+    if lz == 0 {
+        return (OCTAVES - 1, SUB_BUCKETS - 1);
+    }
+    #[allow(clippy::cast_possible_truncation)] // six bits
+    let sub = ((v << lz) >> 57) as usize & (SUB_BUCKETS - 1);
+    (103 - lz as usize, sub)
 }
 
 /// The lower and upper edge of bucket `index` (in recorded units).
@@ -739,9 +744,9 @@ impl Histogram {
         let bounds = self.config.live_bounds();
         self.shards.with(|s, w| {
             if ns > 0 {
-                let i = bucket_of_u64(ns);
-                let octave = s.octaves[i / SUB_BUCKETS].get_or_init(new_octave);
-                w.add(&octave.0[i % SUB_BUCKETS], 1);
+                let (o, sub) = bucket_of_u64(ns);
+                let octave = s.octaves[o].get_or_init(new_octave);
+                w.add(&octave.0[sub], 1);
             } else {
                 w.add(&s.zero, 1);
             }
@@ -1024,17 +1029,21 @@ mod tests {
             clippy::cast_sign_loss
         )]
         let check = |v: u64| {
-            let f = bucket_of(v as f64);
-            let i = bucket_of_u64(v);
+            let float = bucket_of(v as f64);
+            let (octave, sub) = bucket_of_u64(v);
+            let int = octave * SUB_BUCKETS + sub;
             // Equal whenever `v` converts exactly; otherwise the conversion may round up.
             if (v as f64) as u128 == u128::from(v) {
-                assert_eq!(i, f, "{v}");
+                assert_eq!(int, float, "{v}");
             } else {
-                assert!(i == f || i + 1 == f, "{v}: {i} vs {f}");
+                assert!(int == float || int + 1 == float, "{v}: {int} vs {float}");
             }
-            if i < BUCKETS - 1 {
-                let (l, u) = bucket_edges(u32::try_from(i).unwrap());
-                assert!(l <= v as f64 && (v as f64) < u || v >= 1 << 53, "{v}");
+            if int < BUCKETS - 1 {
+                let (lower, upper) = bucket_edges(u32::try_from(int).unwrap());
+                assert!(
+                    lower <= v as f64 && (v as f64) < upper || v >= 1 << 53,
+                    "{v}"
+                );
             }
         };
         for v in [
@@ -1062,8 +1071,9 @@ mod tests {
         ] {
             check(v);
         }
-        assert_eq!(bucket_of_u64(u64::MAX), BUCKETS - 1);
-        assert_eq!(bucket_of_u64(1), 40 * 64);
+        assert_eq!(bucket_of_u64(u64::MAX), (OCTAVES - 1, SUB_BUCKETS - 1));
+        assert_eq!(bucket_of_u64(1 << 63), (OCTAVES - 1, SUB_BUCKETS - 1));
+        assert_eq!(bucket_of_u64(1), (40, 0));
         for shift in 0..64 {
             let p = 1u64 << shift;
             for v in [p, p - 1, p + 1, p | (p >> 1), p | (p >> 6), p | (p >> 7)] {

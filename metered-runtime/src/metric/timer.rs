@@ -1,6 +1,6 @@
 //! Timers: a histogram of durations plus Dropwizard meter rates.
 
-use crate::clock::{Clock, ClockRef, raw_delta_nanos, raw_now};
+use crate::clock::{Clock, ClockRef, raw_elapsed_nanos, raw_now};
 use crate::error::{Error, Result};
 use crate::metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot};
 use crate::metric::meter::{MeterSnapshot, Rates};
@@ -91,7 +91,7 @@ impl Timer {
     #[inline]
     fn elapsed_nanos(&self, start: u64) -> u64 {
         match self.rates.clock() {
-            ClockRef::System => raw_delta_nanos(start, raw_now()),
+            ClockRef::System => raw_elapsed_nanos(start),
             ClockRef::Custom(c) => c.now_nanos().saturating_sub(start),
         }
     }
