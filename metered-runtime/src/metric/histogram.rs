@@ -552,19 +552,19 @@ impl HistogramSnapshot {
 
 /// What a histogram records, which fixes how its shards' sums, min and max are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unit {
+enum Recorded {
     /// Any finite non-negative `f64`, reported as recorded. Sums are `f64` bits.
-    Value,
+    Floats,
     /// Integer nanoseconds, reported in seconds (timers). Sums are exact `u128` integers.
     Nanos,
 }
 
-impl Unit {
+impl Recorded {
     /// Recorded values are divided by this for reports.
     const fn divisor(self) -> f64 {
         match self {
-            Unit::Value => 1.0,
-            Unit::Nanos => 1e9,
+            Recorded::Floats => 1.0,
+            Recorded::Nanos => 1e9,
         }
     }
 }
@@ -578,18 +578,18 @@ struct Octave([AtomicU64; SUB_BUCKETS]);
 struct Shard {
     octaves: [OnceBox<Octave>; OCTAVES],
     zero: AtomicU64,
-    /// f64 bits; for [`Unit::Nanos`], the low 64 bits of the `u128` sum.
+    /// f64 bits; for [`Recorded::Nanos`], the low 64 bits of the `u128` sum.
     sum: AtomicU64,
-    /// For [`Unit::Nanos`], the high 64 bits of the `u128` sum (0 otherwise).
+    /// For [`Recorded::Nanos`], the high 64 bits of the `u128` sum (0 otherwise).
     sum_hi: AtomicU64,
-    /// f64 bits; for [`Unit::Nanos`], the low 64 bits of the `u128` sum of squares.
+    /// f64 bits; for [`Recorded::Nanos`], the low 64 bits of the `u128` sum of squares.
     sum_sq: AtomicU64,
-    /// For [`Unit::Nanos`], the high 64 bits of the `u128` sum of squares (0 otherwise).
+    /// For [`Recorded::Nanos`], the high 64 bits of the `u128` sum of squares (0 otherwise).
     sum_sq_hi: AtomicU64,
     /// f64 bits of the smallest value (non-negative floats order as their bits), or the integer
-    /// for [`Unit::Nanos`]; `u64::MAX` = none.
+    /// for [`Recorded::Nanos`]; `u64::MAX` = none.
     min: AtomicU64,
-    /// f64 bits of the largest value, or the integer for [`Unit::Nanos`].
+    /// f64 bits of the largest value, or the integer for [`Recorded::Nanos`].
     max: AtomicU64,
     /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`.
     bounds: OnceBox<Vec<AtomicU64>>,
@@ -656,7 +656,7 @@ pub struct Histogram {
     /// Clock time at creation (0 on the system clock: its origin).
     start: u64,
     /// What is recorded: any `f64`, or integer nanoseconds (timers).
-    unit: Unit,
+    recorded: Recorded,
     shards: Shards<Shard>,
     frames: Mutex<Frames>,
 }
@@ -671,21 +671,21 @@ impl Histogram {
     /// A histogram with `config`, on the system clock.
     #[must_use]
     pub const fn with_config(config: HistogramConfig) -> Self {
-        Self::with_unit(config, Unit::Value)
+        Self::with_recorded(config, Recorded::Floats)
     }
 
     /// A histogram of integer nanoseconds reported in seconds (for timers): it records
     /// through [`record_nanos`](Self::record_nanos) only.
     pub(crate) const fn nanos(config: HistogramConfig) -> Self {
-        Self::with_unit(config, Unit::Nanos)
+        Self::with_recorded(config, Recorded::Nanos)
     }
 
-    const fn with_unit(config: HistogramConfig, unit: Unit) -> Self {
+    const fn with_recorded(config: HistogramConfig, recorded: Recorded) -> Self {
         Histogram {
             config,
             clock: ClockRef::System,
             start: 0,
-            unit,
+            recorded,
             shards: Shards::new(),
             frames: Mutex::new(VecDeque::new()),
         }
@@ -694,16 +694,20 @@ impl Histogram {
     /// A histogram with `config` whose window is measured on `clock`.
     #[must_use]
     pub fn with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
-        Self::with_unit_and_clock(config, Unit::Value, clock)
+        Self::with_recorded_and_clock(config, Recorded::Floats, clock)
     }
 
     /// [`nanos`](Self::nanos) with its window measured on `clock`.
     pub(crate) fn nanos_with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
-        Self::with_unit_and_clock(config, Unit::Nanos, clock)
+        Self::with_recorded_and_clock(config, Recorded::Nanos, clock)
     }
 
-    fn with_unit_and_clock(config: HistogramConfig, unit: Unit, clock: Arc<dyn Clock>) -> Self {
-        let mut h = Self::with_unit(config, unit);
+    fn with_recorded_and_clock(
+        config: HistogramConfig,
+        recorded: Recorded,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let mut h = Self::with_recorded(config, recorded);
         h.start = clock.now_nanos();
         h.clock = ClockRef::Custom(clock);
         h
@@ -737,10 +741,10 @@ impl Histogram {
     ///
     /// Integer all the way, so that the chain of dependent instructions behind the clock read
     /// stays short: the bucket comes from the integer's leading zeros, the sum and the sum of
-    /// squares are exact `u128` integers, min and max are integers. Only for [`Unit::Nanos`].
+    /// squares are exact `u128` integers, min and max are integers. Only for [`Recorded::Nanos`].
     #[inline]
     pub(crate) fn record_nanos(&self, ns: u64) {
-        debug_assert!(self.unit == Unit::Nanos);
+        debug_assert!(self.recorded == Recorded::Nanos);
         let bounds = self.config.live_bounds();
         self.shards.with(|s, w| {
             if ns > 0 {
@@ -756,7 +760,7 @@ impl Histogram {
             w.max(&s.max, ns);
             if let Some(bounds) = bounds {
                 #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
-                record_bound(s, w, bounds, ns as f64, Unit::Nanos.divisor());
+                record_bound(s, w, bounds, ns as f64, Recorded::Nanos.divisor());
             }
         });
     }
@@ -764,9 +768,9 @@ impl Histogram {
     /// Records a finite non-negative `v`.
     #[inline]
     fn record_raw(&self, v: f64) {
-        debug_assert!(self.unit == Unit::Value);
+        debug_assert!(self.recorded == Recorded::Floats);
         let bounds = self.config.live_bounds();
-        let divisor = self.unit.divisor();
+        let divisor = self.recorded.divisor();
         self.shards.with(|s, w| {
             if v > 0.0 {
                 let i = bucket_of(v);
@@ -802,7 +806,7 @@ impl Histogram {
 
     /// The cumulative sketch over every shard.
     fn cumulative_sketch(&self) -> Sketch {
-        let mut sketch = Sketch::new(self.unit.divisor());
+        let mut sketch = Sketch::new(self.recorded.divisor());
         let mut acc = [0u64; SUB_BUCKETS];
         for o in 0..OCTAVES {
             let mut any = false;
@@ -869,7 +873,7 @@ impl Histogram {
         let sketch = self.cumulative_sketch();
         let (sum, sum_sq, min, max) = self.totals();
         let count = sketch.count();
-        let d = self.unit.divisor();
+        let d = self.recorded.divisor();
         let (min, max, mean, stddev) = if count == 0 || min.is_none() {
             (0.0, 0.0, 0.0, 0.0)
         } else {
@@ -907,8 +911,8 @@ impl Histogram {
         let wide = |lo: &AtomicU64, hi: &AtomicU64| {
             u128::from(hi.load(Ordering::Relaxed)) << 64 | u128::from(lo.load(Ordering::Relaxed))
         };
-        let (sum, sum_sq) = match self.unit {
-            Unit::Value => {
+        let (sum, sum_sq) = match self.recorded {
+            Recorded::Floats => {
                 let (mut sum, mut sum_sq) = (0.0, 0.0);
                 self.shards.for_each(|s| {
                     sum += f64::from_bits(s.sum.load(Ordering::Relaxed));
@@ -918,7 +922,7 @@ impl Histogram {
                 });
                 (sum, sum_sq)
             }
-            Unit::Nanos => {
+            Recorded::Nanos => {
                 let (mut sum, mut sum_sq) = (0u128, 0u128);
                 self.shards.for_each(|s| {
                     sum = sum.wrapping_add(wide(&s.sum, &s.sum_hi));
@@ -929,9 +933,9 @@ impl Histogram {
                 (sum as f64, sum_sq as f64)
             }
         };
-        let to_f64 = |x: u64| match self.unit {
-            Unit::Value => f64::from_bits(x),
-            Unit::Nanos => x as f64,
+        let to_f64 = |x: u64| match self.recorded {
+            Recorded::Floats => f64::from_bits(x),
+            Recorded::Nanos => x as f64,
         };
         let min = (min != u64::MAX).then(|| to_f64(min));
         (sum, sum_sq, min, to_f64(max))
