@@ -25,6 +25,12 @@
 //! pointer per power of two; the 64 counters of a power of two (512 bytes) are allocated the
 //! first time that shard records a value in it. An idle histogram holds no heap memory at all.
 //!
+//! Timers record integer nanoseconds on a path of their own that never converts to `f64`: the
+//! bucket comes from the integer's leading zeros (the same bucket the `f64` bit pattern gives),
+//! sum and sum of squares are exact `u128` integers (two 64-bit cells each, the carry a rarely
+//! taken branch), min and max are integers. Sum, mean and stddev of a timer are therefore exact
+//! up to the final conversion to seconds.
+//!
 //! # Quantiles
 //!
 //! Quantiles are nearest-rank: the estimate for `q` over `n` values is taken from the bucket of
