@@ -45,12 +45,13 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
 pub struct SystemClock;
 
 #[cfg(feature = "tsc")]
+#[inline]
 fn quanta_clock() -> &'static quanta::Clock {
     static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
-/// A raw reading of the system clock, cheap to take; compare two with [`raw_delta_nanos`].
+/// A raw reading of the system clock, cheap to take; measure from it with [`raw_elapsed_nanos`].
 #[inline]
 pub(crate) fn raw_now() -> u64 {
     #[cfg(feature = "tsc")]
@@ -63,16 +64,17 @@ pub(crate) fn raw_now() -> u64 {
     }
 }
 
-/// Nanoseconds between two [`raw_now`] readings (0 if `end` is before `start`).
+/// Nanoseconds since a [`raw_now`] reading (0 if the clock reads earlier than `start`).
 #[inline]
-pub(crate) fn raw_delta_nanos(start: u64, end: u64) -> u64 {
+pub(crate) fn raw_elapsed_nanos(start: u64) -> u64 {
     #[cfg(feature = "tsc")]
     {
-        quanta_clock().delta_as_nanos(start, end)
+        let clock = quanta_clock();
+        clock.delta_as_nanos(start, clock.raw())
     }
     #[cfg(not(feature = "tsc"))]
     {
-        end.saturating_sub(start)
+        SystemClock.now_nanos().saturating_sub(start)
     }
 }
 

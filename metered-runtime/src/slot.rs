@@ -145,6 +145,28 @@ impl Writer {
         }
     }
 
+    /// Adds `n` to the `u128` stored as `(lo, hi)`, wrapping on overflow. With a shared shard,
+    /// each half is added atomically (the carry goes into `hi`), so no update is lost, but a
+    /// reader can see a carry half done.
+    #[inline]
+    #[allow(clippy::cast_possible_truncation)] // splitting into halves
+    pub(crate) fn add_wide(self, lo: &AtomicU64, hi: &AtomicU64, n: u128) {
+        let (n_lo, n_hi) = (n as u64, (n >> 64) as u64);
+        let carry = if self.exclusive {
+            let (v, carry) = lo.load(Ordering::Relaxed).overflowing_add(n_lo);
+            lo.store(v, Ordering::Relaxed);
+            carry
+        } else {
+            lo.fetch_add(n_lo, Ordering::Relaxed)
+                .overflowing_add(n_lo)
+                .1
+        };
+        // Rarely taken: values of 2^32 or more, or a carry.
+        if n_hi != 0 || carry {
+            self.add(hi, n_hi.wrapping_add(u64::from(carry)));
+        }
+    }
+
     /// Lowers `cell` to `v` if `v` is smaller (unsigned comparison).
     #[inline]
     pub(crate) fn min(self, cell: &AtomicU64, v: u64) {
@@ -272,6 +294,24 @@ mod tests {
             .max()
             .unwrap();
         assert!(most < 64, "ids are not recycled: {most}");
+    }
+
+    #[test]
+    fn wide_add_carries_into_the_high_half() {
+        for exclusive in [true, false] {
+            let w = Writer { exclusive };
+            let (lo, hi) = (AtomicU64::new(u64::MAX - 1), AtomicU64::new(0));
+            w.add_wide(&lo, &hi, 3);
+            assert_eq!(
+                (lo.load(Ordering::Relaxed), hi.load(Ordering::Relaxed)),
+                (1, 1)
+            );
+            w.add_wide(&lo, &hi, (5 << 64) | u128::from(u64::MAX));
+            assert_eq!(
+                (lo.load(Ordering::Relaxed), hi.load(Ordering::Relaxed)),
+                (0, 7)
+            );
+        }
     }
 
     #[test]

@@ -489,3 +489,32 @@ fn registry_rejects_invalid_bounds() {
         [(1.0, 0), (3.0, 1), (f64::INFINITY, 1)]
     );
 }
+
+#[test]
+fn timer_sums_are_exact_integers() {
+    let (_, t) = manual_timer();
+    // Durations of 2^32 ns and more exercise the high half of the sum of squares.
+    let ns = [1u64, 999, 5_000_000_000, 7_000_000_001, 3_600_000_000_000];
+    for n in ns {
+        t.record(Duration::from_nanos(n));
+    }
+    let s = t.snapshot().histogram;
+    let total: u64 = ns.iter().sum();
+    assert_eq!(s.count, 5);
+    #[allow(clippy::cast_precision_loss)]
+    let (sum, mean) = (total as f64 / 1e9, total as f64 / 5.0 / 1e9);
+    assert_eq!(s.sum, sum);
+    assert!((s.mean - mean).abs() <= 1e-12 * mean);
+    #[allow(clippy::cast_precision_loss)]
+    let var = ns
+        .iter()
+        .map(|&n| (n as f64 / 1e9 - mean).powi(2))
+        .sum::<f64>()
+        / 5.0;
+    assert!(
+        (s.stddev - var.sqrt()).abs() <= 1e-9 * var.sqrt(),
+        "{}",
+        s.stddev
+    );
+    assert_eq!((s.min, s.max), (1e-9, 3600.0));
+}

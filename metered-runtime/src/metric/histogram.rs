@@ -25,6 +25,12 @@
 //! pointer per power of two; the 64 counters of a power of two (512 bytes) are allocated the
 //! first time that shard records a value in it. An idle histogram holds no heap memory at all.
 //!
+//! Timers record integer nanoseconds on a path of their own that never converts to `f64`: the
+//! bucket comes from the integer's leading zeros (the same bucket the `f64` bit pattern gives),
+//! sum and sum of squares are exact `u128` integers (two 64-bit cells each, the carry a rarely
+//! taken branch), min and max are integers. Sum, mean and stddev of a timer are therefore exact
+//! up to the final conversion to seconds.
+//!
 //! # Quantiles
 //!
 //! Quantiles are nearest-rank: the estimate for `q` over `n` values is taken from the bucket of
@@ -62,6 +68,28 @@ fn bucket_of(v: f64) -> usize {
     #[allow(clippy::cast_possible_truncation)]
     let key = ((v.to_bits() >> 46).clamp(FIRST_KEY, END_KEY - 1) - FIRST_KEY) as usize;
     key
+}
+
+/// The `(power of two, sub-bucket)` of a positive integer, computed on the integer: the same
+/// bucket as `bucket_of(v as f64)` whenever `v` is exactly representable as an `f64` (below 2^53
+/// and many values above). Above 2^53 the conversion to `f64` may round up into the next
+/// bucket; this truncates, so the bucket always holds `v` itself.
+///
+/// The power of two depends on the leading zeros alone, so the load of its counters starts
+/// before the sub-bucket is known, and the clamp of values `>= 2^63` is a branch (never taken
+/// by durations), not a data dependency.
+#[inline]
+fn bucket_of_u64(v: u64) -> (usize, usize) {
+    debug_assert!(v > 0);
+    // `v = 2^e * 1.m`, `e = 63 - lz`: the octave index is `e + 40`, and the six bits after the
+    // leading one are the sub-bucket, exactly the top six mantissa bits of the `f64`.
+    let lz = v.leading_zeros();
+    if lz == 0 {
+        return (OCTAVES - 1, SUB_BUCKETS - 1);
+    }
+    #[allow(clippy::cast_possible_truncation)] // six bits
+    let sub = ((v << lz) >> 57) as usize & (SUB_BUCKETS - 1);
+    (103 - lz as usize, sub)
 }
 
 /// The lower and upper edge of bucket `index` (in recorded units).
@@ -528,6 +556,25 @@ impl HistogramSnapshot {
     }
 }
 
+/// What a histogram records, which fixes how its shards' sums, min and max are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recorded {
+    /// Any finite non-negative `f64`, reported as recorded. Sums are `f64` bits.
+    Floats,
+    /// Integer nanoseconds, reported in seconds (timers). Sums are exact `u128` integers.
+    Nanos,
+}
+
+impl Recorded {
+    /// Recorded values are divided by this for reports.
+    const fn divisor(self) -> f64 {
+        match self {
+            Recorded::Floats => 1.0,
+            Recorded::Nanos => 1e9,
+        }
+    }
+}
+
 /// The 64 counters of one power of two, on cache lines of their own.
 #[repr(align(128))]
 struct Octave([AtomicU64; SUB_BUCKETS]);
@@ -537,13 +584,18 @@ struct Octave([AtomicU64; SUB_BUCKETS]);
 struct Shard {
     octaves: [OnceBox<Octave>; OCTAVES],
     zero: AtomicU64,
-    /// f64 bits.
+    /// f64 bits; for [`Recorded::Nanos`], the low 64 bits of the `u128` sum.
     sum: AtomicU64,
-    /// f64 bits.
+    /// For [`Recorded::Nanos`], the high 64 bits of the `u128` sum (0 otherwise).
+    sum_hi: AtomicU64,
+    /// f64 bits; for [`Recorded::Nanos`], the low 64 bits of the `u128` sum of squares.
     sum_sq: AtomicU64,
-    /// f64 bits of the smallest value (non-negative floats order as their bits); `u64::MAX` = none.
+    /// For [`Recorded::Nanos`], the high 64 bits of the `u128` sum of squares (0 otherwise).
+    sum_sq_hi: AtomicU64,
+    /// f64 bits of the smallest value (non-negative floats order as their bits), or the integer
+    /// for [`Recorded::Nanos`]; `u64::MAX` = none.
     min: AtomicU64,
-    /// f64 bits of the largest value.
+    /// f64 bits of the largest value, or the integer for [`Recorded::Nanos`].
     max: AtomicU64,
     /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`.
     bounds: OnceBox<Vec<AtomicU64>>,
@@ -555,7 +607,9 @@ impl Default for Shard {
             octaves: std::array::from_fn(|_| OnceBox::new()),
             zero: AtomicU64::new(0),
             sum: AtomicU64::new(0),
+            sum_hi: AtomicU64::new(0),
             sum_sq: AtomicU64::new(0),
+            sum_sq_hi: AtomicU64::new(0),
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
             bounds: OnceBox::new(),
@@ -607,8 +661,8 @@ pub struct Histogram {
     clock: ClockRef,
     /// Clock time at creation (0 on the system clock: its origin).
     start: u64,
-    /// Recorded values are divided by this for reports (1e9 for timers).
-    divisor: f64,
+    /// What is recorded: any `f64`, or integer nanoseconds (timers).
+    recorded: Recorded,
     shards: Shards<Shard>,
     frames: Mutex<Frames>,
 }
@@ -623,16 +677,21 @@ impl Histogram {
     /// A histogram with `config`, on the system clock.
     #[must_use]
     pub const fn with_config(config: HistogramConfig) -> Self {
-        Self::scaled(config, 1.0)
+        Self::with_recorded(config, Recorded::Floats)
     }
 
-    /// A histogram whose reports divide recorded values by `divisor`.
-    pub(crate) const fn scaled(config: HistogramConfig, divisor: f64) -> Self {
+    /// A histogram of integer nanoseconds reported in seconds (for timers): it records
+    /// through [`record_nanos`](Self::record_nanos) only.
+    pub(crate) const fn nanos(config: HistogramConfig) -> Self {
+        Self::with_recorded(config, Recorded::Nanos)
+    }
+
+    const fn with_recorded(config: HistogramConfig, recorded: Recorded) -> Self {
         Histogram {
             config,
             clock: ClockRef::System,
             start: 0,
-            divisor,
+            recorded,
             shards: Shards::new(),
             frames: Mutex::new(VecDeque::new()),
         }
@@ -641,15 +700,20 @@ impl Histogram {
     /// A histogram with `config` whose window is measured on `clock`.
     #[must_use]
     pub fn with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
-        Self::scaled_with_clock(config, 1.0, clock)
+        Self::with_recorded_and_clock(config, Recorded::Floats, clock)
     }
 
-    pub(crate) fn scaled_with_clock(
+    /// [`nanos`](Self::nanos) with its window measured on `clock`.
+    pub(crate) fn nanos_with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
+        Self::with_recorded_and_clock(config, Recorded::Nanos, clock)
+    }
+
+    fn with_recorded_and_clock(
         config: HistogramConfig,
-        divisor: f64,
+        recorded: Recorded,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let mut h = Self::scaled(config, divisor);
+        let mut h = Self::with_recorded(config, recorded);
         h.start = clock.now_nanos();
         h.clock = ClockRef::Custom(clock);
         h
@@ -680,17 +744,39 @@ impl Histogram {
     }
 
     /// Records a duration in nanoseconds (for timers, whose reports are in seconds).
+    ///
+    /// Integer all the way, so that the chain of dependent instructions behind the clock read
+    /// stays short: the bucket comes from the integer's leading zeros, the sum and the sum of
+    /// squares are exact `u128` integers, min and max are integers. Only for [`Recorded::Nanos`].
     #[inline]
-    #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
     pub(crate) fn record_nanos(&self, ns: u64) {
-        self.record_raw(ns as f64);
+        debug_assert!(self.recorded == Recorded::Nanos);
+        let bounds = self.config.live_bounds();
+        self.shards.with(|s, w| {
+            if ns > 0 {
+                let (o, sub) = bucket_of_u64(ns);
+                let octave = s.octaves[o].get_or_init(new_octave);
+                w.add(&octave.0[sub], 1);
+            } else {
+                w.add(&s.zero, 1);
+            }
+            w.add_wide(&s.sum, &s.sum_hi, u128::from(ns));
+            w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
+            w.min(&s.min, ns);
+            w.max(&s.max, ns);
+            if let Some(bounds) = bounds {
+                #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
+                record_bound(s, w, bounds, ns as f64, Recorded::Nanos.divisor());
+            }
+        });
     }
 
     /// Records a finite non-negative `v`.
     #[inline]
     fn record_raw(&self, v: f64) {
+        debug_assert!(self.recorded == Recorded::Floats);
         let bounds = self.config.live_bounds();
-        let divisor = self.divisor;
+        let divisor = self.recorded.divisor();
         self.shards.with(|s, w| {
             if v > 0.0 {
                 let i = bucket_of(v);
@@ -726,7 +812,7 @@ impl Histogram {
 
     /// The cumulative sketch over every shard.
     fn cumulative_sketch(&self) -> Sketch {
-        let mut sketch = Sketch::new(self.divisor);
+        let mut sketch = Sketch::new(self.recorded.divisor());
         let mut acc = [0u64; SUB_BUCKETS];
         for o in 0..OCTAVES {
             let mut any = false;
@@ -791,28 +877,17 @@ impl Histogram {
     pub fn snapshot(&self) -> HistogramSnapshot {
         let now = self.clock.now_nanos();
         let sketch = self.cumulative_sketch();
-        let (mut sum, mut sum_sq, mut min_bits, mut max_bits) = (0.0, 0.0, u64::MAX, 0u64);
-        self.shards.for_each(|s| {
-            sum += f64::from_bits(s.sum.load(Ordering::Relaxed));
-            sum_sq += f64::from_bits(s.sum_sq.load(Ordering::Relaxed));
-            min_bits = min_bits.min(s.min.load(Ordering::Relaxed));
-            max_bits = max_bits.max(s.max.load(Ordering::Relaxed));
-        });
+        let (sum, sum_sq, min, max) = self.totals();
         let count = sketch.count();
-        let d = self.divisor;
-        let (min, max, mean, stddev) = if count == 0 || min_bits == u64::MAX {
+        let d = self.recorded.divisor();
+        let (min, max, mean, stddev) = if count == 0 || min.is_none() {
             (0.0, 0.0, 0.0, 0.0)
         } else {
             #[allow(clippy::cast_precision_loss)]
             let n = count as f64;
             let mean = sum / n;
             let var = (sum_sq / n - mean * mean).max(0.0);
-            (
-                f64::from_bits(min_bits) / d,
-                f64::from_bits(max_bits) / d,
-                mean / d,
-                var.sqrt() / d,
-            )
+            (min.unwrap_or(0.0) / d, max / d, mean / d, var.sqrt() / d)
         };
         let buckets = self.classic_buckets(count);
         let (window_sketch, window) = self.windowed(now, &sketch);
@@ -832,6 +907,44 @@ impl Histogram {
         };
         snap.quantiles = Quantiles::from_fn(|q| snap.quantile(q));
         snap
+    }
+
+    /// Sum, sum of squares, min (`None` if nothing recorded) and max over every shard, in
+    /// recorded units.
+    #[allow(clippy::cast_precision_loss)] // u128 integers become the nearest f64
+    fn totals(&self) -> (f64, f64, Option<f64>, f64) {
+        let (mut min, mut max) = (u64::MAX, 0u64);
+        let wide = |lo: &AtomicU64, hi: &AtomicU64| {
+            u128::from(hi.load(Ordering::Relaxed)) << 64 | u128::from(lo.load(Ordering::Relaxed))
+        };
+        let (sum, sum_sq) = match self.recorded {
+            Recorded::Floats => {
+                let (mut sum, mut sum_sq) = (0.0, 0.0);
+                self.shards.for_each(|s| {
+                    sum += f64::from_bits(s.sum.load(Ordering::Relaxed));
+                    sum_sq += f64::from_bits(s.sum_sq.load(Ordering::Relaxed));
+                    min = min.min(s.min.load(Ordering::Relaxed));
+                    max = max.max(s.max.load(Ordering::Relaxed));
+                });
+                (sum, sum_sq)
+            }
+            Recorded::Nanos => {
+                let (mut sum, mut sum_sq) = (0u128, 0u128);
+                self.shards.for_each(|s| {
+                    sum = sum.wrapping_add(wide(&s.sum, &s.sum_hi));
+                    sum_sq = sum_sq.wrapping_add(wide(&s.sum_sq, &s.sum_sq_hi));
+                    min = min.min(s.min.load(Ordering::Relaxed));
+                    max = max.max(s.max.load(Ordering::Relaxed));
+                });
+                (sum as f64, sum_sq as f64)
+            }
+        };
+        let to_f64 = |x: u64| match self.recorded {
+            Recorded::Floats => f64::from_bits(x),
+            Recorded::Nanos => x as f64,
+        };
+        let min = (min != u64::MAX).then(|| to_f64(min));
+        (sum, sum_sq, min, to_f64(max))
     }
 
     fn classic_buckets(&self, count: u64) -> Vec<(f64, u64)> {
@@ -916,6 +1029,80 @@ mod tests {
         assert_eq!(bucket_of(1e-300), 0);
         assert_eq!(bucket_of(f64::MAX), BUCKETS - 1);
         assert_eq!(bucket_edges(0).0, 2f64.powi(-40));
+    }
+
+    #[test]
+    fn integer_bucket_index_equals_float_bucket_index() {
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let check = |v: u64| {
+            let float = bucket_of(v as f64);
+            let (octave, sub) = bucket_of_u64(v);
+            let int = octave * SUB_BUCKETS + sub;
+            // Equal whenever `v` converts exactly; otherwise the conversion may round up.
+            if (v as f64) as u128 == u128::from(v) {
+                assert_eq!(int, float, "{v}");
+            } else {
+                assert!(int == float || int + 1 == float, "{v}: {int} vs {float}");
+            }
+            if int < BUCKETS - 1 {
+                let (lower, upper) = bucket_edges(u32::try_from(int).unwrap());
+                assert!(
+                    lower <= v as f64 && (v as f64) < upper || v >= 1 << 53,
+                    "{v}"
+                );
+            }
+        };
+        for v in [
+            1,
+            2,
+            3,
+            63,
+            64,
+            65,
+            127,
+            128,
+            1000,
+            1 << 52,
+            1 << 53,
+            (1 << 53) + 1,
+        ] {
+            check(v);
+        }
+        for v in [
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+            (1 << 63) - 1,
+            (1 << 62) + 12_345,
+        ] {
+            check(v);
+        }
+        assert_eq!(bucket_of_u64(u64::MAX), (OCTAVES - 1, SUB_BUCKETS - 1));
+        assert_eq!(bucket_of_u64(1 << 63), (OCTAVES - 1, SUB_BUCKETS - 1));
+        assert_eq!(bucket_of_u64(1), (40, 0));
+        for shift in 0..64 {
+            let p = 1u64 << shift;
+            for v in [p, p - 1, p + 1, p | (p >> 1), p | (p >> 6), p | (p >> 7)] {
+                if v > 0 {
+                    check(v);
+                }
+            }
+        }
+        // Every integer up to 2^16, then pseudo-random ones of every magnitude.
+        for v in 1..=1 << 16 {
+            check(v);
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check((x >> (x % 64)).max(1));
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Timers: a histogram of durations plus Dropwizard meter rates.
 
-use crate::clock::{Clock, ClockRef, raw_delta_nanos, raw_now};
+use crate::clock::{Clock, ClockRef, raw_elapsed_nanos, raw_now};
 use crate::error::{Error, Result};
 use crate::metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot};
 use crate::metric::meter::{MeterSnapshot, Rates};
@@ -66,7 +66,7 @@ impl Timer {
     #[must_use]
     pub const fn with_config(config: HistogramConfig) -> Self {
         Timer {
-            histogram: Histogram::scaled(config, 1e9),
+            histogram: Histogram::nanos(config),
             rates: Rates::new(),
         }
     }
@@ -75,7 +75,7 @@ impl Timer {
     #[must_use]
     pub fn with_clock(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
         Timer {
-            histogram: Histogram::scaled_with_clock(config, 1e9, clock.clone()),
+            histogram: Histogram::nanos_with_clock(config, clock.clone()),
             rates: Rates::with_clock(clock),
         }
     }
@@ -91,7 +91,7 @@ impl Timer {
     #[inline]
     fn elapsed_nanos(&self, start: u64) -> u64 {
         match self.rates.clock() {
-            ClockRef::System => raw_delta_nanos(start, raw_now()),
+            ClockRef::System => raw_elapsed_nanos(start),
             ClockRef::Custom(c) => c.now_nanos().saturating_sub(start),
         }
     }
