@@ -8,6 +8,7 @@
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use metered_runtime::{Counter, Histogram, Meter, Timer};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -37,13 +38,16 @@ fn two_threads<T: Send + Sync + 'static>(shared: &Arc<T>, iters: u64, op: fn(&T)
 }
 
 fn record_value(h: &Histogram) {
-    // Varying values, so that the bucket index is really computed.
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let v = NEXT.load(Ordering::Relaxed);
-    NEXT.store(
-        v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
-        Ordering::Relaxed,
-    );
+    // Varying values, so that the bucket index is really computed; one generator per thread, so
+    // that two threads share nothing but the histogram.
+    thread_local! {
+        static NEXT: Cell<u64> = const { Cell::new(1) };
+    }
+    let v = NEXT.with(|n| {
+        let v = n.get();
+        n.set(v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+        v
+    });
     #[allow(clippy::cast_precision_loss)]
     let _ = h.record(black_box((v >> 44) as f64 + 1.0));
 }

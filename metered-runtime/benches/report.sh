@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the hot-path benchmark with and without the `tsc` feature and prints the README's
+# Performance table: criterion's medians, with each row's ratio to its baseline from the same run.
+#
+#   bash metered-runtime/benches/report.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for features in tsc default; do
+  args=()
+  [ "$features" = tsc ] && args=(--features tsc)
+  cargo bench -q -p metered-runtime "${args[@]}" --bench hot_path -- --noplot > /dev/null 2>&1
+  cp -r target/criterion "$out/$features"
+done
+python3 - "$out" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+def find(features, group, bench):
+    base = os.path.join(root, features)
+    # criterion stores each benchmark under a mangled directory name; match on its metadata
+    for dirpath, _, files in os.walk(base):
+        if dirpath.endswith(os.sep + "new") and "benchmark.json" in files:
+            with open(os.path.join(dirpath, "benchmark.json")) as f:
+                meta = json.load(f)
+            if meta["group_id"] == group and meta["function_id"] == bench:
+                with open(os.path.join(dirpath, "estimates.json")) as f:
+                    return json.load(f)["median"]["point_estimate"]
+    raise SystemExit(f"no result for {group}/{bench} ({features})")
+rows = [
+    ("1 thread", "baseline: AtomicU64::fetch_add", None),
+    ("1 thread", "baseline: Instant::now() pair", None),
+    ("1 thread", "Counter::inc", "baseline: AtomicU64::fetch_add"),
+    ("1 thread", "Meter::mark", "baseline: AtomicU64::fetch_add"),
+    ("1 thread", "Histogram::record", "baseline: AtomicU64::fetch_add"),
+    ("1 thread", "Timer::time (guard start + drop)", "baseline: Instant::now() pair"),
+    ("1 thread", "Timer::time + discard (one clock read)", "baseline: Instant::now() pair"),
+    ("2 threads, one metric", "baseline: shared AtomicU64::fetch_add", None),
+    ("2 threads, one metric", "Counter::inc", "baseline: shared AtomicU64::fetch_add"),
+    ("2 threads, one metric", "Meter::mark", "baseline: shared AtomicU64::fetch_add"),
+    ("2 threads, one metric", "Histogram::record", "baseline: shared AtomicU64::fetch_add"),
+    ("2 threads, one metric", "Timer::time (guard start + drop)", "baseline: shared AtomicU64::fetch_add"),
+]
+print("| group | benchmark | `tsc` | default |")
+print("|---|---|---|---|")
+for group, bench, base in rows:
+    cells = []
+    for features in ("tsc", "default"):
+        v = find(features, group, bench)
+        cell = f"{v:.2f} ns"
+        if base:
+            cell += f" = {v / find(features, group, base):.2f}x"
+        cells.append(cell)
+    print(f"| {group} | {bench} | {cells[0]} | {cells[1]} |")
+PY
