@@ -121,6 +121,35 @@ impl FamilyRef {
     }
 }
 
+/// Metric kinds that can make up a labelled [`Family`] in a registry.
+pub trait FamilyMember: Default + Sized + 'static {
+    /// The members' kind.
+    const KIND: MetricKind;
+    /// Wraps a family of this kind for the registry.
+    fn wrap(family: Arc<Family<Self>>) -> FamilyRef;
+    /// The family, if `f` is of this kind.
+    fn unwrap(f: &FamilyRef) -> Option<&Arc<Family<Self>>>;
+}
+
+macro_rules! family_member {
+    ($($ty:ident),*) => {$(
+        impl FamilyMember for $ty {
+            const KIND: MetricKind = MetricKind::$ty;
+            fn wrap(family: Arc<Family<Self>>) -> FamilyRef {
+                FamilyRef::$ty(family)
+            }
+            fn unwrap(f: &FamilyRef) -> Option<&Arc<Family<Self>>> {
+                match f {
+                    FamilyRef::$ty(family) => Some(family),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+family_member!(Counter, Gauge, FloatGauge, Meter, Histogram, Timer);
+
 impl MetricRef {
     /// The metric's kind.
     #[must_use]
@@ -392,20 +421,28 @@ impl Registry {
         /// The timer named `name` (default configuration), created if absent.
         timer, Timer, Timer, Timer::new());
 
-    fn family<M: Default>(
-        &self,
-        name: &str,
-        keys: &[&str],
-        wrap: fn(Arc<Family<M>>) -> FamilyRef,
-        unwrap: fn(&FamilyRef) -> Option<&Arc<Family<M>>>,
-        kind: MetricKind,
-    ) -> Result<Arc<Family<M>>> {
+    /// The family of `M`s named `name` with label keys `keys`, created if absent. The typed
+    /// shorthands ([`counter_family`](Self::counter_family) and the others) call this.
+    ///
+    /// ```
+    /// use metered_runtime::{Meter, Registry};
+    /// let r = Registry::new();
+    /// let f = r.family::<Meter>("jobs.done", &["queue"]).unwrap();
+    /// f.get(&["email"]).unwrap().mark();
+    /// assert!(std::sync::Arc::ptr_eq(&f, &r.meter_family("jobs.done", &["queue"]).unwrap()));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Registry::counter`], and [`Error::InvalidLabel`] for bad keys or when the name is
+    /// registered with other keys or without labels.
+    pub fn family<M: FamilyMember>(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<M>>> {
+        let kind = M::KIND;
         let metric = self.get_or_insert(name, || {
-            Family::new(name, keys).map(|f| MetricRef::Family(wrap(Arc::new(f))))
+            Family::new(name, keys).map(|f| MetricRef::Family(M::wrap(Arc::new(f))))
         })?;
         match &metric {
             MetricRef::Family(f) if f.kind() == kind => {
-                let family = unwrap(f).ok_or_else(|| Error::KindMismatch {
+                let family = M::unwrap(f).ok_or_else(|| Error::KindMismatch {
                     name: name.to_owned(),
                     existing: f.kind(),
                     requested: kind,
@@ -460,19 +497,7 @@ impl Registry {
     /// As [`Registry::counter`], and [`Error::InvalidLabel`] for bad keys or when the name is
     /// registered with other keys or without labels.
     pub fn counter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Counter>>> {
-        self.family(
-            name,
-            keys,
-            FamilyRef::Counter,
-            |f| {
-                if let FamilyRef::Counter(f) = f {
-                    Some(f)
-                } else {
-                    None
-                }
-            },
-            MetricKind::Counter,
-        )
+        self.family::<Counter>(name, keys)
     }
 
     /// The family of integer gauges named `name`; see [`Registry::counter_family`].
@@ -480,19 +505,7 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Gauge>>> {
-        self.family(
-            name,
-            keys,
-            FamilyRef::Gauge,
-            |f| {
-                if let FamilyRef::Gauge(f) = f {
-                    Some(f)
-                } else {
-                    None
-                }
-            },
-            MetricKind::Gauge,
-        )
+        self.family::<Gauge>(name, keys)
     }
 
     /// The family of floating-point gauges named `name`; see [`Registry::counter_family`].
@@ -500,19 +513,7 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn float_gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<FloatGauge>>> {
-        self.family(
-            name,
-            keys,
-            FamilyRef::FloatGauge,
-            |f| {
-                if let FamilyRef::FloatGauge(f) = f {
-                    Some(f)
-                } else {
-                    None
-                }
-            },
-            MetricKind::FloatGauge,
-        )
+        self.family::<FloatGauge>(name, keys)
     }
 
     /// The family of meters named `name`; see [`Registry::counter_family`].
@@ -520,19 +521,7 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn meter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Meter>>> {
-        self.family(
-            name,
-            keys,
-            FamilyRef::Meter,
-            |f| {
-                if let FamilyRef::Meter(f) = f {
-                    Some(f)
-                } else {
-                    None
-                }
-            },
-            MetricKind::Meter,
-        )
+        self.family::<Meter>(name, keys)
     }
 
     /// The family of histograms named `name`; see [`Registry::counter_family`].
@@ -540,19 +529,7 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn histogram_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Histogram>>> {
-        self.family(
-            name,
-            keys,
-            FamilyRef::Histogram,
-            |f| {
-                if let FamilyRef::Histogram(f) = f {
-                    Some(f)
-                } else {
-                    None
-                }
-            },
-            MetricKind::Histogram,
-        )
+        self.family::<Histogram>(name, keys)
     }
 
     /// The family of timers named `name`; see [`Registry::counter_family`].
@@ -560,19 +537,7 @@ impl Registry {
     /// # Errors
     /// As [`Registry::counter_family`].
     pub fn timer_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Timer>>> {
-        self.family(
-            name,
-            keys,
-            FamilyRef::Timer,
-            |f| {
-                if let FamilyRef::Timer(f) = f {
-                    Some(f)
-                } else {
-                    None
-                }
-            },
-            MetricKind::Timer,
-        )
+        self.family::<Timer>(name, keys)
     }
 
     /// The histogram named `name`, created with `config` if absent (an existing one keeps its

@@ -175,3 +175,29 @@ fn per_instantiation_clash_is_reported() {
     let _ = (Clashing(1).0, Holder);
     assert_eq!(Holder::taken().get(), 0);
 }
+
+// `{type_snake}` is computed twice: by the macro for declared types, and by the runtime for
+// per-instantiation names. The two must agree.
+#[derive(Metered)]
+#[metrics(n: Counter = "test.snake.{type_snake}")]
+struct HTTPServer2Go;
+
+#[derive(Metered)]
+#[metrics(n: Counter = "test.snake.{type_snake}")]
+struct MyImplHandlerV2;
+
+#[test]
+fn snake_case_agrees_between_macro_and_runtime() {
+    let _ = (HTTPServer2Go, MyImplHandlerV2);
+    for (names, ty) in [
+        (HTTPServer2Go::metric_names(), "HTTPServer2Go"),
+        (MyImplHandlerV2::metric_names(), "MyImplHandlerV2"),
+    ] {
+        let runtime = metered_runtime::__private::snake_case(ty);
+        assert_eq!(names, [format!("test.snake.{runtime}")], "{ty}");
+    }
+    assert_eq!(
+        HTTPServer2Go::metric_names(),
+        ["test.snake.http_server2_go"]
+    );
+}
