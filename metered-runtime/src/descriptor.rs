@@ -7,6 +7,7 @@ use crate::metric::gauge::{FloatGauge, FnGauge, Gauge};
 use crate::metric::histogram::Histogram;
 use crate::metric::meter::Meter;
 use crate::metric::timer::Timer;
+use crate::metric::up_down::UpDownCounter;
 use std::fmt;
 
 /// A reference to a metric that lives in a `static`.
@@ -17,6 +18,8 @@ pub enum StaticMetric {
     Counter(&'static Counter),
     /// An integer gauge.
     Gauge(&'static Gauge),
+    /// An up-down counter.
+    UpDownCounter(&'static UpDownCounter),
     /// A floating-point gauge.
     FloatGauge(&'static FloatGauge),
     /// A gauge computed at snapshot time.
@@ -36,6 +39,7 @@ impl StaticMetric {
         match self {
             StaticMetric::Counter(_) => MetricKind::Counter,
             StaticMetric::Gauge(_) => MetricKind::Gauge,
+            StaticMetric::UpDownCounter(_) => MetricKind::UpDownCounter,
             StaticMetric::FloatGauge(_) => MetricKind::FloatGauge,
             StaticMetric::FnGauge(_) => MetricKind::FnGauge,
             StaticMetric::Meter(_) => MetricKind::Meter,
@@ -49,6 +53,7 @@ impl StaticMetric {
         match self {
             StaticMetric::Counter(m) => std::ptr::from_ref(*m).addr(),
             StaticMetric::Gauge(m) => std::ptr::from_ref(*m).addr(),
+            StaticMetric::UpDownCounter(m) => std::ptr::from_ref(*m).addr(),
             StaticMetric::FloatGauge(m) => std::ptr::from_ref(*m).addr(),
             StaticMetric::FnGauge(m) => std::ptr::from_ref(*m).addr(),
             StaticMetric::Meter(m) => std::ptr::from_ref(*m).addr(),

@@ -62,6 +62,7 @@ pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quant
 pub use metric::meter::{Meter, MeterSnapshot};
 pub use metric::reservoir;
 pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
+pub use metric::up_down::{UpDownCounter, UpDownGuard};
 pub use metric::{MetricKind, Unit};
 pub use name::validate_name;
 pub use registry::{

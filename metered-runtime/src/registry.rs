@@ -10,6 +10,7 @@ use crate::metric::gauge::{FloatGauge, FnGauge, Gauge};
 use crate::metric::histogram::{Histogram, HistogramConfig};
 use crate::metric::meter::Meter;
 use crate::metric::timer::Timer;
+use crate::metric::up_down::UpDownCounter;
 use crate::metric::{MetricKind, Unit};
 use crate::name::{overlaps, validate_name};
 use std::collections::BTreeMap;
@@ -61,6 +62,8 @@ pub enum MetricRef {
     Counter(Handle<Counter>),
     /// An integer gauge.
     Gauge(Handle<Gauge>),
+    /// An up-down counter.
+    UpDownCounter(Handle<UpDownCounter>),
     /// A floating-point gauge.
     FloatGauge(Handle<FloatGauge>),
     /// A computed gauge.
@@ -83,6 +86,8 @@ pub enum FamilyRef {
     Counter(Arc<Family<Counter>>),
     /// Integer gauges.
     Gauge(Arc<Family<Gauge>>),
+    /// Up-down counters.
+    UpDownCounter(Arc<Family<UpDownCounter>>),
     /// Floating-point gauges.
     FloatGauge(Arc<Family<FloatGauge>>),
     /// Meters.
@@ -100,6 +105,7 @@ impl FamilyRef {
         match self {
             FamilyRef::Counter(_) => MetricKind::Counter,
             FamilyRef::Gauge(_) => MetricKind::Gauge,
+            FamilyRef::UpDownCounter(_) => MetricKind::UpDownCounter,
             FamilyRef::FloatGauge(_) => MetricKind::FloatGauge,
             FamilyRef::Meter(_) => MetricKind::Meter,
             FamilyRef::Histogram(_) => MetricKind::Histogram,
@@ -113,6 +119,7 @@ impl FamilyRef {
         match self {
             FamilyRef::Counter(f) => f.keys(),
             FamilyRef::Gauge(f) => f.keys(),
+            FamilyRef::UpDownCounter(f) => f.keys(),
             FamilyRef::FloatGauge(f) => f.keys(),
             FamilyRef::Meter(f) => f.keys(),
             FamilyRef::Histogram(f) => f.keys(),
@@ -148,7 +155,15 @@ macro_rules! family_member {
     )*};
 }
 
-family_member!(Counter, Gauge, FloatGauge, Meter, Histogram, Timer);
+family_member!(
+    Counter,
+    Gauge,
+    UpDownCounter,
+    FloatGauge,
+    Meter,
+    Histogram,
+    Timer
+);
 
 impl MetricRef {
     /// The metric's kind.
@@ -157,6 +172,7 @@ impl MetricRef {
         match self {
             MetricRef::Counter(_) => MetricKind::Counter,
             MetricRef::Gauge(_) => MetricKind::Gauge,
+            MetricRef::UpDownCounter(_) => MetricKind::UpDownCounter,
             MetricRef::FloatGauge(_) => MetricKind::FloatGauge,
             MetricRef::FnGauge(_) => MetricKind::FnGauge,
             MetricRef::Meter(_) => MetricKind::Meter,
@@ -179,6 +195,7 @@ impl MetricRef {
         match m {
             StaticMetric::Counter(r) => MetricRef::Counter(Handle::Static(r)),
             StaticMetric::Gauge(r) => MetricRef::Gauge(Handle::Static(r)),
+            StaticMetric::UpDownCounter(r) => MetricRef::UpDownCounter(Handle::Static(r)),
             StaticMetric::FloatGauge(r) => MetricRef::FloatGauge(Handle::Static(r)),
             StaticMetric::FnGauge(r) => MetricRef::FnGauge(Handle::Static(r)),
             StaticMetric::Meter(r) => MetricRef::Meter(Handle::Static(r)),
@@ -409,6 +426,9 @@ impl Registry {
         /// The integer gauge named `name`, created if absent.
         gauge, Gauge, Gauge, Gauge::new());
     get_or_create!(
+        /// The up-down counter named `name`, created if absent.
+        up_down_counter, UpDownCounter, UpDownCounter, UpDownCounter::new());
+    get_or_create!(
         /// The floating-point gauge named `name`, created if absent.
         float_gauge, FloatGauge, FloatGauge, FloatGauge::new());
     get_or_create!(
@@ -506,6 +526,18 @@ impl Registry {
     /// As [`Registry::counter_family`].
     pub fn gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Gauge>>> {
         self.family::<Gauge>(name, keys)
+    }
+
+    /// The family of up-down counters named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn up_down_counter_family(
+        &self,
+        name: &str,
+        keys: &[&str],
+    ) -> Result<Arc<Family<UpDownCounter>>> {
+        self.family::<UpDownCounter>(name, keys)
     }
 
     /// The family of floating-point gauges named `name`; see [`Registry::counter_family`].
@@ -673,6 +705,7 @@ fn same_static(existing: &MetricRef, m: StaticMetric) -> bool {
     let addr = match existing {
         MetricRef::Counter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
         MetricRef::Gauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
+        MetricRef::UpDownCounter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
         MetricRef::FloatGauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
         MetricRef::FnGauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
         MetricRef::Meter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),

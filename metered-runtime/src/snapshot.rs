@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub enum Value {
     /// A counter's count.
     Counter(u64),
-    /// An integer gauge's value.
+    /// An integer gauge's or an up-down counter's value.
     Gauge(i64),
     /// A floating-point gauge's value, or a function gauge's result.
     FloatGauge(f64),
@@ -299,6 +299,7 @@ fn value_of(m: &MetricRef) -> Value {
     match m {
         MetricRef::Counter(c) => Value::Counter(c.get()),
         MetricRef::Gauge(g) => Value::Gauge(g.get()),
+        MetricRef::UpDownCounter(c) => Value::Gauge(c.get()),
         MetricRef::FloatGauge(g) => Value::FloatGauge(g.get()),
         MetricRef::FnGauge(g) => match g.get() {
             Ok(v) => Value::FloatGauge(v),
@@ -324,6 +325,7 @@ fn family_children(f: &FamilyRef) -> Vec<(Vec<String>, Value)> {
     match f {
         FamilyRef::Counter(f) => each(f, |c| Value::Counter(c.get())),
         FamilyRef::Gauge(f) => each(f, |g| Value::Gauge(g.get())),
+        FamilyRef::UpDownCounter(f) => each(f, |c| Value::Gauge(c.get())),
         FamilyRef::FloatGauge(f) => each(f, |g| Value::FloatGauge(g.get())),
         FamilyRef::Meter(f) => each(f, |m| Value::Meter(m.snapshot())),
         FamilyRef::Histogram(f) => each(f, |h| Value::Histogram(h.snapshot())),

@@ -7,6 +7,7 @@ pub mod histogram;
 pub mod meter;
 pub mod reservoir;
 pub mod timer;
+pub mod up_down;
 
 use std::fmt;
 
@@ -18,6 +19,8 @@ pub enum MetricKind {
     Counter,
     /// An integer value that goes up and down: [`Gauge`](crate::Gauge).
     Gauge,
+    /// An integer that moves by deltas only: [`UpDownCounter`](crate::UpDownCounter).
+    UpDownCounter,
     /// A floating-point value: [`FloatGauge`](crate::FloatGauge).
     FloatGauge,
     /// A value computed by a function when a snapshot is taken: [`FnGauge`](crate::FnGauge).
@@ -37,6 +40,7 @@ impl MetricKind {
         match self {
             MetricKind::Counter => "counter",
             MetricKind::Gauge => "gauge",
+            MetricKind::UpDownCounter => "up-down counter",
             MetricKind::FloatGauge => "float gauge",
             MetricKind::FnGauge => "function gauge",
             MetricKind::Meter => "meter",
