@@ -52,6 +52,12 @@ fn record_value(h: &Histogram) {
     let _ = h.record(black_box((v >> 44) as f64 + 1.0));
 }
 
+/// A `#[metered]` fn: a timer, an error meter and an in-flight count around a trivial body.
+#[metered_runtime::metered(name = "bench.{fn}")]
+fn instrumented(x: u64) -> Result<u64, u64> {
+    if x == u64::MAX { Err(x) } else { Ok(x + 1) }
+}
+
 fn single_thread(c: &mut Criterion) {
     let mut g = c.benchmark_group("1 thread");
     let atomic = AtomicU64::new(0);
@@ -76,6 +82,9 @@ fn single_thread(c: &mut Criterion) {
     let timer = Timer::new();
     g.bench_function("Timer::time (guard start + drop)", |b| {
         b.iter(|| drop(black_box(&timer).time()));
+    });
+    g.bench_function("#[metered] fn call", |b| {
+        b.iter(|| instrumented(black_box(1)));
     });
     // One clock read and no record: the floor under a timed call.
     g.bench_function("Timer::time + discard (one clock read)", |b| {
@@ -107,6 +116,14 @@ fn two_thread(c: &mut Criterion) {
         b.iter_custom(|n| two_threads(&histogram, n, |h| record_value(black_box(h))));
     });
     let timer = Arc::new(Timer::new());
+    let unit = Arc::new(());
+    g.bench_function("#[metered] fn call", |b| {
+        b.iter_custom(|n| {
+            two_threads(&unit, n, |()| {
+                let _ = instrumented(black_box(1));
+            })
+        });
+    });
     g.bench_function("Timer::time (guard start + drop)", |b| {
         b.iter_custom(|n| two_threads(&timer, n, |t| drop(black_box(t).time())));
     });

@@ -35,11 +35,13 @@ rows = [
     ("1 thread", "Histogram::record", "baseline: AtomicU64::fetch_add"),
     ("1 thread", "Timer::time (guard start + drop)", "baseline: Instant::now() pair"),
     ("1 thread", "Timer::time + discard (one clock read)", "baseline: Instant::now() pair"),
+    ("1 thread", "#[metered] fn call", "baseline: Instant::now() pair"),
     ("2 threads, one metric", "baseline: shared AtomicU64::fetch_add", None),
     ("2 threads, one metric", "Counter::inc", "baseline: shared AtomicU64::fetch_add"),
     ("2 threads, one metric", "Meter::mark", "baseline: shared AtomicU64::fetch_add"),
     ("2 threads, one metric", "Histogram::record", "baseline: shared AtomicU64::fetch_add"),
     ("2 threads, one metric", "Timer::time (guard start + drop)", "baseline: shared AtomicU64::fetch_add"),
+    ("2 threads, one metric", "#[metered] fn call", "baseline: shared AtomicU64::fetch_add"),
 ]
 print("| group | benchmark | `tsc` | default |")
 print("|---|---|---|---|")
