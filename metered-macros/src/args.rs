@@ -226,9 +226,9 @@ fn number(e: &Expr) -> Option<f64> {
         Expr::Lit(ExprLit {
             lit: Lit::Float(f), ..
         }) if matches!(f.suffix(), "" | "f64") => f.base10_parse::<f64>().ok(),
-        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if matches!(i.suffix(), "" | "f64") => {
-            i.base10_parse::<f64>().ok()
-        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) if matches!(i.suffix(), "" | "f64") => i.base10_parse::<f64>().ok(),
         Expr::Unary(syn::ExprUnary {
             op: syn::UnOp::Neg(_),
             expr,
@@ -245,7 +245,9 @@ fn buckets_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Resul
         missing_eq(input, key)?;
         diag.error(
             key,
-            format_args!("`{key}` needs a value: a list of numbers, like `{key} = [0.1, 1.0, 10.0]`"),
+            format_args!(
+                "`{key}` needs a value: a list of numbers, like `{key} = [0.1, 1.0, 10.0]`"
+            ),
         );
         return Ok(None);
     }
@@ -255,7 +257,9 @@ fn buckets_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Resul
         other => {
             diag.error(
                 other,
-                format_args!("expected a list of numbers for `{key}`, like `{key} = [0.1, 1.0, 10.0]`"),
+                format_args!(
+                    "expected a list of numbers for `{key}`, like `{key} = [0.1, 1.0, 10.0]`"
+                ),
             );
             return Ok(None);
         }

@@ -159,7 +159,9 @@ fn check_bounds(b: &crate::args::Buckets, diag: &mut Diag) -> Option<Vec<f64>> {
         if v < 0.0 {
             diag.error(
                 &bound.tokens,
-                format_args!("bucket bound `{shown}` is negative; histograms record values of 0 and above"),
+                format_args!(
+                    "bucket bound `{shown}` is negative; histograms record values of 0 and above"
+                ),
             );
             ok = false;
         }
@@ -304,6 +306,46 @@ fn unit_tokens(lit: &LitStr, kind: Kind, diag: &mut Diag) -> Option<TokenStream>
     }
 }
 
+/// The family and key of a metric's type label (its own, else the set's), if asked for.
+fn metric_type_label(
+    m: &MetricArg,
+    args: &MetricsArgs,
+    default_label: Option<&String>,
+    parts: &[Part],
+    diag: &mut Diag,
+) -> Option<(Vec<Part>, String)> {
+    let own_label = m
+        .type_label
+        .get()
+        .map(|tl| (m.type_label.key(), type_label_key(tl, diag)));
+    match (own_label, default_label) {
+        (Some((Some(key), Some(label))), _) => {
+            family_or_error(parts, key, &m.template, diag).map(|f| (f, label))
+        }
+        (None, Some(label)) => args
+            .type_label
+            .key()
+            .and_then(|key| family_or_error(parts, key, &m.template, diag))
+            .map(|f| (f, label.clone())),
+        (Some(_), _) | (None, None) => None,
+    }
+}
+
+/// `help = ".."`, else the doc comments joined.
+fn help_text(m: &MetricArg) -> String {
+    match m.help.get() {
+        Some(h) => h.value(),
+        None => m
+            .docs
+            .iter()
+            .map(|d| d.value().trim().to_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim()
+            .to_owned(),
+    }
+}
+
 /// Checks the metrics listed in `args`. `ty` is the type's name where it is known (a derive),
 /// `None` for `metric_set!`.
 ///
@@ -344,71 +386,37 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
             );
         }
         let config = check_config(m, kind, diag);
-        let Some(t) = template::parse(&m.template, Context::Type, diag) else {
-            // Reported. The accessor is still generated (unless it is a duplicate), named
-            // after itself, so code calling it compiles and shows no further errors.
-            if let (Some(kind), false) = (kind, duplicate) {
-                let placeholder = ident_s.strip_prefix("r#").unwrap_or(&ident_s).to_owned();
-                out.push(Metric {
-                    ident: m.ident.clone(),
-                    kind,
-                    template: m.template.clone(),
-                    parts: vec![Part::Lit(placeholder)],
-                    type_label: None,
-                    help: String::new(),
-                    unit: None,
-                    config,
-                });
-            }
-            continue;
-        };
-        let rendered = template::render(
-            &t.parts,
-            &Known {
-                ty,
-                func: None,
-                trait_: None,
-            },
-        );
-        if duplicate {
-            // Already reported.
-        } else if let Some(first) = names.get(&rendered) {
-            diag.error(
-                &m.template,
-                format_args!("metric `{}` renders the same name {rendered:?} as metric `{first}`; give it another template", m.ident),
-            );
-        } else {
-            names.insert(rendered, &m.ident);
-        }
-        let own_label = m
-            .type_label
-            .get()
-            .map(|tl| (m.type_label.key(), type_label_key(tl, diag)));
-        let type_label = match (own_label, &default_label) {
-            (Some((Some(key), Some(label))), _) => {
-                family_or_error(&t.parts, key, &m.template, diag).map(|f| (f, label))
-            }
-            (None, Some(label)) => args
-                .type_label
-                .key()
-                .and_then(|key| family_or_error(&t.parts, key, &m.template, diag))
-                .map(|f| (f, label.clone())),
-            (Some(_), _) | (None, None) => None,
-        };
-        let help = match m.help.get() {
-            Some(h) => h.value(),
-            None => m
-                .docs
-                .iter()
-                .map(|d| d.value().trim().to_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-                .trim()
-                .to_owned(),
-        };
         let unit = match (m.unit.get(), kind) {
             (Some(u), Some(k)) => unit_tokens(u, k, diag),
             _ => None,
+        };
+        let (parts, type_label) = if let Some(t) = template::parse(&m.template, Context::Type, diag)
+        {
+            let rendered = template::render(
+                &t.parts,
+                &Known {
+                    ty,
+                    func: None,
+                    trait_: None,
+                },
+            );
+            if duplicate {
+                // Already reported.
+            } else if let Some(first) = names.get(&rendered) {
+                diag.error(
+                        &m.template,
+                        format_args!("metric `{}` renders the same name {rendered:?} as metric `{first}`; give it another template", m.ident),
+                    );
+            } else {
+                names.insert(rendered, &m.ident);
+            }
+            let type_label = metric_type_label(m, args, default_label.as_ref(), &t.parts, diag);
+            (t.parts, type_label)
+        } else {
+            // Reported. The accessor is still generated, named after itself, so code calling
+            // it compiles and shows no further errors.
+            let placeholder = ident_s.strip_prefix("r#").unwrap_or(&ident_s).to_owned();
+            (vec![Part::Lit(placeholder)], None)
         };
         // A duplicate accessor is left out: the first one of that name is generated.
         if let (Some(kind), false) = (kind, duplicate) {
@@ -416,9 +424,9 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
                 ident: m.ident.clone(),
                 kind,
                 template: m.template.clone(),
-                parts: t.parts,
+                parts,
                 type_label,
-                help,
+                help: help_text(m),
                 unit,
                 config,
             });

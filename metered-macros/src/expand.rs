@@ -96,12 +96,11 @@ fn set_definition(
     let inits = metrics.iter().map(|m| {
         let f = &m.ident;
         let ty = m.kind.ident();
-        match &m.config {
-            Some(c) => {
-                let config = config_tokens(c, krate);
-                quote!(#f: #krate::__private::#ty::with_config(#config))
-            }
-            None => quote!(#f: #krate::__private::#ty::new()),
+        if let Some(c) = &m.config {
+            let config = config_tokens(c, krate);
+            quote!(#f: #krate::__private::#ty::with_config(#config))
+        } else {
+            quote!(#f: #krate::__private::#ty::new())
         }
     });
     let static_metric = |m: &Metric| {
