@@ -4,6 +4,7 @@
 use crate::diag::Diag;
 use crate::kw;
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Path, Token};
@@ -52,7 +53,20 @@ pub enum TypeLabel {
     Key(LitStr),
 }
 
-/// One metric: `/// help` `name: Kind = "template" (help = "..", unit = "..", type_label)`.
+/// One number of `buckets = [..]`: its value and its tokens (for spans).
+pub struct Bound {
+    pub value: f64,
+    pub tokens: TokenStream,
+}
+
+/// `buckets = [1.0, 3.0, 7]`: the numbers, and the whole list (for spans).
+pub struct Buckets {
+    pub list: TokenStream,
+    pub bounds: Vec<Bound>,
+}
+
+/// One metric: `/// help` `name: Kind = "template" (help = "..", unit = "..", type_label,
+/// buckets = [..], window = "..", cumulative)`.
 pub struct MetricArg {
     pub docs: Vec<LitStr>,
     pub ident: Ident,
@@ -61,6 +75,9 @@ pub struct MetricArg {
     pub help: Once<LitStr>,
     pub unit: Once<LitStr>,
     pub type_label: Once<TypeLabel>,
+    pub buckets: Once<Buckets>,
+    pub window: Once<LitStr>,
+    pub cumulative: Once<()>,
 }
 
 /// The contents of `#[metrics(...)]` (on a derive, or inside `metric_set!`).
@@ -203,6 +220,92 @@ fn type_label_value(
     }
 }
 
+/// A number literal (integer or float, no suffix but `f64`), or one negated with `-`.
+fn number(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) if matches!(f.suffix(), "" | "f64") => f.base10_parse::<f64>().ok(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) if matches!(i.suffix(), "" | "f64") => i.base10_parse::<f64>().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) if matches!(**expr, Expr::Lit(_)) => number(expr).map(|v| -v),
+        Expr::Group(g) => number(&g.expr),
+        _ => None,
+    }
+}
+
+/// `= [1.0, 3.0, 7]`.
+fn buckets_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<Option<Buckets>> {
+    if !input.peek(Token![=]) {
+        missing_eq(input, key)?;
+        diag.error(
+            key,
+            format_args!(
+                "`{key}` needs a value: a list of numbers, like `{key} = [0.1, 1.0, 10.0]`"
+            ),
+        );
+        return Ok(None);
+    }
+    input.parse::<Token![=]>()?;
+    let arr = match input.parse::<Expr>()? {
+        Expr::Array(arr) => arr,
+        other => {
+            diag.error(
+                other,
+                format_args!(
+                    "expected a list of numbers for `{key}`, like `{key} = [0.1, 1.0, 10.0]`"
+                ),
+            );
+            return Ok(None);
+        }
+    };
+    let mut bounds = Vec::with_capacity(arr.elems.len());
+    let mut ok = true;
+    for e in &arr.elems {
+        if let Some(value) = number(e) {
+            bounds.push(Bound {
+                value,
+                tokens: e.to_token_stream(),
+            });
+        } else {
+            diag.error(
+                e,
+                format_args!("expected a number literal in `{key}`, like `0.5` or `10`"),
+            );
+            ok = false;
+        }
+    }
+    Ok(ok.then(|| Buckets {
+        list: arr.to_token_stream(),
+        bounds,
+    }))
+}
+
+/// `= "60s"` (the text is checked later).
+fn window_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<Option<LitStr>> {
+    let hint = "a duration string like `window = \"60s\"` (units `ms`, `s`, `m`, `h`)";
+    if !input.peek(Token![=]) {
+        missing_eq(input, key)?;
+        diag.error(key, format_args!("`{key}` needs a value: {hint}"));
+        return Ok(None);
+    }
+    input.parse::<Token![=]>()?;
+    match input.parse::<Expr>()? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(Some(s)),
+        other => {
+            diag.error(other, format_args!("expected {hint} for `{key}`"));
+            Ok(None)
+        }
+    }
+}
+
 /// The options in parentheses after a metric.
 fn parse_metric_options(
     tokens: TokenStream,
@@ -231,6 +334,18 @@ fn parse_metric_options(
         } else if key == kw::TYPE_LABEL {
             if let Some(v) = type_label_value(meta.input, &key, diag)? {
                 m.type_label.set(&key, v, diag);
+            }
+        } else if key == kw::BUCKETS {
+            if let Some(v) = buckets_value(meta.input, &key, diag)? {
+                m.buckets.set(&key, v, diag);
+            }
+        } else if key == kw::WINDOW {
+            if let Some(v) = window_value(meta.input, &key, diag)? {
+                m.window.set(&key, v, diag);
+            }
+        } else if key == kw::CUMULATIVE {
+            if flag(meta.input, &key, diag)? {
+                m.cumulative.set(&key, (), diag);
             }
         } else {
             unknown(&key, "metric option", kw::METRIC_KEYS, diag);
@@ -289,6 +404,9 @@ pub fn parse_metrics(
                 help: Once::default(),
                 unit: Once::default(),
                 type_label: Once::default(),
+                buckets: Once::default(),
+                window: Once::default(),
+                cumulative: Once::default(),
             };
             if input.peek(syn::token::Paren) {
                 let content;

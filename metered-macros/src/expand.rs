@@ -1,7 +1,7 @@
 //! Code generation from validated models.
 
 use crate::args::{self, MeteredArgs, MetricsArgs};
-use crate::check::{self, Metric};
+use crate::check::{self, HistConfig, Metric, Window};
 use crate::diag::Diag;
 use crate::fallback;
 use crate::kw;
@@ -48,6 +48,28 @@ fn specs(metrics: &[Metric], krate: &TokenStream) -> TokenStream {
     quote!(&[#(#specs),*])
 }
 
+/// A const `HistogramConfig` expression.
+fn config_tokens(c: &HistConfig, krate: &TokenStream) -> TokenStream {
+    let mut out = quote!(#krate::__private::HistogramConfig::new());
+    if let Some(bounds) = &c.bounds {
+        // Checked finite (`f64_unsuffixed` would panic on NaN or infinity) and not negative.
+        let lits = bounds
+            .iter()
+            .filter(|v| v.is_finite())
+            .map(|v| proc_macro2::Literal::f64_unsuffixed(*v));
+        out = quote!(#out.bounds(&[#(#lits),*]));
+    }
+    match c.window {
+        Some(Window::Millis(ms)) => {
+            let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+            out = quote!(#out.window(#krate::__private::core::time::Duration::from_millis(#ms)));
+        }
+        Some(Window::Cumulative) => out = quote!(#out.cumulative()),
+        None => {}
+    }
+    out
+}
+
 /// The set struct, its const constructor, specs and descriptors, and its `SetDef` impl.
 fn set_definition(
     attrs: &[Attribute],
@@ -74,7 +96,12 @@ fn set_definition(
     let inits = metrics.iter().map(|m| {
         let f = &m.ident;
         let ty = m.kind.ident();
-        quote!(#f: #krate::__private::#ty::new())
+        if let Some(c) = &m.config {
+            let config = config_tokens(c, krate);
+            quote!(#f: #krate::__private::#ty::with_config(#config))
+        } else {
+            quote!(#f: #krate::__private::#ty::new())
+        }
     });
     let static_metric = |m: &Metric| {
         let f = &m.ident;
@@ -85,14 +112,22 @@ fn set_definition(
         let sm = static_metric(m);
         quote!(#krate::__private::descriptor(#sm, Self::__METERED_SPECS, #i, buf, cx, file, line))
     });
-    let arms = metrics.iter().enumerate().map(|(i, m)| {
-        let sm = static_metric(m);
-        if i + 1 == count {
-            quote!(_ => #sm)
-        } else {
-            quote!(#i => #sm)
-        }
-    });
+    let mut arms: Vec<TokenStream> = metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let sm = static_metric(m);
+            if i + 1 == count {
+                quote!(_ => #sm)
+            } else {
+                quote!(#i => #sm)
+            }
+        })
+        .collect();
+    if arms.is_empty() {
+        // Only beside errors (a set declares at least one metric): never called.
+        arms.push(quote!(_ => #krate::__private::core::unreachable!()));
+    }
     let specs = specs(metrics, krate);
     quote! {
         #(#attrs)*
@@ -263,6 +298,8 @@ pub fn derive(input: TokenStream) -> TokenStream {
     let krate = krate_tokens(args.krate.get());
     let ty_name = ty.ident.to_string();
     let metrics = check::check_metrics(&args, Some(&ty_name), &mut diag);
+    // Beside any errors, everything that was understood is still generated (accessors,
+    // `metric_names`, `HasMetrics`), so code using it shows only the real mistakes.
     if let Some(set) = args.set.get() {
         if let Some(first) = args.metrics.first() {
             diag.error(
@@ -275,10 +312,9 @@ pub fn derive(input: TokenStream) -> TokenStream {
             "`type_label` goes on the set's declaration in `metric_set!`, not beside `set = ...`",
             &mut diag,
         );
-        if diag.has_errors() {
-            return diag.into_compile_errors();
-        }
-        return derive_set(&ty, &quote!(#set), args.per_instantiation.is_set(), &krate);
+        let out = derive_set(&ty, &quote!(#set), args.per_instantiation.is_set(), &krate);
+        let errors = diag.into_compile_errors();
+        return quote!(#errors #out);
     }
     if args.metrics.is_empty() && !diag.has_errors() {
         diag.error(
@@ -286,10 +322,9 @@ pub fn derive(input: TokenStream) -> TokenStream {
             "`#[metrics(...)]` lists no metric; expected metrics like `latency: Timer = \"app.{}.latency\"` or `set = HttpEndpoint`",
         );
     }
-    if diag.has_errors() {
-        return diag.into_compile_errors();
-    }
-    derive_inline(&ty, &metrics, args.per_instantiation.is_set(), &krate)
+    let out = derive_inline(&ty, &metrics, args.per_instantiation.is_set(), &krate);
+    let errors = diag.into_compile_errors();
+    quote!(#errors #out)
 }
 
 fn derive_set(
@@ -477,11 +512,12 @@ pub fn metric_set(input: TokenStream) -> TokenStream {
     if args.metrics.is_empty() && !diag.has_errors() {
         diag.error(&input.ident, "`metric_set!` declares no metric; expected metrics like `latency: Timer = \"app.{}.latency\"`");
     }
-    if diag.has_errors() {
-        return diag.into_compile_errors();
-    }
+    // Beside any errors the set is still declared, with the fields whose kind is known, so
+    // code using it shows only the real mistakes.
     let krate = krate_tokens(args.krate.get());
-    set_definition(&attrs, &input.vis, &input.ident, &metrics, &krate)
+    let out = set_definition(&attrs, &input.vis, &input.ident, &metrics, &krate);
+    let errors = diag.into_compile_errors();
+    quote!(#errors #out)
 }
 
 // ---------------------------------------------------------------------------------------------

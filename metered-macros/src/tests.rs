@@ -79,6 +79,72 @@ fn derive_reports_every_mistake_together() {
 }
 
 #[test]
+fn derive_builds_histogram_configs_in_const() {
+    let out = derive(&syn::parse_quote! {
+        #[metrics(
+            age: Histogram = "app.{}.age" (buckets = [1, 3.5, 1e3], window = "5m"),
+            latency: Timer = "app.{}.latency" (cumulative),
+            hits: Counter = "app.{}.hits",
+        )]
+        struct H;
+    });
+    assert_eq!(errors(&out), 0, "{out}");
+    assert!(
+        out.contains(
+            "age : :: metered_runtime :: __private :: Histogram :: with_config (:: metered_runtime :: __private :: HistogramConfig :: new () . bounds (& [1.0 , 3.5 , 1000.0]) . window (:: metered_runtime :: __private :: core :: time :: Duration :: from_millis (300000)))"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "latency : :: metered_runtime :: __private :: Timer :: with_config (:: metered_runtime :: __private :: HistogramConfig :: new () . cumulative ())"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("hits : :: metered_runtime :: __private :: Counter :: new ()"));
+}
+
+#[test]
+fn derive_keeps_what_it_understood_beside_errors() {
+    let out = derive(&syn::parse_quote! {
+        #[metrics(
+            latency: Timer = "app.{nope}.latency" (buckets = [2.0, 1.0]),
+            hits: Counter = "app.{}.hits" (window = "1m"),
+            hits: Counter = "app.{}.hits2",
+            broken: Stopwatch = "app.{}.broken",
+        )]
+        struct H;
+    });
+    assert_eq!(errors(&out), 5, "{out}");
+    assert!(out.contains("fn latency ()"), "{out}");
+    assert!(out.contains("fn hits ()"), "{out}");
+    assert_eq!(out.matches("fn hits ()").count(), 1, "{out}");
+    assert!(!out.contains("fn broken ()"), "{out}");
+    assert!(out.contains("fn metric_names ()"), "{out}");
+    // The broken template gives a placeholder name, the broken bounds no configuration.
+    assert!(out.contains("Piece :: Lit (\"latency\")"), "{out}");
+    assert!(!out.contains("with_config"), "{out}");
+}
+
+#[test]
+fn metric_set_keeps_known_fields_beside_errors() {
+    let out = expand::metric_set(quote! {
+        pub Endpoint {
+            latency: Timer = "app.{}.latency" (window = "soon"),
+            broken: Stopwatch = "app.{}.broken",
+        }
+    })
+    .to_string();
+    assert_eq!(errors(&out), 2, "{out}");
+    assert!(out.contains("pub struct Endpoint"), "{out}");
+    assert!(
+        out.contains("pub latency : :: metered_runtime :: __private :: Timer"),
+        "{out}"
+    );
+    assert!(!out.contains("broken :"), "{out}");
+}
+
+#[test]
 fn derive_rejects_unions_and_missing_attribute() {
     let out = derive(&syn::parse_quote! {
         #[metrics(a: Timer = "x.{}")]

@@ -19,7 +19,9 @@ metric_set! {
         /// Requests that failed.
         errors: Meter = "lints.{}.errors",
         /// Bytes returned.
-        body: Histogram = "lints.{}.body" (unit = "bytes"),
+        body: Histogram = "lints.{}.body" (unit = "bytes", buckets = [100, 1_000, 86_400.5, 1e6], window = "2h"),
+        /// Time spent in the database.
+        db: Timer = "lints.{}.db" (buckets = [0.000_5, 0.25], cumulative),
     }
 }
 
@@ -34,6 +36,7 @@ pub struct Users;
     hits: Counter = "lints.{}.hits",
     queue: Gauge = "lints.{type_snake}.queue",
     load: FloatGauge = "{module}.{}.load",
+    sizes: Histogram = "lints.{}.sizes" (buckets = [1, 10_000_000], window = "86400000ms"),
 )]
 pub struct Inline;
 
@@ -103,7 +106,15 @@ fn strict_lints_hold() {
     drop(db.load());
     assert_eq!(db.first::<u64>(), Some(1));
     assert_eq!(double(2), 4);
-    assert_eq!(Inline::metric_names().len(), 3);
+    assert_eq!(Inline::metric_names().len(), 4);
+    assert_eq!(
+        Inline::sizes().config().quantile_window(),
+        std::time::Duration::from_hours(24)
+    );
+    assert_eq!(
+        Users::metric_set().db.config().bucket_bounds(),
+        Some(&[0.000_5, 0.25][..])
+    );
     assert_eq!(Inline::queue().get(), 0);
     assert!(Inline::load().get().abs() < f64::EPSILON);
     assert_eq!(PerType(0_u8).0, 0);

@@ -138,6 +138,11 @@ fn async_completed_and_dropped() {
         assert_eq!(in_flight("Db.load.in_flight"), 1);
     }
     assert_eq!(in_flight("Db.load.in_flight"), 0);
+    // The guards start on the first poll, not at the call: a future never polled records
+    // nothing, not even when dropped.
+    let unpolled = db.load(true);
+    assert_eq!(in_flight("Db.load.in_flight"), 0, "starts on first poll");
+    drop(unpolled);
     assert_eq!(count("Db.load.latency"), 2);
     assert_eq!(
         count("Db.load.errors"),

@@ -1,7 +1,11 @@
 #![no_implicit_prelude]
 
 #[derive(::metered_runtime::Metered)]
-#[metrics(latency: Timer = "noprelude.{}.latency", hits: Counter = "{module}.{}.hits")]
+#[metrics(
+    latency: Timer = "noprelude.{}.latency" (buckets = [0.1, 1.0], window = "30s"),
+    hits: Counter = "{module}.{}.hits",
+    sizes: Histogram = "noprelude.{}.sizes" (buckets = [1], cumulative),
+)]
 struct Handler;
 
 #[derive(::metered_runtime::Metered)]

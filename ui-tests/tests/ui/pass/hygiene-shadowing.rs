@@ -18,7 +18,7 @@ trait Sized {}
 struct usize_like;
 
 #[derive(::metered_runtime::Metered)]
-#[metrics(latency: Timer = "hygiene.{}.latency", per_instantiation)]
+#[metrics(latency: Timer = "hygiene.{}.latency" (buckets = [0.1, 1], window = "1m"), per_instantiation)]
 struct Handler<T>(T);
 
 #[derive(::metered_runtime::Metered)]
@@ -26,7 +26,10 @@ struct Handler<T>(T);
 struct Plain;
 
 ::metered_runtime::metric_set! {
-    pub Set { hits: Counter = "hygiene.set.{}.hits" }
+    pub Set {
+        hits: Counter = "hygiene.set.{}.hits",
+        sizes: Histogram = "hygiene.set.{}.sizes" (buckets = [1.0], cumulative),
+    }
 }
 
 #[derive(::metered_runtime::Metered)]
