@@ -16,6 +16,7 @@ pub enum Kind {
     Meter,
     Counter,
     Gauge,
+    UpDownCounter,
     FloatGauge,
     Histogram,
 }
@@ -27,6 +28,7 @@ impl Kind {
             "Meter" => Kind::Meter,
             "Counter" => Kind::Counter,
             "Gauge" => Kind::Gauge,
+            "UpDownCounter" => Kind::UpDownCounter,
             "FloatGauge" => Kind::FloatGauge,
             "Histogram" => Kind::Histogram,
             _ => return None,
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Meter => "Meter",
             Kind::Counter => "Counter",
             Kind::Gauge => "Gauge",
+            Kind::UpDownCounter => "UpDownCounter",
             Kind::FloatGauge => "FloatGauge",
             Kind::Histogram => "Histogram",
         };
@@ -57,6 +60,7 @@ impl Kind {
             Kind::Meter => "meter",
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
+            Kind::UpDownCounter => "up-down counter",
             Kind::FloatGauge => "float gauge",
             Kind::Histogram => "histogram",
         }

@@ -570,7 +570,7 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
         (
             "in_flight",
             format!("Calls to {who} in progress."),
-            quote!(Gauge),
+            quote!(UpDownCounter),
             quote!(__METERED_IN_FLIGHT),
         ),
     ];
@@ -615,7 +615,7 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
         {
             static __METERED_LATENCY: #krate::__private::Timer = #krate::__private::Timer::new();
             static __METERED_ERRORS: #krate::__private::Meter = #krate::__private::Meter::new();
-            static __METERED_IN_FLIGHT: #krate::__private::Gauge = #krate::__private::Gauge::new();
+            static __METERED_IN_FLIGHT: #krate::__private::UpDownCounter = #krate::__private::UpDownCounter::new();
             const __METERED_SPECS: &[#krate::__private::Spec] = &[#(#specs),*];
             const __METERED_CX: #krate::__private::Cx = #krate::__private::Cx {
                 ty: #ty,

@@ -25,6 +25,7 @@ pub const KINDS: &[&str] = &[
     "Meter",
     "Counter",
     "Gauge",
+    "UpDownCounter",
     "FloatGauge",
     "Histogram",
 ];

@@ -13,6 +13,7 @@ pub use crate::metric::gauge::{FloatGauge, Gauge, GaugeGuard};
 pub use crate::metric::histogram::{Histogram, HistogramConfig};
 pub use crate::metric::meter::Meter;
 pub use crate::metric::timer::{Timer, TimerGuard};
+pub use crate::metric::up_down::{UpDownCounter, UpDownGuard};
 pub use crate::set::{Classify, HasMetrics};
 pub use ::core;
 pub use ::std;
@@ -389,14 +390,14 @@ pub fn snake_case(s: &str) -> String {
 #[must_use]
 pub struct Call<'a> {
     _timer: TimerGuard<'a>,
-    _in_flight: GaugeGuard<'a>,
+    _in_flight: UpDownGuard<'a>,
     errors: &'a Meter,
     finished: bool,
 }
 
 impl<'a> Call<'a> {
     #[inline]
-    pub fn start(timer: &'a Timer, in_flight: &'a Gauge, errors: &'a Meter) -> Self {
+    pub fn start(timer: &'a Timer, in_flight: &'a UpDownCounter, errors: &'a Meter) -> Self {
         Call {
             _in_flight: in_flight.track(),
             _timer: timer.time(),

@@ -20,7 +20,7 @@ fn count(name: &str) -> u64 {
 
 fn in_flight(name: &str) -> i64 {
     match registry().get(name).map(|e| e.metric().clone()) {
-        Some(metered_runtime::MetricRef::Gauge(g)) => g.get(),
+        Some(metered_runtime::MetricRef::UpDownCounter(g)) => g.get(),
         other => panic!("{name}: {other:?}"),
     }
 }
