@@ -48,9 +48,10 @@ pub trait HasMetrics<S: 'static> {
 }
 
 /// Tells whether the return value of a `#[metered]` call is an error, to mark the call's error
-/// meter. Implemented for `Result` (`Err`) and `Option` (`None`); implement it for your own
-/// return types. Calls returning a type without an implementation are never errors (a panic
-/// always is).
+/// meter. Implemented for `Result` (`Err`); implement it for your own return types. Calls
+/// returning a type without an implementation are never errors (a panic always is). `Option` is
+/// deliberately not an error type: a lookup that finds nothing has not failed; where `None` does
+/// mean failure, say so with `#[metered(error = Option::is_none)]`.
 ///
 /// ```
 /// use metered_runtime::Classify;
@@ -60,7 +61,7 @@ pub trait HasMetrics<S: 'static> {
 /// }
 /// assert!(Status(503).is_error());
 /// assert!(Err::<(), ()>(()).is_error());
-/// assert!(!Some(1).is_error());
+/// assert!(!Ok::<(), ()>(()).is_error());
 /// ```
 pub trait Classify {
     /// Whether the value reports a failure.
@@ -70,12 +71,6 @@ pub trait Classify {
 impl<T, E> Classify for Result<T, E> {
     fn is_error(&self) -> bool {
         self.is_err()
-    }
-}
-
-impl<T> Classify for Option<T> {
-    fn is_error(&self) -> bool {
-        self.is_none()
     }
 }
 

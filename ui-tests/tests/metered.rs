@@ -57,6 +57,11 @@ impl Db {
 
     fn touch(&mut self) {}
 
+    fn lookup(&self, v: u32) -> Option<usize> {
+        self.rows.iter().position(|&r| r == v)
+    }
+
+    #[metered(error = Option::is_none)]
     fn find(&self, v: u32) -> Option<usize> {
         self.rows.iter().position(|&r| r == v)
     }
@@ -102,7 +107,18 @@ fn sync_methods() {
     assert_eq!(count("Db.get.latency"), 2);
     assert_eq!(count("Db.get.errors"), 1);
     assert_eq!(db.find(7), None);
-    assert_eq!(count("Db.find.errors"), 1, "`None` counts as an error");
+    assert_eq!(
+        count("Db.find.errors"),
+        1,
+        "`None` is an error where the fn says so"
+    );
+    assert_eq!(db.lookup(7), None);
+    assert_eq!(count("Db.lookup.latency"), 1);
+    assert_eq!(
+        count("Db.lookup.errors"),
+        0,
+        "`None` is not an error by default"
+    );
     assert_eq!(db.values().sum::<u32>(), 9);
     assert_eq!(db.first::<u64>(), 4);
     assert_eq!(db.untracked(), 2);
