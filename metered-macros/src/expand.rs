@@ -242,6 +242,100 @@ fn application(
     }
 }
 
+/// A descriptor built from a name the macro rendered itself (no `const` evaluation needed).
+struct LiteralDescriptor<'a> {
+    name: String,
+    family: Option<(String, &'a str)>,
+    metric: TokenStream,
+    help: &'a str,
+    unit: Option<&'a TokenStream>,
+}
+
+fn literal_descriptor(
+    d: &LiteralDescriptor<'_>,
+    ty_name: &str,
+    file: &TokenStream,
+    line: &TokenStream,
+    krate: &TokenStream,
+) -> TokenStream {
+    let LiteralDescriptor {
+        name,
+        family,
+        metric,
+        help,
+        unit,
+    } = d;
+    let unit = unit.map(|u| quote!(.unit(#krate::__private::#u)));
+    let type_label = family.as_ref().map(|(family, key)| {
+        quote!(.type_label(#krate::__private::TypeLabel { family: #family, key: #key, value: #ty_name }))
+    });
+    quote! {
+        #krate::__private::Descriptor::new(#name, #metric)
+            .help(#help)
+            #unit
+            #type_label
+            .location(#krate::__private::core::module_path!(), #file, #line)
+    }
+}
+
+/// The application of an inline derive whose every name the macro can render now: the same
+/// items as [`application`], with the names and descriptors written out as literals.
+fn literal_application(
+    ty: &TypeModel<'_>,
+    metrics: &[Metric],
+    per_instantiation: bool,
+    krate: &TokenStream,
+) -> Option<Application> {
+    if per_instantiation {
+        return None;
+    }
+    let ty_name = ty.ident.to_string();
+    let ty_name = ty_name.strip_prefix("r#").unwrap_or(&ty_name).to_owned();
+    let known = Known {
+        ty: Some(&ty_name),
+        func: None,
+        trait_: None,
+    };
+    let descriptors = metrics
+        .iter()
+        .map(|m| {
+            let family = match &m.type_label {
+                Some((f, key)) => Some((template::literal(f, &known)?, key.as_str())),
+                None => None,
+            };
+            let (field, kind) = (&m.ident, m.kind.ident());
+            Some(LiteralDescriptor {
+                name: template::literal(&m.parts, &known)?,
+                family,
+                metric: quote!(#krate::__private::StaticMetric::#kind(&__METERED_SET.#field)),
+                help: &m.help,
+                unit: m.unit.as_ref(),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let span = ty.ident.span();
+    let file = quote_spanned!(span=> #krate::__private::core::file!());
+    let line = quote_spanned!(span=> #krate::__private::core::line!());
+    let count = descriptors.len();
+    let names = descriptors.iter().map(|d| &d.name);
+    let descriptors = descriptors
+        .iter()
+        .map(|d| literal_descriptor(d, &ty_name, &file, &line, krate));
+    Some(Application {
+        items: quote! {
+            static __METERED_SET: __MeteredMetrics = <__MeteredMetrics>::__metered_new();
+            static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; #count] = [#(#descriptors),*];
+            static __METERED_NAMES: [&str; #count] = [#(#names),*];
+            #krate::__private::submit! {
+                #krate::__private::Registrations(&__METERED_DESCRIPTORS)
+            }
+        },
+        instance: quote!(&__METERED_SET),
+        names: quote!(&__METERED_NAMES),
+        bound: TokenStream::new(),
+    })
+}
+
 fn impl_header(ty: &TypeModel<'_>, bound: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
     let (impl_generics, ty_generics, where_clause) = ty.generics.split_for_impl();
     let ident = ty.ident;
@@ -386,7 +480,10 @@ fn derive_inline(
         krate,
     );
     let set = quote!(#set_ident);
-    let app = application(&set, ty, per_instantiation, krate);
+    let app = match literal_application(ty, metrics, per_instantiation, krate) {
+        Some(app) => app,
+        None => application(&set, ty, per_instantiation, krate),
+    };
     let (impl_generics, self_ty, where_tokens) = impl_header(ty, &app.bound);
     let Application {
         items,
@@ -541,6 +638,7 @@ fn is_unit(ret: &ReturnType) -> bool {
 }
 
 /// The `Call` guard with its statics and registration.
+#[allow(clippy::too_many_lines)] // one literal and one `const`-rendered form of the same items
 fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
     let krate = ins.krate;
     let fname = func.to_string();
@@ -574,6 +672,54 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
             quote!(__METERED_IN_FLIGHT),
         ),
     ];
+    let span = func.span();
+    let file = quote_spanned!(span=> #krate::__private::core::file!());
+    let line = quote_spanned!(span=> #krate::__private::core::line!());
+    let statics = quote! {
+        static __METERED_LATENCY: #krate::__private::Timer = #krate::__private::Timer::new();
+        static __METERED_ERRORS: #krate::__private::Meter = #krate::__private::Meter::new();
+        static __METERED_IN_FLIGHT: #krate::__private::UpDownCounter = #krate::__private::UpDownCounter::new();
+    };
+    let start = quote! {
+        #krate::__private::Call::start(&__METERED_LATENCY, &__METERED_IN_FLIGHT, &__METERED_ERRORS)
+    };
+    // The common case: every name is known now, so it is written as a literal.
+    let literal = metrics
+        .iter()
+        .map(|(suffix, help, kind, stat)| {
+            let suffix = format!(".{suffix}");
+            let family = match &ins.type_label {
+                Some((f, key)) => Some((
+                    template::literal(&template::with_suffix(f, &suffix), &known)?,
+                    key.as_str(),
+                )),
+                None => None,
+            };
+            Some(LiteralDescriptor {
+                name: template::literal(&template::with_suffix(ins.parts, &suffix), &known)?,
+                family,
+                metric: quote!(#krate::__private::StaticMetric::#kind(&#stat)),
+                help,
+                unit: None,
+            })
+        })
+        .collect::<Option<Vec<_>>>();
+    if let Some(literal) = literal {
+        let ty_name = ins.ty.clone().unwrap_or_default();
+        let descriptors = literal
+            .iter()
+            .map(|d| literal_descriptor(d, &ty_name, &file, &line, krate));
+        return quote! {
+            {
+                #statics
+                static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; 3] = [#(#descriptors),*];
+                #krate::__private::submit! {
+                    #krate::__private::Registrations(&__METERED_DESCRIPTORS)
+                }
+                #start
+            }
+        };
+    }
     let mut specs = Vec::new();
     let mut descriptors = Vec::new();
     for (i, (suffix, help, kind, stat)) in metrics.iter().enumerate() {
@@ -599,9 +745,6 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
                 unit: #krate::__private::core::option::Option::None,
             }
         });
-        let span = func.span();
-        let file = quote_spanned!(span=> #krate::__private::core::file!());
-        let line = quote_spanned!(span=> #krate::__private::core::line!());
         descriptors.push(quote! {
             #krate::__private::descriptor(
                 #krate::__private::StaticMetric::#kind(&#stat),
@@ -613,9 +756,7 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
     let snake = template::snake_case(&ty);
     quote! {
         {
-            static __METERED_LATENCY: #krate::__private::Timer = #krate::__private::Timer::new();
-            static __METERED_ERRORS: #krate::__private::Meter = #krate::__private::Meter::new();
-            static __METERED_IN_FLIGHT: #krate::__private::UpDownCounter = #krate::__private::UpDownCounter::new();
+            #statics
             const __METERED_SPECS: &[#krate::__private::Spec] = &[#(#specs),*];
             const __METERED_CX: #krate::__private::Cx = #krate::__private::Cx {
                 ty: #ty,
@@ -628,7 +769,7 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
             #krate::__private::submit! {
                 #krate::__private::Registrations(&__METERED_DESCRIPTORS)
             }
-            #krate::__private::Call::start(&__METERED_LATENCY, &__METERED_IN_FLIGHT, &__METERED_ERRORS)
+            #start
         }
     }
 }

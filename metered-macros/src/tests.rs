@@ -34,9 +34,23 @@ fn derive_generates_accessors_names_and_registration() {
     assert!(out.contains("pub fn hits () -> & 'static :: metered_runtime :: __private :: Counter"));
     assert!(out.contains("pub fn metric_names ()"));
     assert!(out.contains(":: metered_runtime :: __private :: submit !"));
-    assert!(out.contains("ty : \"MyImplHandler\""));
-    assert!(out.contains("ty_snake : \"my_impl_handler\""));
+    // Names the macro can render are written out: no `const` rendering in the user's crate.
+    assert!(out.contains("\"app.MyImplHandler.latency\""), "{out}");
+    assert!(out.contains("\"app.my_impl_handler.hits\""), "{out}");
+    assert!(!out.contains("rendered_len"), "{out}");
     assert!(!out.contains("allow (dead_code)] impl MyImplHandler"));
+}
+
+#[test]
+fn derive_renders_module_templates_by_const_evaluation() {
+    let out = derive(&syn::parse_quote! {
+        #[metrics(latency: Timer = "{module}.{}.latency")]
+        pub struct MyImplHandler;
+    });
+    assert_eq!(errors(&out), 0, "{out}");
+    assert!(out.contains("rendered_len"), "{out}");
+    assert!(out.contains("ty : \"MyImplHandler\""), "{out}");
+    assert!(out.contains("ty_snake : \"my_impl_handler\""), "{out}");
 }
 
 #[test]
@@ -193,7 +207,8 @@ fn metered_instruments_methods_but_not_skipped_ones() {
     );
     assert_eq!(errors(&out), 0, "{out}");
     assert_eq!(out.matches("Call :: start").count(), 2, "{out}");
-    assert!(out.contains("Piece :: Lit (\".get.latency\")"), "{out}");
+    assert!(out.contains("\"Db.get.latency\""), "{out}");
+    assert!(!out.contains("rendered_len"), "{out}");
     assert!(out.contains("async move"), "{out}");
     assert!(!out.contains("metered (skip)"), "{out}");
 }
