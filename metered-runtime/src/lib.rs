@@ -34,43 +34,19 @@
 //! - `serde`: [`Snapshot`] implements `serde::Serialize` (the nested view).
 //! - `tsc`: timers read the CPU's time-stamp counter through `quanta` instead of
 //!   [`std::time::Instant`], which makes a timed call several times cheaper.
+//!
+//! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
+//! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the
+//! macros' `syn` instead of after it. Depend on this crate only.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
-#![cfg_attr(test, allow(clippy::float_cmp))] // unit tests check exact values on purpose
 
-mod clock;
-mod descriptor;
-mod error;
-pub mod metric;
-mod name;
-mod registry;
-mod set;
-mod slot;
-pub mod snapshot;
+#[doc(inline)]
+pub use metered_runtime_core::*;
 
 #[doc(hidden)]
-pub mod __private;
-
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use descriptor::{Descriptor, Location, StaticMetric, TypeLabel};
-pub use error::{Error, Result};
-pub use metric::counter::Counter;
-pub use metric::family::Family;
-pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
-pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
-pub use metric::meter::{Meter, MeterSnapshot};
-pub use metric::reservoir;
-pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
-pub use metric::up_down::{UpDownCounter, UpDownGuard};
-pub use metric::{MetricKind, Unit};
-pub use name::validate_name;
-pub use registry::{
-    Entry, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record, registry, self_check, set,
-};
-pub use set::{Classify, HasMetrics};
-pub use slot::slot_capacity;
-pub use snapshot::{MetricSnapshot, Snapshot, Value};
+pub use metered_runtime_core::__private;
 
 #[doc = include_str!("../docs/derive.md")]
 pub use metered_macros::Metered;

@@ -133,6 +133,7 @@ const fn bounds_are_valid(bounds: &[f64]) -> bool {
 /// How a histogram is set up: classic bucket bounds for export and the quantile window.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::HistogramConfig;
 /// use std::time::Duration;
 ///
@@ -271,6 +272,7 @@ impl Quantiles {
 /// nanoseconds and report seconds).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Histogram, HistogramConfig};
 /// let a = Histogram::with_config(HistogramConfig::new().cumulative());
 /// let b = Histogram::with_config(HistogramConfig::new().cumulative());
@@ -642,6 +644,7 @@ type Frames = VecDeque<(u64, Sketch)>;
 /// and memory use). Snapshots take a lock of their own, never one the record path takes.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Histogram, HistogramConfig};
 ///
 /// static SIZES: Histogram = Histogram::with_config(HistogramConfig::new().bounds(&[10.0, 100.0]));

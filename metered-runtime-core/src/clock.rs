@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 /// A monotonic source of time in nanoseconds since an arbitrary fixed origin.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Clock, ManualClock};
 /// let clock = ManualClock::new();
 /// clock.advance(std::time::Duration::from_secs(2));
@@ -101,6 +102,7 @@ impl Clock for SystemClock {
 /// A clock that moves only when told to: for tests and simulations.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Clock, ManualClock};
 /// use std::time::Duration;
 /// let clock = ManualClock::new();

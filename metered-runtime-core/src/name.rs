@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 /// [`Error::InvalidName`] saying what is wrong.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// assert!(metered_runtime::validate_name("a.b.c").is_ok());
 /// let err = metered_runtime::validate_name("a..c").unwrap_err();
 /// assert_eq!(err.to_string(), r#"invalid metric name "a..c": empty segment at byte 2"#);

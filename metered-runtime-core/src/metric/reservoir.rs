@@ -75,6 +75,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Dropwizard's `UniformSnapshot`: sorted values, interpolated quantiles.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::reservoir::UniformSnapshot;
 /// let s = UniformSnapshot::new(vec![5.0, 3.0, 1.0, 4.0, 2.0]);
 /// assert_eq!(s.value(0.5), 3.0);
@@ -193,6 +194,7 @@ fn quantiles(f: impl Fn(f64) -> f64) -> Quantiles {
 /// Dropwizard's `WeightedSnapshot`: values with weights, as the decaying reservoir gives.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::reservoir::WeightedSnapshot;
 /// // Normalized weights 0.25, 0.5, 0.25: cumulative positions 0, 0.25, 0.75.
 /// let s = WeightedSnapshot::new(vec![(3.0, 1.0), (1.0, 1.0), (2.0, 2.0)]);
@@ -319,6 +321,7 @@ impl WeightedSnapshot {
 /// `UniformReservoir`).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::reservoir::UniformReservoir;
 /// let r = UniformReservoir::with_seed(4, 7);
 /// for v in 1..=100 {
@@ -384,6 +387,7 @@ impl Default for UniformReservoir {
 /// The last `size` values (Dropwizard's `SlidingWindowReservoir`).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::reservoir::SlidingWindowReservoir;
 /// let r = SlidingWindowReservoir::new(3);
 /// for v in [1.0, 2.0, 3.0, 4.0] {
@@ -426,6 +430,7 @@ impl SlidingWindowReservoir {
 /// The values recorded in the last `window` of time (Dropwizard's `SlidingTimeWindowReservoir`).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::ManualClock;
 /// use metered_runtime::reservoir::SlidingTimeWindowReservoir;
 /// use std::{sync::Arc, time::Duration};
@@ -507,6 +512,7 @@ struct Decaying {
 /// `ExponentiallyDecayingReservoir`, after Cormode et al., "Forward Decay", 2009).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::ManualClock;
 /// use metered_runtime::reservoir::ExpDecayReservoir;
 /// use std::sync::Arc;

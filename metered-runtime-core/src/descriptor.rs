@@ -97,6 +97,7 @@ pub struct TypeLabel {
 /// takes on targets where `inventory` cannot collect.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Descriptor, StaticMetric, Timer, Unit};
 /// static LATENCY: Timer = Timer::new();
 /// static DESC: Descriptor = Descriptor::new("app.db.latency", StaticMetric::Timer(&LATENCY))

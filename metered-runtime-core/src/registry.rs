@@ -346,6 +346,7 @@ impl Inner {
 /// independent one, for tests or for a component that exports on its own.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Error, MetricKind, Registry};
 /// let r = Registry::new();
 /// let a = r.timer("app.db.query").unwrap();
@@ -368,7 +369,7 @@ macro_rules! get_or_create {
         /// [`Error::InvalidName`], [`Error::KindMismatch`] if the name is taken by another kind,
         /// [`Error::NameOverlap`] if it is a dotted prefix of a registered name or extends one.
         pub fn $fn(&self, name: &str) -> Result<Handle<$ty>> {
-            match self.get_or_insert(name, || Ok(MetricRef::$variant(Handle::Shared(Arc::new($make)))))? {
+            match self.get_or_insert(name, &mut || Ok(MetricRef::$variant(Handle::Shared(Arc::new($make)))))? {
                 MetricRef::$variant(h) => Ok(h),
                 other => Err(Error::KindMismatch { name: name.to_owned(), existing: other.kind(), requested: MetricKind::$variant }),
             }
@@ -392,10 +393,11 @@ impl Registry {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
+    // `dyn`: one copy of this cold path instead of one per metric kind.
     fn get_or_insert(
         &self,
         name: &str,
-        make: impl FnOnce() -> Result<MetricRef>,
+        make: &mut dyn FnMut() -> Result<MetricRef>,
     ) -> Result<MetricRef> {
         if let Some(e) = self.read().by_name.get(name) {
             return Ok(e.metric.clone());
@@ -445,6 +447,7 @@ impl Registry {
     /// shorthands ([`counter_family`](Self::counter_family) and the others) call this.
     ///
     /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
     /// use metered_runtime::{Meter, Registry};
     /// let r = Registry::new();
     /// let f = r.family::<Meter>("jobs.done", &["queue"]).unwrap();
@@ -457,7 +460,7 @@ impl Registry {
     /// registered with other keys or without labels.
     pub fn family<M: FamilyMember>(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<M>>> {
         let kind = M::KIND;
-        let metric = self.get_or_insert(name, || {
+        let metric = self.get_or_insert(name, &mut || {
             Family::new(name, keys).map(|f| MetricRef::Family(M::wrap(Arc::new(f))))
         })?;
         match &metric {
@@ -507,6 +510,7 @@ impl Registry {
     /// The family of counters named `name` with label keys `keys`, created if absent.
     ///
     /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
     /// let r = metered_runtime::Registry::new();
     /// let f = r.counter_family("work.requests", &["task_type", "status", "scope"]).unwrap();
     /// f.get(&["build", "ok", "ci"]).unwrap().inc();
@@ -580,7 +584,7 @@ impl Registry {
     /// ([`HistogramConfig::validate`]).
     pub fn histogram_with(&self, name: &str, config: HistogramConfig) -> Result<Handle<Histogram>> {
         config.validate()?;
-        match self.get_or_insert(name, || {
+        match self.get_or_insert(name, &mut || {
             Ok(MetricRef::Histogram(Handle::Shared(Arc::new(
                 Histogram::with_config(config),
             ))))
@@ -750,6 +754,7 @@ pub struct SelfCheck {
 /// declarations with their locations.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// let check = metered_runtime::self_check();
 /// assert!(check.inventory_works);
 /// ```
@@ -773,6 +778,7 @@ pub fn self_check() -> SelfCheck {
 /// As [`Registry::counter`].
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// metered_runtime::incr("doc.incr.jobs", 2).unwrap();
 /// assert_eq!(metered_runtime::registry().counter("doc.incr.jobs").unwrap().get(), 2);
 /// ```

@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 /// one thread and undone on another (a future that moved between threads) still sums correctly.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// static IN_FLIGHT: metered_runtime::UpDownCounter = metered_runtime::UpDownCounter::new();
 /// {
 ///     let _call = IN_FLIGHT.track();

@@ -2,22 +2,19 @@
 //! value of an instrumented call is classified as an error.
 
 /// A type that owns an instance of the metric set `S`, made by `#[derive(Metered)]` with
-/// `#[metrics(set = S)]`.
+/// `#[metrics(set = S)]` (see `metered_runtime::metric_set!` for the whole pattern, with a trait
+/// whose default methods record into the implementing type's metrics).
 ///
-/// Each type that applies a set gets its own `static` instance with its own names, so a trait's
-/// default method can record into the implementing type's metrics:
+/// Each type that applies a set gets its own `static` instance with its own names. Written by
+/// hand, an implementation is a `static` per type:
 ///
 /// ```
-/// use metered_runtime::{HasMetrics, Metered, metric_set};
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::{HasMetrics, Timer};
 ///
-/// metric_set! {
-///     pub HttpEndpoint {
-///         /// Time spent handling a request.
-///         latency: Timer = "doc.has_metrics.{}.latency",
-///     }
-/// }
+/// struct Endpoint { latency: Timer }
 ///
-/// trait Endpoint: HasMetrics<HttpEndpoint> {
+/// trait Handler: HasMetrics<Endpoint> {
 ///     fn get(&self) -> u32 {
 ///         let _t = self.metrics().latency.time();
 ///         self.get_impl()
@@ -25,16 +22,18 @@
 ///     fn get_impl(&self) -> u32;
 /// }
 ///
-/// #[derive(Metered)]
-/// #[metrics(set = HttpEndpoint)]
 /// struct Users;
-/// impl Endpoint for Users {
+/// static USERS: Endpoint = Endpoint { latency: Timer::new() };
+/// impl HasMetrics<Endpoint> for Users {
+///     fn metric_set() -> &'static Endpoint { &USERS }
+///     fn metrics(&self) -> &'static Endpoint { &USERS }
+/// }
+/// impl Handler for Users {
 ///     fn get_impl(&self) -> u32 { 7 }
 /// }
 ///
 /// assert_eq!(Users.get(), 7);
 /// assert_eq!(Users::metric_set().latency.count(), 1);
-/// assert_eq!(Users::metric_names(), ["doc.has_metrics.Users.latency"]);
 /// ```
 pub trait HasMetrics<S: 'static> {
     /// This type's instance of the set.
@@ -54,6 +53,7 @@ pub trait HasMetrics<S: 'static> {
 /// mean failure, say so with `#[metered(error = Option::is_none)]`.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::Classify;
 /// struct Status(u16);
 /// impl Classify for Status {

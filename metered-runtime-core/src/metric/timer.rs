@@ -34,6 +34,7 @@ pub struct TimerSnapshot {
 /// bucket each).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{HistogramConfig, ManualClock, Timer};
 /// use std::{sync::Arc, time::Duration};
 ///
@@ -99,6 +100,7 @@ impl Timer {
     /// Starts timing; the guard records the elapsed time when dropped.
     ///
     /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
     /// static DB: metered_runtime::Timer = metered_runtime::Timer::new();
     /// fn query(up: bool) -> Result<u32, String> {
     ///     let _t = DB.time();
@@ -146,6 +148,7 @@ impl Timer {
     /// Runs `f` and records how long it took (also if it panics).
     ///
     /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
     /// let timer = metered_runtime::Timer::new();
     /// assert_eq!(timer.time_fn(|| 6 * 7), 42);
     /// assert_eq!(timer.count(), 1);
@@ -206,6 +209,7 @@ impl TimerGuard<'_> {
     /// Records now and returns the duration recorded.
     ///
     /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
     /// let timer = metered_runtime::Timer::new();
     /// let d = timer.time().stop();
     /// assert!(d < std::time::Duration::from_secs(1));
@@ -222,6 +226,7 @@ impl TimerGuard<'_> {
     /// Drops the guard without recording.
     ///
     /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
     /// let timer = metered_runtime::Timer::new();
     /// timer.time().discard();
     /// assert_eq!(timer.count(), 0);

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 /// An integer value that goes up and down (an up-down counter): queue depth, connections.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// static IN_FLIGHT: metered_runtime::Gauge = metered_runtime::Gauge::new();
 /// IN_FLIGHT.inc();
 /// IN_FLIGHT.add(4);
@@ -62,6 +63,7 @@ impl Gauge {
     /// (return, `?`, panic, a dropped future).
     ///
     /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
     /// let g = metered_runtime::Gauge::new();
     /// {
     ///     let _in_flight = g.track();
@@ -91,6 +93,7 @@ impl Drop for GaugeGuard<'_> {
 /// A floating-point value: temperature, ratio, last seen latency.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// let g = metered_runtime::FloatGauge::new();
 /// g.set(0.25);
 /// g.add(0.5).unwrap();
@@ -170,6 +173,7 @@ enum Producer {
 /// snapshot; the snapshot and the export go on.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// fn queue_len() -> f64 { 7.0 }
 /// static QUEUE: metered_runtime::FnGauge = metered_runtime::FnGauge::new(queue_len);
 /// assert_eq!(QUEUE.get(), Ok(7.0));

@@ -52,6 +52,7 @@ pub struct MetricSnapshot {
 /// Every metric of a registry at one moment, sorted by name (family children by label values).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Registry, snapshot::Value};
 /// let r = Registry::new();
 /// r.counter("app.requests").unwrap().add(3);

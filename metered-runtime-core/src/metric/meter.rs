@@ -214,6 +214,7 @@ const M15_ALPHA: f64 = 0.005_540_151_995_103_271;
 /// Dropwizard).
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{ManualClock, Meter};
 /// use std::{sync::Arc, time::Duration};
 ///

@@ -45,6 +45,21 @@ pub fn validate_label_key(family: &str, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The family's name and label keys checked, the keys owned (one copy of this for every kind).
+fn checked_keys(name: &str, keys: &[&str]) -> Result<Arc<[String]>> {
+    crate::name::validate_name(name)?;
+    for (i, k) in keys.iter().enumerate() {
+        validate_label_key(name, k)?;
+        if keys[..i].contains(k) {
+            return Err(Error::InvalidLabel {
+                family: name.to_owned(),
+                reason: format!("label key {k:?} appears twice"),
+            });
+        }
+    }
+    Ok(keys.iter().map(|k| (*k).to_owned()).collect())
+}
+
 /// A family of metrics of one kind keyed by label values, such as
 /// `work_requests{task_type, status, scope}`.
 ///
@@ -59,6 +74,7 @@ pub fn validate_label_key(family: &str, key: &str) -> Result<()> {
 /// whatever the label values.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// use metered_runtime::{Counter, metric::family::Family};
 /// let requests = Family::<Counter>::new("work.requests", &["task_type", "status"]).unwrap()
 ///     .with_max_children(2);
@@ -85,19 +101,9 @@ impl<M: Default> Family<M> {
     /// # Errors
     /// [`Error::InvalidName`] for a bad name, [`Error::InvalidLabel`] for a bad or repeated key.
     pub fn new(name: &str, keys: &[&str]) -> Result<Self> {
-        crate::name::validate_name(name)?;
-        for (i, k) in keys.iter().enumerate() {
-            validate_label_key(name, k)?;
-            if keys[..i].contains(k) {
-                return Err(Error::InvalidLabel {
-                    family: name.to_owned(),
-                    reason: format!("label key {k:?} appears twice"),
-                });
-            }
-        }
         Ok(Family {
             name: name.to_owned(),
-            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            keys: checked_keys(name, keys)?,
             max_children: DEFAULT_MAX_CHILDREN,
             children: RwLock::new(HashMap::new()),
             overflow: OnceLock::new(),

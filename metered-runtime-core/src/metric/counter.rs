@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 /// The count wraps at `u64::MAX`.
 ///
 /// ```
+/// # extern crate metered_runtime_core as metered_runtime;
 /// static REQUESTS: metered_runtime::Counter = metered_runtime::Counter::new();
 /// REQUESTS.inc();
 /// REQUESTS.add(2);

@@ -1,0 +1,44 @@
+//! The runtime of [metered-runtime](https://docs.rs/metered-runtime): metric types, registries
+//! and snapshots. Depend on `metered-runtime`, which re-exports all of this together with the
+//! macros; this crate exists so that the runtime compiles in parallel with the macros' `syn`
+//! instead of after it.
+//!
+//! Examples name the crate `metered_runtime`, as users do.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![cfg_attr(test, allow(clippy::float_cmp))] // unit tests check exact values on purpose
+
+mod clock;
+mod descriptor;
+mod error;
+pub mod metric;
+mod name;
+mod registry;
+mod set;
+mod slot;
+pub mod snapshot;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use descriptor::{Descriptor, Location, StaticMetric, TypeLabel};
+pub use error::{Error, Result};
+pub use metric::counter::Counter;
+pub use metric::family::Family;
+pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
+pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
+pub use metric::meter::{Meter, MeterSnapshot};
+pub use metric::reservoir;
+pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
+pub use metric::up_down::{UpDownCounter, UpDownGuard};
+pub use metric::{MetricKind, Unit};
+pub use name::validate_name;
+pub use registry::{
+    Entry, FamilyMember, FamilyRef, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record,
+    registry, self_check, set,
+};
+pub use set::{Classify, HasMetrics};
+pub use slot::slot_capacity;
+pub use snapshot::{MetricSnapshot, Snapshot, Value};
