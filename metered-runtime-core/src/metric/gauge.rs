@@ -152,6 +152,29 @@ impl FloatGauge {
             });
         Ok(())
     }
+    /// Subtracts `x` (a compare-and-swap loop).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] if `x` is not finite; the gauge keeps its value.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// let g = metered_runtime::FloatGauge::new();
+    /// g.set(1.0);
+    /// g.sub(0.25).unwrap();
+    /// assert_eq!(g.get(), 0.75);
+    /// assert!(g.sub(f64::NAN).is_err());
+    /// ```
+    pub fn sub(&self, x: f64) -> Result<()> {
+        if !x.is_finite() {
+            return Err(Error::InvalidValue {
+                what: "FloatGauge::sub".into(),
+                value: x.to_string(),
+            });
+        }
+        self.add(-x)
+    }
+
     /// The current value.
     #[must_use]
     pub fn get(&self) -> f64 {
