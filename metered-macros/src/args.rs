@@ -66,7 +66,7 @@ pub struct Buckets {
 }
 
 /// One metric: `/// help` `name: Kind = "template" (help = "..", unit = "..", type_label,
-/// buckets = [..], window = "..", cumulative)`.
+/// buckets = [..], window = "..", cumulative, value = path)`.
 pub struct MetricArg {
     pub docs: Vec<LitStr>,
     pub ident: Ident,
@@ -78,6 +78,8 @@ pub struct MetricArg {
     pub buckets: Once<Buckets>,
     pub window: Once<LitStr>,
     pub cumulative: Once<()>,
+    /// The function of an `FnGauge`; `None` if the value was malformed (reported).
+    pub value: Once<Option<Path>>,
 }
 
 /// The contents of `#[metrics(...)]` (on a derive, or inside `metric_set!`).
@@ -161,6 +163,8 @@ fn path_value(input: ParseStream, key: &Ident, diag: &mut Diag) -> syn::Result<O
         "::metered_runtime"
     } else if key == kw::SET {
         "HttpEndpoint"
+    } else if key == kw::VALUE {
+        "queue_depth"
     } else {
         "my_fn"
     };
@@ -347,6 +351,11 @@ fn parse_metric_options(
             if flag(meta.input, &key, diag)? {
                 m.cumulative.set(&key, (), diag);
             }
+        } else if key == kw::VALUE {
+            // Stored also when malformed (reported), so the kind check does not add
+            // "missing `value`" beside it.
+            let v = path_value(meta.input, &key, diag)?;
+            m.value.set(&key, v, diag);
         } else {
             unknown(&key, "metric option", kw::METRIC_KEYS, diag);
             skip_value(meta.input)?;
@@ -407,6 +416,7 @@ pub fn parse_metrics(
                 buckets: Once::default(),
                 window: Once::default(),
                 cumulative: Once::default(),
+                value: Once::default(),
             };
             if input.peek(syn::token::Paren) {
                 let content;

@@ -7,7 +7,7 @@ use crate::template::{self, Context, Known, Part};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use std::collections::HashMap;
-use syn::{Ident, LitStr};
+use syn::{Ident, LitStr, Path};
 
 /// A metric kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,7 @@ pub enum Kind {
     Gauge,
     UpDownCounter,
     FloatGauge,
+    FnGauge,
     Histogram,
 }
 
@@ -30,6 +31,7 @@ impl Kind {
             "Gauge" => Kind::Gauge,
             "UpDownCounter" => Kind::UpDownCounter,
             "FloatGauge" => Kind::FloatGauge,
+            "FnGauge" => Kind::FnGauge,
             "Histogram" => Kind::Histogram,
             _ => return None,
         })
@@ -44,6 +46,7 @@ impl Kind {
             Kind::Gauge => "Gauge",
             Kind::UpDownCounter => "UpDownCounter",
             Kind::FloatGauge => "FloatGauge",
+            Kind::FnGauge => "FnGauge",
             Kind::Histogram => "Histogram",
         };
         Ident::new(name, Span::call_site())
@@ -62,6 +65,7 @@ impl Kind {
             Kind::Gauge => "gauge",
             Kind::UpDownCounter => "up-down counter",
             Kind::FloatGauge => "float gauge",
+            Kind::FnGauge => "function gauge",
             Kind::Histogram => "histogram",
         }
     }
@@ -80,6 +84,8 @@ pub struct Metric {
     pub unit: Option<TokenStream>,
     /// The histogram configuration of a `Histogram` or `Timer`, if options were given.
     pub config: Option<HistConfig>,
+    /// The function of an `FnGauge` (`None` beside an error: a placeholder is generated).
+    pub value: Option<Path>,
 }
 
 /// A validated `HistogramConfig`: classic bounds (finite, strictly increasing, non-empty) and
@@ -237,6 +243,65 @@ fn check_config(m: &MetricArg, kind: Option<Kind>, diag: &mut Diag) -> Option<Hi
     }
 }
 
+/// The `value = path` of `m`, whose kind is `kind` (if known): required on an `FnGauge`, refused
+/// on any other kind. In a derive (`ty` known) a path starting with `Self` is refused: the
+/// function is named inside the hidden set struct, where `Self` is that struct, not the type.
+fn check_value(
+    m: &MetricArg,
+    kind: Option<Kind>,
+    ty: Option<&str>,
+    diag: &mut Diag,
+) -> Option<Path> {
+    let kind = kind?;
+    if kind != Kind::FnGauge {
+        if let Some(key) = m.value.key() {
+            diag.error(
+                key,
+                format_args!("`{key}` applies to `FnGauge` metrics, not `{}`", m.kind),
+            );
+        }
+        return None;
+    }
+    let path = match m.value.get() {
+        Some(Some(path)) => path,
+        // Malformed: reported where it was parsed.
+        Some(None) => return None,
+        None => {
+            diag.error(
+                &m.kind,
+                format_args!(
+                    "`FnGauge` metric `{}` needs `value = path` naming a `fn() -> f64`, like `{}: FnGauge = \"...\" (value = queue_depth)`",
+                    m.ident, m.ident
+                ),
+            );
+            return None;
+        }
+    };
+    if let (Some(ty), Some(first)) = (ty, path.segments.first())
+        && path.leading_colon.is_none()
+        && first.ident == "Self"
+    {
+        let ty = ty.strip_prefix("r#").unwrap_or(ty);
+        let rest: Vec<String> = path
+            .segments
+            .iter()
+            .skip(1)
+            .map(|s| s.ident.to_string())
+            .collect();
+        let suggestion = if rest.is_empty() {
+            ty.to_owned()
+        } else {
+            format!("{ty}::{}", rest.join("::"))
+        };
+        diag.error(
+            &first.ident,
+            format_args!("`Self` in `value` would name the metric set the derive generates, not `{ty}`; write `{suggestion}`"),
+        );
+        return None;
+    }
+    Some(path.clone())
+}
+
 /// The label key of a `type_label` argument; `None` (with an error) if it is unusable.
 pub fn type_label_key(tl: &TypeLabel, diag: &mut Diag) -> Option<String> {
     match tl {
@@ -390,6 +455,7 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
             );
         }
         let config = check_config(m, kind, diag);
+        let value = check_value(m, kind, ty, diag);
         let unit = match (m.unit.get(), kind) {
             (Some(u), Some(k)) => unit_tokens(u, k, diag),
             _ => None,
@@ -433,6 +499,7 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
                 help: help_text(m),
                 unit,
                 config,
+                value,
             });
         }
     }

@@ -1,7 +1,7 @@
 //! Code generation from validated models.
 
 use crate::args::{self, MeteredArgs, MetricsArgs};
-use crate::check::{self, HistConfig, Metric, Window};
+use crate::check::{self, HistConfig, Kind, Metric, Window};
 use crate::diag::Diag;
 use crate::fallback;
 use crate::kw;
@@ -70,6 +70,33 @@ fn config_tokens(c: &HistConfig, krate: &TokenStream) -> TokenStream {
     out
 }
 
+/// The `field: value` initialising metric `m` in the set's `const fn`.
+fn field_init(m: &Metric, krate: &TokenStream) -> TokenStream {
+    let f = &m.ident;
+    let ty = m.kind.ident();
+    if m.kind == Kind::FnGauge {
+        // The user's path keeps its spans, so a function of the wrong type is reported on it.
+        // Without one (only beside an error) a placeholder keeps the set compiling.
+        let value = m.value.as_ref().map_or_else(
+            || {
+                quote!({
+                    fn __metered_placeholder() -> #krate::__private::core::primitive::f64 {
+                        0.0
+                    }
+                    __metered_placeholder
+                })
+            },
+            |p| quote!(#p),
+        );
+        quote!(#f: #krate::__private::#ty::new(#value))
+    } else if let Some(c) = &m.config {
+        let config = config_tokens(c, krate);
+        quote!(#f: #krate::__private::#ty::with_config(#config))
+    } else {
+        quote!(#f: #krate::__private::#ty::new())
+    }
+}
+
 /// The set struct, its const constructor, specs and descriptors, and its `SetDef` impl.
 fn set_definition(
     attrs: &[Attribute],
@@ -93,16 +120,7 @@ fn set_definition(
         };
         quote!(#[doc = #doc] pub #f: #krate::__private::#ty)
     });
-    let inits = metrics.iter().map(|m| {
-        let f = &m.ident;
-        let ty = m.kind.ident();
-        if let Some(c) = &m.config {
-            let config = config_tokens(c, krate);
-            quote!(#f: #krate::__private::#ty::with_config(#config))
-        } else {
-            quote!(#f: #krate::__private::#ty::new())
-        }
-    });
+    let inits = metrics.iter().map(|m| field_init(m, krate));
     let static_metric = |m: &Metric| {
         let f = &m.ident;
         let v = m.kind.ident();

@@ -17,6 +17,7 @@ pub const SKIP: &str = "skip";
 pub const BUCKETS: &str = "buckets";
 pub const WINDOW: &str = "window";
 pub const CUMULATIVE: &str = "cumulative";
+pub const VALUE: &str = "value";
 
 /// Metric kinds accepted in `name: Kind = "template"`, with the runtime type and the
 /// `StaticMetric` variant of each.
@@ -27,6 +28,7 @@ pub const KINDS: &[&str] = &[
     "Gauge",
     "UpDownCounter",
     "FloatGauge",
+    "FnGauge",
     "Histogram",
 ];
 
@@ -35,7 +37,7 @@ pub const DERIVE_KEYS: &[&str] = &[SET, TYPE_LABEL, PER_INSTANTIATION, CRATE];
 /// Keys accepted by `#[metrics(...)]` inside `metric_set!`.
 pub const SET_KEYS: &[&str] = &[TYPE_LABEL, CRATE];
 /// Keys accepted after a metric, in parentheses.
-pub const METRIC_KEYS: &[&str] = &[HELP, UNIT, TYPE_LABEL, BUCKETS, WINDOW, CUMULATIVE];
+pub const METRIC_KEYS: &[&str] = &[HELP, UNIT, TYPE_LABEL, BUCKETS, WINDOW, CUMULATIVE, VALUE];
 /// Keys accepted by `#[metered(...)]` on an `impl` block or a `fn`.
 pub const METERED_KEYS: &[&str] = &[NAME, ERROR, TYPE_LABEL, CRATE];
 /// Keys accepted by `#[metered(...)]` on a method inside an instrumented `impl` block.

@@ -302,3 +302,42 @@ fn templates() {
     assert!(template::family(&parse("a.x{}.b", Context::Type).unwrap()).is_none());
     assert_eq!(template::snake_case("MyHTTPHandler2"), "my_http_handler2");
 }
+
+#[test]
+fn derive_fn_gauge_calls_the_named_function() {
+    let out = derive(&syn::parse_quote! {
+        #[metrics(queue: FnGauge = "app.{}.queue" (value = stats::queue_depth))]
+        pub struct Jobs;
+    });
+    assert_eq!(errors(&out), 0, "{out}");
+    assert!(
+        out.contains(
+            "queue : :: metered_runtime :: __private :: FnGauge :: new (stats :: queue_depth)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("StaticMetric :: FnGauge"), "{out}");
+    assert!(
+        out.contains("pub fn queue () -> & 'static :: metered_runtime :: __private :: FnGauge"),
+        "{out}"
+    );
+}
+
+#[test]
+fn derive_fn_gauge_errors_keep_the_accessor() {
+    // Missing `value`, `Self` in a derive, and `value` on a counter: one error each, and the
+    // accessors are still generated (a placeholder function stands in).
+    let out = derive(&syn::parse_quote! {
+        #[metrics(
+            a: FnGauge = "app.{}.a",
+            b: FnGauge = "app.{}.b" (value = Self::depth),
+            c: Counter = "app.{}.c" (value = depth),
+        )]
+        pub struct Jobs;
+    });
+    assert_eq!(errors(&out), 3, "{out}");
+    assert!(out.contains("write `Jobs::depth`"), "{out}");
+    assert!(out.contains("__metered_placeholder"), "{out}");
+    assert!(out.contains("pub fn a ()"), "{out}");
+    assert!(out.contains("pub fn b ()"), "{out}");
+}

@@ -9,7 +9,7 @@
 pub use crate::descriptor::{Descriptor, Location, Registration, StaticMetric, TypeLabel};
 pub use crate::metric::Unit;
 pub use crate::metric::counter::Counter;
-pub use crate::metric::gauge::{FloatGauge, Gauge, GaugeGuard};
+pub use crate::metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
 pub use crate::metric::histogram::{Histogram, HistogramConfig};
 pub use crate::metric::meter::Meter;
 pub use crate::metric::timer::{Timer, TimerGuard};

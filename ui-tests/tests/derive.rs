@@ -201,3 +201,81 @@ fn snake_case_agrees_between_macro_and_runtime() {
         ["test.snake.http_server2_go"]
     );
 }
+
+// `FnGauge`: a function evaluated when a snapshot is taken. A panicking (or NaN) function is an
+// error value of its own metric; the rest of the snapshot is read as usual.
+static QUEUE_DEPTH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn queue_depth() -> f64 {
+    #[allow(clippy::cast_precision_loss, reason = "small test values")]
+    let depth = QUEUE_DEPTH.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    depth
+}
+
+fn broken_sensor() -> f64 {
+    panic!("sensor gone")
+}
+
+#[derive(Metered)]
+#[metrics(
+    queue: FnGauge = "test.fn_gauge.{}.queue" (value = queue_depth),
+    broken: FnGauge = "test.fn_gauge.{}.broken" (value = broken_sensor),
+    hits: Counter = "test.fn_gauge.{}.hits",
+)]
+struct Worker;
+
+metric_set! {
+    /// A pool's metrics.
+    pub Pool {
+        depth: FnGauge = "test.fn_gauge.set.{}.depth" (value = queue_depth),
+    }
+}
+
+#[derive(Metered)]
+#[metrics(set = Pool)]
+struct PoolA;
+
+#[derive(Metered)]
+#[metrics(set = Pool)]
+struct PoolB;
+
+#[test]
+fn fn_gauge_is_evaluated_at_snapshot_time() {
+    use metered_runtime::snapshot::Value;
+    let _ = (Worker, PoolA, PoolB);
+    let value = |name: &str| registry().snapshot().get(name).unwrap().value.clone();
+
+    QUEUE_DEPTH.store(3, std::sync::atomic::Ordering::Relaxed);
+    Worker::hits().inc();
+    assert_eq!(value("test.fn_gauge.Worker.queue"), Value::FloatGauge(3.0));
+    QUEUE_DEPTH.store(5, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(value("test.fn_gauge.Worker.queue"), Value::FloatGauge(5.0));
+    assert_eq!(Worker::queue().get(), Ok(5.0));
+
+    let snapshot = registry().snapshot();
+    let broken = snapshot.get("test.fn_gauge.Worker.broken").unwrap();
+    assert_eq!(broken.kind, MetricKind::FnGauge);
+    let Value::Error(msg) = &broken.value else {
+        panic!("expected an error value, got {:?}", broken.value);
+    };
+    assert!(msg.contains("sensor gone"), "{msg}");
+    // The same snapshot still holds the other metrics.
+    assert_eq!(
+        snapshot.get("test.fn_gauge.Worker.queue").unwrap().value,
+        Value::FloatGauge(5.0)
+    );
+    assert_eq!(
+        snapshot.get("test.fn_gauge.Worker.hits").unwrap().value,
+        Value::Counter(1)
+    );
+
+    // In a set the function is the same for every type applying it.
+    assert_eq!(
+        value("test.fn_gauge.set.PoolA.depth"),
+        Value::FloatGauge(5.0)
+    );
+    assert_eq!(
+        value("test.fn_gauge.set.PoolB.depth"),
+        Value::FloatGauge(5.0)
+    );
+}
