@@ -195,6 +195,29 @@ fn set_definition(
     }
 }
 
+/// The hidden struct of an inline derive whose names are literals: its fields and its const
+/// constructor, without the specs, descriptors and `SetDef` that name rendering needs.
+fn lean_set_definition(ident: &Ident, metrics: &[Metric], krate: &TokenStream) -> TokenStream {
+    let fields = metrics.iter().map(|m| {
+        let (f, ty) = (&m.ident, m.kind.ident());
+        quote!(#f: #krate::__private::#ty)
+    });
+    let inits = metrics.iter().map(|m| field_init(m, krate));
+    quote! {
+        #[allow(dead_code)]
+        struct #ident {
+            #(#fields,)*
+        }
+
+        #[automatically_derived]
+        impl #ident {
+            const fn __metered_new() -> Self {
+                Self { #(#inits,)* }
+            }
+        }
+    }
+}
+
 /// What a type applying a set gets, inside `const _`: the instance (a static, or per concrete
 /// type), registration, `HasMetrics` (for a named set) and `metric_names()`.
 struct Application {
@@ -490,17 +513,20 @@ fn derive_inline(
     krate: &TokenStream,
 ) -> TokenStream {
     let set_ident = format_ident!("__MeteredMetrics");
-    let set_def = set_definition(
-        &[syn::parse_quote!(#[allow(dead_code)])],
-        &Visibility::Inherited,
-        &set_ident,
-        metrics,
-        krate,
-    );
     let set = quote!(#set_ident);
-    let app = match literal_application(ty, metrics, per_instantiation, krate) {
-        Some(app) => app,
-        None => application(&set, ty, per_instantiation, krate),
+    let (set_def, app) = match literal_application(ty, metrics, per_instantiation, krate) {
+        // Names written out: the hidden struct needs nothing but its fields and constructor.
+        Some(app) => (lean_set_definition(&set_ident, metrics, krate), app),
+        None => (
+            set_definition(
+                &[syn::parse_quote!(#[allow(dead_code)])],
+                &Visibility::Inherited,
+                &set_ident,
+                metrics,
+                krate,
+            ),
+            application(&set, ty, per_instantiation, krate),
+        ),
     };
     let (impl_generics, self_ty, where_tokens) = impl_header(ty, &app.bound);
     let Application {

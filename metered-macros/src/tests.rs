@@ -136,7 +136,7 @@ fn derive_keeps_what_it_understood_beside_errors() {
     assert!(!out.contains("fn broken ()"), "{out}");
     assert!(out.contains("fn metric_names ()"), "{out}");
     // The broken template gives a placeholder name, the broken bounds no configuration.
-    assert!(out.contains("Piece :: Lit (\"latency\")"), "{out}");
+    assert!(out.contains("Descriptor :: new (\"latency\""), "{out}");
     assert!(!out.contains("with_config"), "{out}");
 }
 
