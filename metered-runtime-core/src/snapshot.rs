@@ -123,20 +123,15 @@ fn object_entry<'a>(
     map: &'a mut BTreeMap<String, Node>,
     key: &str,
 ) -> &'a mut BTreeMap<String, Node> {
-    let slot = map
+    // Every node at a name segment is an object (a namespace, a metric's fields or a family's
+    // children): numbers only ever sit one level below a metric's name, under field names, and
+    // the registry refuses a name that extends another, so no field name is ever a segment.
+    match map
         .entry(key.to_owned())
-        .or_insert_with(|| Node::Object(BTreeMap::new()));
-    if !matches!(slot, Node::Object(_)) {
-        // The registry forbids a name that is a dotted prefix of another, so a leaf never has
-        // children; keep the leaf's fields under "" rather than losing either.
-        let leaf = std::mem::replace(slot, Node::Object(BTreeMap::new()));
-        if let Node::Object(m) = slot {
-            m.insert(String::new(), leaf);
-        }
-    }
-    match slot {
+        .or_insert_with(|| Node::Object(BTreeMap::new()))
+    {
         Node::Object(m) => m,
-        _ => unreachable!("made an object above"),
+        _ => unreachable!("a name segment always holds an object"),
     }
 }
 
