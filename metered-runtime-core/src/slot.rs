@@ -315,6 +315,44 @@ mod tests {
     }
 
     #[test]
+    fn no_update_is_lost_while_threads_come_and_go() {
+        // Threads exit and their slots (and so their exclusive shards) pass to new threads
+        // while other threads keep recording: the hand-over must lose nothing.
+        let shards: Arc<Shards<PaddedU64>> = Arc::new(Shards::new());
+        let steady: Vec<_> = (0..2)
+            .map(|_| {
+                let s = Arc::clone(&shards);
+                std::thread::spawn(move || {
+                    for _ in 0..200_000 {
+                        s.with(|c, w| w.add(&c.0, 1));
+                    }
+                })
+            })
+            .collect();
+        for _wave in 0..50 {
+            let wave: Vec<_> = (0..4)
+                .map(|_| {
+                    let s = Arc::clone(&shards);
+                    std::thread::spawn(move || {
+                        for _ in 0..500 {
+                            s.with(|c, w| w.add(&c.0, 1));
+                        }
+                    })
+                })
+                .collect();
+            for t in wave {
+                t.join().unwrap();
+            }
+        }
+        for t in steady {
+            t.join().unwrap();
+        }
+        let mut total = 0;
+        shards.for_each(|c| total += c.0.load(Ordering::Relaxed));
+        assert_eq!(total, 2 * 200_000 + 50 * 4 * 500);
+    }
+
+    #[test]
     fn no_update_is_lost_across_many_threads() {
         let shards: Arc<Shards<PaddedU64>> = Arc::new(Shards::new());
         // More threads than the exclusive capacity, so the shared shard is exercised too.
