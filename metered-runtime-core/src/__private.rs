@@ -9,11 +9,11 @@
 pub use crate::descriptor::{Descriptor, Location, Registration, StaticMetric, TypeLabel};
 pub use crate::metric::Unit;
 pub use crate::metric::counter::Counter;
-pub use crate::metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
+pub use crate::metric::gauge::{FloatGauge, FnGauge, Gauge};
 pub use crate::metric::histogram::{Histogram, HistogramConfig};
 pub use crate::metric::meter::Meter;
 pub use crate::metric::timer::{Timer, TimerGuard};
-pub use crate::metric::up_down::{UpDownCounter, UpDownGuard};
+pub use crate::metric::up_down::UpDownCounter;
 pub use crate::set::{Classify, HasMetrics};
 pub use ::core;
 pub use ::std;
@@ -390,7 +390,7 @@ pub fn snake_case(s: &str) -> String {
 #[must_use]
 pub struct Call<'a> {
     _timer: TimerGuard<'a>,
-    _in_flight: UpDownGuard<'a>,
+    _in_flight: crate::metric::up_down::UpDownGuard<'a>,
     errors: &'a Meter,
     finished: bool,
 }

@@ -117,7 +117,6 @@ pub(crate) struct Writer {
     exclusive: bool,
 }
 
-#[allow(dead_code)] // used by the histogram
 impl Writer {
     /// Adds `n` to `cell`, wrapping on overflow.
     #[inline]
