@@ -2,17 +2,19 @@
 //! and documents every argument with examples: `#[derive(Metered)]`, `metric_set!` and
 //! `#[metered]`.
 //!
-//! The crate is organised by phase: `args` (attribute syntax to typed values), `model` (the
-//! annotated item), `template` (name templates), `check` (rules across fields), `expand` (code
-//! generation), `fallback` (the item re-emitted beside errors), `kw` (keys) and `diag` (error
-//! collection).
+//! The crate is organised by phase, as `serde_derive` is: `ast` (the annotated item as written)
+//! and `attr` (the attribute grammar) parse; `check` holds the rules that turn them into the
+//! validated `model`; `expand` generates code from that model only. Beside them: `template`
+//! (metric name templates), `fallback` (the item re-emitted beside errors), `kw` (keys) and
+//! `diag` (error collection).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(
     missing_docs,
     reason = "the macros are documented where users see them, on metered-runtime's re-exports"
 )]
 
-mod args;
+mod ast;
+mod attr;
 mod check;
 mod diag;
 mod expand;

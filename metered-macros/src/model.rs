@@ -1,90 +1,165 @@
-//! The annotated items as typed models over syn nodes.
+//! The validated model the expansion generates from: what `check` produces out of the syntax
+//! tree and the attribute arguments. Nothing here can be wrong any more; everything the user
+//! got wrong has been reported, and left out or replaced by a placeholder.
 
-use crate::diag::Diag;
-use proc_macro2::TokenStream;
-use quote::ToTokens;
-use syn::{Data, DeriveInput, Generics, Ident, Item, ItemFn, ItemImpl, Type, Visibility};
+use crate::ast::TypeModel;
+use crate::template::Part;
+use proc_macro2::Span;
+use syn::{Attribute, Ident, LitStr, Path, Visibility};
 
-/// The type a `#[derive(Metered)]` is on.
-pub struct TypeModel<'a> {
-    pub ident: &'a Ident,
-    pub vis: &'a Visibility,
-    pub generics: &'a Generics,
+/// A metric kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Timer,
+    Meter,
+    Counter,
+    Gauge,
+    UpDownCounter,
+    FloatGauge,
+    FnGauge,
+    Histogram,
 }
 
-/// The struct or enum of a derive; a union is reported on its `union` token.
-pub fn from_derive<'a>(input: &'a DeriveInput, diag: &mut Diag) -> Option<TypeModel<'a>> {
-    if let Data::Union(u) = &input.data {
-        diag.error(
-            u.union_token,
-            "`#[derive(Metered)]` does not support unions; use a struct or an enum",
-        );
-        return None;
+impl Kind {
+    /// Every kind, in the order messages list them.
+    pub const ALL: [Kind; 8] = [
+        Kind::Timer,
+        Kind::Meter,
+        Kind::Counter,
+        Kind::Gauge,
+        Kind::UpDownCounter,
+        Kind::FloatGauge,
+        Kind::FnGauge,
+        Kind::Histogram,
+    ];
+
+    pub fn from_ident(i: &Ident) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| i == k.name())
     }
-    Some(TypeModel {
-        ident: &input.ident,
-        vis: &input.vis,
-        generics: &input.generics,
-    })
-}
 
-/// What `#[metered]` can go on.
-pub enum MeteredItem {
-    Impl(ItemImpl),
-    Fn(ItemFn),
-}
-
-/// Parses the item under `#[metered]`; anything else is reported on its leading keyword.
-pub fn parse_metered_item(tokens: TokenStream, diag: &mut Diag) -> Option<MeteredItem> {
-    let item: Item = match syn::parse2(tokens) {
-        Ok(item) => item,
-        Err(e) => {
-            diag.push(e);
-            return None;
+    /// The name of the runtime type, which the `StaticMetric` variant shares.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Timer => "Timer",
+            Kind::Meter => "Meter",
+            Kind::Counter => "Counter",
+            Kind::Gauge => "Gauge",
+            Kind::UpDownCounter => "UpDownCounter",
+            Kind::FloatGauge => "FloatGauge",
+            Kind::FnGauge => "FnGauge",
+            Kind::Histogram => "Histogram",
         }
-    };
-    let (token, noun, hint): (&dyn ToTokens, &str, &str) = match &item {
-        Item::Impl(i) => return Some(MeteredItem::Impl(i.clone())),
-        Item::Fn(f) => return Some(MeteredItem::Fn(f.clone())),
-        Item::Struct(s) => (
-            &s.struct_token,
-            "a struct",
-            "; for per-type metrics use `#[derive(Metered)]`",
-        ),
-        Item::Enum(e) => (
-            &e.enum_token,
-            "an enum",
-            "; for per-type metrics use `#[derive(Metered)]`",
-        ),
-        Item::Union(u) => (&u.union_token, "a union", ""),
-        Item::Trait(t) => (
-            &t.trait_token,
-            "a trait declaration",
-            "; put it on each `impl Trait for T` block",
-        ),
-        Item::Mod(m) => (&m.mod_token, "a module", ""),
-        Item::Const(c) => (&c.const_token, "a const item", ""),
-        Item::Static(s) => (&s.static_token, "a static item", ""),
-        Item::Type(t) => (&t.type_token, "a type alias", ""),
-        Item::Use(u) => (&u.use_token, "a `use` item", ""),
-        Item::ForeignMod(f) => (&f.abi, "an `extern` block", ""),
-        Item::Macro(m) => (&m.mac.path, "a macro invocation", ""),
-        other => (other, "this item", ""),
-    };
-    diag.error(
-        token,
-        format_args!("`#[metered]` goes on an `impl` block or a `fn`, not on {noun}{hint}"),
-    );
-    None
+    }
+
+    /// [`Kind::name`] as an identifier.
+    pub fn ident(self) -> Ident {
+        Ident::new(self.name(), Span::call_site())
+    }
+
+    /// Whether the kind is a histogram underneath and takes `buckets`, `window`, `cumulative`.
+    pub fn is_histogram(self) -> bool {
+        matches!(self, Kind::Timer | Kind::Histogram)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Timer => "timer",
+            Kind::Meter => "meter",
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::UpDownCounter => "up-down counter",
+            Kind::FloatGauge => "float gauge",
+            Kind::FnGauge => "function gauge",
+            Kind::Histogram => "histogram",
+        }
+    }
 }
 
-/// The name a self type is known by in templates: the last segment of its path.
-pub fn type_ident(ty: &Type) -> Option<&Ident> {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
-        Type::Reference(r) => type_ident(&r.elem),
-        Type::Group(g) => type_ident(&g.elem),
-        Type::Paren(p) => type_ident(&p.elem),
-        _ => None,
-    }
+/// A metric's unit, as the runtime's `Unit` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unit {
+    Seconds,
+    Bytes,
+    Ratio,
+    /// A plural unit name of lower-case letters and `_`, like `requests`.
+    Other(String),
+}
+
+/// The family and label key of a type label: the template without its type segment, and the
+/// key the type's name is given under.
+pub type Family = (Vec<Part>, String);
+
+/// A validated metric of a set.
+pub struct Metric {
+    pub ident: Ident,
+    pub kind: Kind,
+    pub template: LitStr,
+    pub parts: Vec<Part>,
+    /// Family pieces and label key, if a type label was asked for.
+    pub type_label: Option<Family>,
+    pub help: String,
+    pub unit: Option<Unit>,
+    /// The histogram configuration of a `Histogram` or `Timer`, if options were given.
+    pub config: Option<HistConfig>,
+    /// The function of an `FnGauge` (`None` beside an error: a placeholder is generated).
+    pub value: Option<Path>,
+}
+
+/// A validated `HistogramConfig`: classic bounds (finite, strictly increasing, non-empty) and
+/// the quantile window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistConfig {
+    pub bounds: Option<Vec<f64>>,
+    pub window: Option<Window>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// `window = "..."`, in milliseconds (never zero).
+    Millis(u64),
+    /// `cumulative`.
+    Cumulative,
+}
+
+/// What the methods of one `#[metered]` item (or the fn itself) are named after.
+pub struct Site {
+    /// The self type's name (the last segment of its path, without `r#`), if it has one.
+    pub ty: Option<String>,
+    /// The trait's name of an `impl Trait for T` block.
+    pub trait_: Option<String>,
+}
+
+/// A validated instrumented fn: the template its metrics are named from and what it records.
+pub struct Instrumented {
+    pub parts: Vec<Part>,
+    pub type_label: Option<Family>,
+    /// The user's function telling errors, `error = path`.
+    pub error: Option<Path>,
+}
+
+/// A validated `#[derive(Metered)]`.
+pub struct Derive<'a> {
+    pub ty: TypeModel<'a>,
+    /// `crate = path`.
+    pub krate: Option<Path>,
+    pub per_instantiation: bool,
+    pub metrics: Metrics,
+}
+
+/// Where a derived type's metrics are declared.
+pub enum Metrics {
+    /// Listed on the type itself.
+    Inline(Vec<Metric>),
+    /// A set declared with `metric_set!`, `set = path`.
+    Set(Path),
+}
+
+/// A validated `metric_set!`.
+pub struct Set {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub ident: Ident,
+    /// `crate = path`.
+    pub krate: Option<Path>,
+    pub metrics: Vec<Metric>,
 }

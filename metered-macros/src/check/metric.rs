@@ -1,108 +1,15 @@
-//! Cross-field rules over model and arguments. Pushes every problem; never returns early.
+//! The rules of a list of metrics (a derive's or a set's): kinds, templates, options and
+//! their combinations, producing the validated [`Metric`]s.
 
-use crate::args::{MetricArg, MetricsArgs, Once, TypeLabel};
+use super::{family_or_error, type_label_key};
+use crate::attr::{Buckets, MetricArg, MetricsArgs};
 use crate::diag::Diag;
 use crate::kw;
+use crate::model::{Family, HistConfig, Kind, Metric, Unit, Window};
 use crate::template::{self, Context, Known, Part};
-use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use proc_macro2::TokenStream;
 use std::collections::HashMap;
 use syn::{Ident, LitStr, Path};
-
-/// A metric kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Timer,
-    Meter,
-    Counter,
-    Gauge,
-    UpDownCounter,
-    FloatGauge,
-    FnGauge,
-    Histogram,
-}
-
-impl Kind {
-    fn from_ident(i: &Ident) -> Option<Kind> {
-        Some(match i.to_string().as_str() {
-            "Timer" => Kind::Timer,
-            "Meter" => Kind::Meter,
-            "Counter" => Kind::Counter,
-            "Gauge" => Kind::Gauge,
-            "UpDownCounter" => Kind::UpDownCounter,
-            "FloatGauge" => Kind::FloatGauge,
-            "FnGauge" => Kind::FnGauge,
-            "Histogram" => Kind::Histogram,
-            _ => return None,
-        })
-    }
-
-    /// The runtime type and `StaticMetric` variant share this name.
-    pub fn ident(self) -> Ident {
-        let name = match self {
-            Kind::Timer => "Timer",
-            Kind::Meter => "Meter",
-            Kind::Counter => "Counter",
-            Kind::Gauge => "Gauge",
-            Kind::UpDownCounter => "UpDownCounter",
-            Kind::FloatGauge => "FloatGauge",
-            Kind::FnGauge => "FnGauge",
-            Kind::Histogram => "Histogram",
-        };
-        Ident::new(name, Span::call_site())
-    }
-
-    /// Whether the kind is a histogram underneath and takes `buckets`, `window`, `cumulative`.
-    fn is_histogram(self) -> bool {
-        matches!(self, Kind::Timer | Kind::Histogram)
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::Timer => "timer",
-            Kind::Meter => "meter",
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::UpDownCounter => "up-down counter",
-            Kind::FloatGauge => "float gauge",
-            Kind::FnGauge => "function gauge",
-            Kind::Histogram => "histogram",
-        }
-    }
-}
-
-/// A validated metric of a set.
-pub struct Metric {
-    pub ident: Ident,
-    pub kind: Kind,
-    pub template: LitStr,
-    pub parts: Vec<Part>,
-    /// Family pieces and label key, if a type label was asked for.
-    pub type_label: Option<(Vec<Part>, String)>,
-    pub help: String,
-    /// `Unit` expression tokens (relative to `#krate::__private`), if a unit was given.
-    pub unit: Option<TokenStream>,
-    /// The histogram configuration of a `Histogram` or `Timer`, if options were given.
-    pub config: Option<HistConfig>,
-    /// The function of an `FnGauge` (`None` beside an error: a placeholder is generated).
-    pub value: Option<Path>,
-}
-
-/// A validated `HistogramConfig`: classic bounds (finite, strictly increasing, non-empty) and
-/// the quantile window.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistConfig {
-    pub bounds: Option<Vec<f64>>,
-    pub window: Option<Window>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    /// `window = "..."`, in milliseconds (never zero).
-    Millis(u64),
-    /// `cumulative`.
-    Cumulative,
-}
 
 /// `"250ms"`, `"60s"`, `"5m"`, `"1h"` in milliseconds; `None` (with an error) otherwise.
 fn window_millis(lit: &LitStr, diag: &mut Diag) -> Option<u64> {
@@ -145,7 +52,7 @@ fn window_millis(lit: &LitStr, diag: &mut Diag) -> Option<u64> {
 }
 
 /// The bounds of `buckets`: non-empty, finite, not negative and strictly increasing.
-fn check_bounds(b: &crate::args::Buckets, diag: &mut Diag) -> Option<Vec<f64>> {
+fn check_bounds(b: &Buckets, diag: &mut Diag) -> Option<Vec<f64>> {
     if b.bounds.is_empty() {
         diag.error(
             &b.list,
@@ -302,51 +209,8 @@ fn check_value(
     Some(path.clone())
 }
 
-/// The label key of a `type_label` argument; `None` (with an error) if it is unusable.
-pub fn type_label_key(tl: &TypeLabel, diag: &mut Diag) -> Option<String> {
-    match tl {
-        TypeLabel::Flag => Some("type".to_owned()),
-        TypeLabel::Key(lit) => {
-            let v = lit.value();
-            let valid = v
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if valid {
-                Some(v)
-            } else {
-                diag.error(
-                    lit,
-                    format_args!("`type_label` key {v:?} is not a label name; expected letters, digits and `_`, like \"handler\""),
-                );
-                None
-            }
-        }
-    }
-}
-
-/// The family of `parts` for a type label asked for at `key`, or an error there.
-pub fn family_or_error(
-    parts: &[Part],
-    key: &Ident,
-    template: &LitStr,
-    diag: &mut Diag,
-) -> Option<Vec<Part>> {
-    let fam = template::family(parts);
-    if fam.is_none() {
-        diag.error(
-            key,
-            format_args!(
-                "`type_label` needs a segment of the template {:?} that is exactly `{{}}` or `{{type}}`, like \"app.{{}}.latency\"",
-                template.value()
-            ),
-        );
-    }
-    fam
-}
-
-fn unit_tokens(lit: &LitStr, kind: Kind, diag: &mut Diag) -> Option<TokenStream> {
+/// The unit of `unit = ".."` on a metric of kind `kind`.
+fn check_unit(lit: &LitStr, kind: Kind, diag: &mut Diag) -> Option<Unit> {
     let v = lit.value();
     if kind == Kind::Timer {
         if v != "seconds" {
@@ -358,15 +222,15 @@ fn unit_tokens(lit: &LitStr, kind: Kind, diag: &mut Diag) -> Option<TokenStream>
         return None;
     }
     match v.as_str() {
-        "seconds" => Some(quote!(Unit::Seconds)),
-        "bytes" => Some(quote!(Unit::Bytes)),
-        "ratio" => Some(quote!(Unit::Ratio)),
+        "seconds" => Some(Unit::Seconds),
+        "bytes" => Some(Unit::Bytes),
+        "ratio" => Some(Unit::Ratio),
         "" => {
             diag.error(lit, "`unit` is empty; expected `seconds`, `bytes`, `ratio` or a plural unit name like \"requests\"");
             None
         }
         other if other.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
-            Some(quote!(Unit::Other(#other)))
+            Some(Unit::Other(other.to_owned()))
         }
         _ => {
             diag.error(lit, "`unit` must be lower-case letters and `_`, like `seconds`, `bytes`, `ratio` or \"requests\"");
@@ -382,7 +246,7 @@ fn metric_type_label(
     default_label: Option<&String>,
     parts: &[Part],
     diag: &mut Diag,
-) -> Option<(Vec<Part>, String)> {
+) -> Option<Family> {
     let own_label = m
         .type_label
         .get()
@@ -450,14 +314,14 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
                 format_args!(
                     "unknown metric kind `{}`; expected one of {}",
                     m.kind,
-                    kw::list(kw::KINDS)
+                    kw::list(Kind::ALL.map(Kind::name))
                 ),
             );
         }
         let config = check_config(m, kind, diag);
         let value = check_value(m, kind, ty, diag);
         let unit = match (m.unit.get(), kind) {
-            (Some(u), Some(k)) => unit_tokens(u, k, diag),
+            (Some(u), Some(k)) => check_unit(u, k, diag),
             _ => None,
         };
         let (parts, type_label) = if let Some(t) = template::parse(&m.template, Context::Type, diag)
@@ -504,11 +368,4 @@ pub fn check_metrics(args: &MetricsArgs, ty: Option<&str>, diag: &mut Diag) -> V
         }
     }
     out
-}
-
-/// Reports `key` of an argument that is not allowed together with another one.
-pub fn conflict<T>(arg: &Once<T>, msg: &str, diag: &mut Diag) {
-    if let Some(key) = arg.key() {
-        diag.error(key, msg);
-    }
 }

@@ -1,0 +1,297 @@
+//! `#[metered]`: the body of an instrumented fn, wrapped in a call guard that records its
+//! latency, errors and calls in flight.
+
+use super::krate_tokens;
+use super::set::{LiteralDescriptor, literal_descriptor};
+use crate::ast;
+use crate::attr::MeteredArgs;
+use crate::model::{Instrumented, Site};
+use crate::template::{self, Known};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::{Block, Ident, ImplItem, ItemFn, ItemImpl, ReturnType, Signature, Type};
+
+/// An instrumented free fn.
+pub fn expand_fn(mut f: ItemFn, plan: &Instrumented, args: &MeteredArgs) -> TokenStream {
+    let krate = krate_tokens(args.krate.get());
+    let site = Site {
+        ty: None,
+        trait_: None,
+    };
+    let ins = Instrument {
+        krate: &krate,
+        site: &site,
+        plan,
+    };
+    instrument_body(&ins, &f.sig, &mut f.block);
+    quote!(#f)
+}
+
+/// An instrumented `impl` block: `methods` are the items to instrument, by index.
+pub fn expand_impl(
+    mut imp: ItemImpl,
+    site: &Site,
+    methods: &[(usize, Instrumented)],
+    args: &MeteredArgs,
+) -> TokenStream {
+    let krate = krate_tokens(args.krate.get());
+    for (i, plan) in methods {
+        if let Some(ImplItem::Fn(method)) = imp.items.get_mut(*i) {
+            let ins = Instrument {
+                krate: &krate,
+                site,
+                plan,
+            };
+            instrument_body(&ins, &method.sig, &mut method.block);
+        }
+    }
+    quote!(#imp)
+}
+
+/// What an instrumented fn is named from and records.
+struct Instrument<'a> {
+    krate: &'a TokenStream,
+    site: &'a Site,
+    plan: &'a Instrumented,
+}
+
+/// The `Call` guard with its statics and registration.
+#[allow(clippy::too_many_lines)] // one literal and one `const`-rendered form of the same items
+fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
+    let krate = ins.krate;
+    let fname = func.to_string();
+    let fname = fname.strip_prefix("r#").unwrap_or(&fname).to_owned();
+    let known = Known {
+        ty: ins.site.ty.as_deref(),
+        func: Some(&fname),
+        trait_: ins.site.trait_.as_deref(),
+    };
+    let who = match &ins.site.ty {
+        Some(t) => format!("`{t}::{fname}`"),
+        None => format!("`{fname}`"),
+    };
+    let metrics = [
+        (
+            "latency",
+            format!("Duration of calls to {who}."),
+            quote!(Timer),
+            quote!(__METERED_LATENCY),
+        ),
+        (
+            "errors",
+            format!("Calls to {who} that returned an error or panicked."),
+            quote!(Meter),
+            quote!(__METERED_ERRORS),
+        ),
+        (
+            "in_flight",
+            format!("Calls to {who} in progress."),
+            quote!(UpDownCounter),
+            quote!(__METERED_IN_FLIGHT),
+        ),
+    ];
+    let span = func.span();
+    let file = quote_spanned!(span=> #krate::__private::core::file!());
+    let line = quote_spanned!(span=> #krate::__private::core::line!());
+    let statics = quote! {
+        static __METERED_LATENCY: #krate::__private::Timer = #krate::__private::Timer::new();
+        static __METERED_ERRORS: #krate::__private::Meter = #krate::__private::Meter::new();
+        static __METERED_IN_FLIGHT: #krate::__private::UpDownCounter = #krate::__private::UpDownCounter::new();
+    };
+    let start = quote! {
+        #krate::__private::Call::start(&__METERED_LATENCY, &__METERED_IN_FLIGHT, &__METERED_ERRORS)
+    };
+    // The common case: every name is known now, so it is written as a literal.
+    let literal = metrics
+        .iter()
+        .map(|(suffix, help, kind, stat)| {
+            let suffix = format!(".{suffix}");
+            let family = match &ins.plan.type_label {
+                Some((f, key)) => Some((
+                    template::literal(&template::with_suffix(f, &suffix), &known)?,
+                    key.as_str(),
+                )),
+                None => None,
+            };
+            Some(LiteralDescriptor {
+                name: template::literal(&template::with_suffix(&ins.plan.parts, &suffix), &known)?,
+                family,
+                metric: quote!(#krate::__private::StaticMetric::#kind(&#stat)),
+                help,
+                unit: None,
+            })
+        })
+        .collect::<Option<Vec<_>>>();
+    if let Some(literal) = literal {
+        let ty_name = ins.site.ty.clone().unwrap_or_default();
+        let descriptors = literal
+            .iter()
+            .map(|d| literal_descriptor(d, &ty_name, &file, &line, krate));
+        return quote! {
+            {
+                #statics
+                static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; 3] = [#(#descriptors),*];
+                #krate::__private::submit! {
+                    #krate::__private::Registrations(&__METERED_DESCRIPTORS)
+                }
+                #start
+            }
+        };
+    }
+    let mut specs = Vec::new();
+    let mut descriptors = Vec::new();
+    for (i, (suffix, help, kind, stat)) in metrics.iter().enumerate() {
+        let name = template::to_pieces(
+            &template::with_suffix(&ins.plan.parts, &format!(".{suffix}")),
+            krate,
+            &known,
+        );
+        let (family, key) = match &ins.plan.type_label {
+            Some((f, k)) => (
+                template::to_pieces(
+                    &template::with_suffix(f, &format!(".{suffix}")),
+                    krate,
+                    &known,
+                ),
+                k.clone(),
+            ),
+            None => (quote!(&[]), String::new()),
+        };
+        specs.push(quote! {
+            #krate::__private::Spec {
+                name: #name, family: #family, type_key: #key, help: #help,
+                unit: #krate::__private::core::option::Option::None,
+            }
+        });
+        descriptors.push(quote! {
+            #krate::__private::descriptor(
+                #krate::__private::StaticMetric::#kind(&#stat),
+                __METERED_SPECS, #i, &__METERED_BUF, &__METERED_CX, #file, #line,
+            )
+        });
+    }
+    let ty = ins.site.ty.clone().unwrap_or_default();
+    let snake = template::snake_case(&ty);
+    quote! {
+        {
+            #statics
+            const __METERED_SPECS: &[#krate::__private::Spec] = &[#(#specs),*];
+            const __METERED_CX: #krate::__private::Cx = #krate::__private::Cx {
+                ty: #ty,
+                ty_snake: #snake,
+                module: #krate::__private::core::module_path!(),
+            };
+            const __METERED_LEN: usize = #krate::__private::rendered_len(__METERED_SPECS, &__METERED_CX);
+            static __METERED_BUF: [u8; __METERED_LEN] = #krate::__private::render(__METERED_SPECS, &__METERED_CX);
+            static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; 3] = [#(#descriptors),*];
+            #krate::__private::submit! {
+                #krate::__private::Registrations(&__METERED_DESCRIPTORS)
+            }
+            #start
+        }
+    }
+}
+
+fn classify(ins: &Instrument<'_>) -> TokenStream {
+    let krate = ins.krate;
+    if let Some(path) = &ins.plan.error {
+        return quote!(#path(&__metered_ret));
+    }
+    {
+        quote! {
+            {
+                #[allow(unused_imports)]
+                use #krate::__private::{ProbeClassify as _, ProbeDefault as _};
+                let __metered_probe = #krate::__private::Probe(&__metered_ret);
+                let __metered_probe = &__metered_probe;
+                __metered_probe.__metered_is_error()
+            }
+        }
+    }
+}
+
+/// The body of an instrumented fn. The new body keeps the original braces' spans, so the item
+/// still spans the user's tokens and rustc's `dead_code` lint still reports it.
+fn instrument_body(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
+    let braces = block.brace_token;
+    instrument_block(ins, sig, block);
+    block.brace_token = braces;
+}
+
+fn instrument_block(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
+    let krate = ins.krate;
+    let guard = call_guard(ins, &sig.ident);
+    let classify = classify(ins);
+    let ret_ty = match &sig.output {
+        ReturnType::Type(_, ty) => {
+            let ty = ast::let_type(ty);
+            quote!(: #ty)
+        }
+        ReturnType::Default => TokenStream::new(),
+    };
+    if sig.asyncness.is_some() {
+        let unit = ast::is_unit(&sig.output);
+        let inner = &*block;
+        let new: Block = if unit {
+            syn::parse_quote!({
+                let __metered_call = #guard;
+                async move #inner.await;
+                __metered_call.finish(false);
+            })
+        } else {
+            syn::parse_quote!({
+                let __metered_call = #guard;
+                let __metered_ret #ret_ty = async move #inner.await;
+                let __metered_error = #classify;
+                __metered_call.finish(__metered_error);
+                __metered_ret
+            })
+        };
+        *block = new;
+        return;
+    }
+    let output = match &sig.output {
+        ReturnType::Type(_, ty) => ast::future_output(ty).map(|t| {
+            let t = ast::let_type(t);
+            quote!(: #t)
+        }),
+        ReturnType::Default => None,
+    };
+    if let Some(fut) = ast::async_trait_body(block) {
+        let inner = fut.block.clone();
+        let output = output.unwrap_or_default();
+        fut.block = syn::parse_quote!({
+            let __metered_call = #guard;
+            let __metered_ret #output = async move #inner.await;
+            let __metered_error = #classify;
+            __metered_call.finish(__metered_error);
+            __metered_ret
+        });
+        return;
+    }
+    let inner = &*block;
+    let never = matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)));
+    let new: Block = if never {
+        // A diverging body never returns a value to classify: the guard records the panic or
+        // whatever ends it.
+        syn::parse_quote!({
+            let __metered_call = #guard;
+            #inner
+        })
+    } else if ast::is_unit(&sig.output) {
+        syn::parse_quote!({
+            let __metered_call = #guard;
+            #krate::__private::call(move || #inner);
+            __metered_call.finish(false);
+        })
+    } else {
+        syn::parse_quote!({
+            let __metered_call = #guard;
+            let __metered_ret #ret_ty = #krate::__private::call(move || #inner);
+            let __metered_error = #classify;
+            __metered_call.finish(__metered_error);
+            __metered_ret
+        })
+    };
+    *block = new;
+}
