@@ -2,6 +2,7 @@
 //! of the type's own or a set declared with `metric_set!`.
 
 use super::krate_tokens;
+use super::register::{Entry, Source};
 use super::set::{self, Application};
 use crate::ast::TypeModel;
 use crate::model::{Derive, Metric, Metrics};
@@ -35,28 +36,30 @@ pub fn expand(d: &Derive<'_>) -> TokenStream {
     let (set, set_def, app, metrics) = match &d.metrics {
         Metrics::Set(path) => {
             let set = quote!(#path);
-            let app = set::application(&set, ty, d.per_instantiation, &krate);
+            let app = set::application(&set, &Source::Set(&set), ty, d.per_instantiation, &krate);
             (set, None, app, &[][..])
         }
         Metrics::Inline(metrics) => {
             let set_ident = format_ident!("__MeteredMetrics");
             let set = quote!(#set_ident);
-            let (set_def, app) =
-                match set::literal_application(ty, metrics, d.per_instantiation, &krate) {
-                    // Names written out: the hidden struct needs nothing but its fields and
-                    // constructor.
-                    Some(app) => (set::lean_set_definition(&set_ident, metrics, &krate), app),
-                    None => (
-                        set::set_definition(
-                            &[syn::parse_quote!(#[allow(dead_code)])],
-                            &Visibility::Inherited,
-                            &set_ident,
-                            metrics,
-                            &krate,
-                        ),
-                        set::application(&set, ty, d.per_instantiation, &krate),
-                    ),
-                };
+            // Per instantiation, the runtime renders the names from the set's `SetDef`.
+            let set_def = if d.per_instantiation {
+                set::set_definition(
+                    &[syn::parse_quote!(#[allow(dead_code)])],
+                    &Visibility::Inherited,
+                    &set_ident,
+                    metrics,
+                    &krate,
+                )
+            } else {
+                set::lean_set_definition(&set_ident, metrics, &krate)
+            };
+            let entries: Vec<Entry> = metrics
+                .iter()
+                .map(|m| Entry::of(m, &quote!(__METERED_SET), &krate))
+                .collect();
+            let source = Source::Entries(&entries);
+            let app = set::application(&set, &source, ty, d.per_instantiation, &krate);
             (set, Some(set_def), app, metrics.as_slice())
         }
     };

@@ -2,13 +2,13 @@
 //! latency, errors and calls in flight.
 
 use super::krate_tokens;
-use super::set::{LiteralDescriptor, literal_descriptor};
+use super::register::{self, Entry, Origin, Source};
 use crate::ast;
 use crate::attr::MeteredArgs;
-use crate::model::{Instrumented, Site};
+use crate::model::{Family, Instrumented, Site};
 use crate::template::{self, Known};
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::{Block, Ident, ImplItem, ItemFn, ItemImpl, ReturnType, Signature, Type};
 
 /// An instrumented free fn.
@@ -56,138 +56,69 @@ struct Instrument<'a> {
 }
 
 /// The `Call` guard with its statics and registration.
-#[allow(clippy::too_many_lines)] // one literal and one `const`-rendered form of the same items
 fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
     let krate = ins.krate;
     let fname = func.to_string();
     let fname = fname.strip_prefix("r#").unwrap_or(&fname).to_owned();
-    let known = Known {
-        ty: ins.site.ty.as_deref(),
-        func: Some(&fname),
-        trait_: ins.site.trait_.as_deref(),
-    };
     let who = match &ins.site.ty {
         Some(t) => format!("`{t}::{fname}`"),
         None => format!("`{fname}`"),
     };
     let metrics = [
         (
-            "latency",
+            ".latency",
             format!("Duration of calls to {who}."),
             quote!(Timer),
             quote!(__METERED_LATENCY),
         ),
         (
-            "errors",
+            ".errors",
             format!("Calls to {who} that returned an error or panicked."),
             quote!(Meter),
             quote!(__METERED_ERRORS),
         ),
         (
-            "in_flight",
+            ".in_flight",
             format!("Calls to {who} in progress."),
             quote!(UpDownCounter),
             quote!(__METERED_IN_FLIGHT),
         ),
     ];
-    let span = func.span();
-    let file = quote_spanned!(span=> #krate::__private::core::file!());
-    let line = quote_spanned!(span=> #krate::__private::core::line!());
-    let statics = quote! {
-        static __METERED_LATENCY: #krate::__private::Timer = #krate::__private::Timer::new();
-        static __METERED_ERRORS: #krate::__private::Meter = #krate::__private::Meter::new();
-        static __METERED_IN_FLIGHT: #krate::__private::UpDownCounter = #krate::__private::UpDownCounter::new();
-    };
-    let start = quote! {
-        #krate::__private::Call::start(&__METERED_LATENCY, &__METERED_IN_FLIGHT, &__METERED_ERRORS)
-    };
-    // The common case: every name is known now, so it is written as a literal.
-    let literal = metrics
+    let families: Vec<Option<Family>> = metrics
         .iter()
-        .map(|(suffix, help, kind, stat)| {
-            let suffix = format!(".{suffix}");
-            let family = match &ins.plan.type_label {
-                Some((f, key)) => Some((
-                    template::literal(&template::with_suffix(f, &suffix), &known)?,
-                    key.as_str(),
-                )),
-                None => None,
-            };
-            Some(LiteralDescriptor {
-                name: template::literal(&template::with_suffix(&ins.plan.parts, &suffix), &known)?,
-                family,
-                metric: quote!(#krate::__private::StaticMetric::#kind(&#stat)),
-                help,
-                unit: None,
-            })
+        .map(|(suffix, ..)| {
+            let (f, key) = ins.plan.type_label.as_ref()?;
+            Some((template::with_suffix(f, suffix), key.clone()))
         })
-        .collect::<Option<Vec<_>>>();
-    if let Some(literal) = literal {
-        let ty_name = ins.site.ty.clone().unwrap_or_default();
-        let descriptors = literal
-            .iter()
-            .map(|d| literal_descriptor(d, &ty_name, &file, &line, krate));
-        return quote! {
-            {
-                #statics
-                static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; 3] = [#(#descriptors),*];
-                #krate::__private::submit! {
-                    #krate::__private::Registrations(&__METERED_DESCRIPTORS)
-                }
-                #start
-            }
-        };
-    }
-    let mut specs = Vec::new();
-    let mut descriptors = Vec::new();
-    for (i, (suffix, help, kind, stat)) in metrics.iter().enumerate() {
-        let name = template::to_pieces(
-            &template::with_suffix(&ins.plan.parts, &format!(".{suffix}")),
-            krate,
-            &known,
-        );
-        let (family, key) = match &ins.plan.type_label {
-            Some((f, k)) => (
-                template::to_pieces(
-                    &template::with_suffix(f, &format!(".{suffix}")),
-                    krate,
-                    &known,
-                ),
-                k.clone(),
-            ),
-            None => (quote!(&[]), String::new()),
-        };
-        specs.push(quote! {
-            #krate::__private::Spec {
-                name: #name, family: #family, type_key: #key, help: #help,
-                unit: #krate::__private::core::option::Option::None,
-            }
-        });
-        descriptors.push(quote! {
-            #krate::__private::descriptor(
-                #krate::__private::StaticMetric::#kind(&#stat),
-                __METERED_SPECS, #i, &__METERED_BUF, &__METERED_CX, #file, #line,
-            )
-        });
-    }
-    let ty = ins.site.ty.clone().unwrap_or_default();
-    let snake = template::snake_case(&ty);
+        .collect();
+    let entries: Vec<Entry> = metrics
+        .iter()
+        .zip(&families)
+        .map(|((suffix, help, kind, stat), family)| Entry {
+            parts: template::with_suffix(&ins.plan.parts, suffix),
+            family: family.as_ref(),
+            metric: quote!(#krate::__private::StaticMetric::#kind(&#stat)),
+            help,
+            unit: None,
+        })
+        .collect();
+    let origin = Origin {
+        krate,
+        known: Known {
+            ty: ins.site.ty.as_deref(),
+            func: Some(&fname),
+            trait_: ins.site.trait_.as_deref(),
+        },
+        span: func.span(),
+    };
+    let registration = register::register(&Source::Entries(&entries), &origin, false).items;
     quote! {
         {
-            #statics
-            const __METERED_SPECS: &[#krate::__private::Spec] = &[#(#specs),*];
-            const __METERED_CX: #krate::__private::Cx = #krate::__private::Cx {
-                ty: #ty,
-                ty_snake: #snake,
-                module: #krate::__private::core::module_path!(),
-            };
-            const __METERED_LEN: usize = #krate::__private::rendered_len(__METERED_SPECS, &__METERED_CX);
-            static __METERED_BUF: [u8; __METERED_LEN] = #krate::__private::render(__METERED_SPECS, &__METERED_CX);
-            static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; 3] = [#(#descriptors),*];
-            #krate::__private::submit! {
-                #krate::__private::Registrations(&__METERED_DESCRIPTORS)
-            }
-            #start
+            static __METERED_LATENCY: #krate::__private::Timer = #krate::__private::Timer::new();
+            static __METERED_ERRORS: #krate::__private::Meter = #krate::__private::Meter::new();
+            static __METERED_IN_FLIGHT: #krate::__private::UpDownCounter = #krate::__private::UpDownCounter::new();
+            #registration
+            #krate::__private::Call::start(&__METERED_LATENCY, &__METERED_IN_FLIGHT, &__METERED_ERRORS)
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod derive;
 mod metered;
+mod register;
 mod set;
 
 use crate::diag::Diag;

@@ -2,55 +2,18 @@
 //! and what a type applying a set gets (its instance, names and registration).
 
 use super::krate_tokens;
+use super::register::{self, Entry, Origin, Registration, Source};
 use crate::ast::TypeModel;
-use crate::model::{HistConfig, Kind, Metric, Set, Unit, Window};
-use crate::template::{self, Known};
+use crate::model::{HistConfig, Kind, Metric, Set, Window};
+use crate::template::Known;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::{Attribute, Ident, Visibility};
 
 /// `metric_set!`: the set's struct, declared as the user wrote it.
 pub fn expand(set: &Set) -> TokenStream {
     let krate = krate_tokens(set.krate.as_ref());
     set_definition(&set.attrs, &set.vis, &set.ident, &set.metrics, &krate)
-}
-
-/// A `Unit` expression.
-fn unit_tokens(u: &Unit, krate: &TokenStream) -> TokenStream {
-    match u {
-        Unit::Seconds => quote!(#krate::__private::Unit::Seconds),
-        Unit::Bytes => quote!(#krate::__private::Unit::Bytes),
-        Unit::Ratio => quote!(#krate::__private::Unit::Ratio),
-        Unit::Other(name) => quote!(#krate::__private::Unit::Other(#name)),
-    }
-}
-
-/// `Spec` tokens for a set's metrics.
-fn specs(metrics: &[Metric], krate: &TokenStream) -> TokenStream {
-    let none = Known {
-        ty: None,
-        func: None,
-        trait_: None,
-    };
-    let specs = metrics.iter().map(|m| {
-        let name = template::to_pieces(&m.parts, krate, &none);
-        let (family, key) = match &m.type_label {
-            Some((f, k)) => (template::to_pieces(f, krate, &none), k.clone()),
-            None => (quote!(&[]), String::new()),
-        };
-        let help = &m.help;
-        let unit = m.unit.as_ref().map_or_else(
-            || quote!(#krate::__private::core::option::Option::None),
-            |u| {
-                let u = unit_tokens(u, krate);
-                quote!(#krate::__private::core::option::Option::Some(#u))
-            },
-        );
-        quote! {
-            #krate::__private::Spec { name: #name, family: #family, type_key: #key, help: #help, unit: #unit }
-        }
-    });
-    quote!(&[#(#specs),*])
 }
 
 /// A const `HistogramConfig` expression.
@@ -126,20 +89,21 @@ pub fn set_definition(
         quote!(#[doc = #doc] pub #f: #krate::__private::#ty)
     });
     let inits = metrics.iter().map(|m| field_init(m, krate));
-    let static_metric = |m: &Metric| {
-        let f = &m.ident;
-        let v = m.kind.ident();
-        quote!(#krate::__private::StaticMetric::#v(&self.#f))
-    };
-    let descriptors = metrics.iter().enumerate().map(|(i, m)| {
-        let sm = static_metric(m);
-        quote!(#krate::__private::descriptor(#sm, Self::__METERED_SPECS, #i, buf, cx, file, line))
-    });
-    let mut arms: Vec<TokenStream> = metrics
+    let entries: Vec<Entry> = metrics
+        .iter()
+        .map(|m| Entry::of(m, &quote!(self), krate))
+        .collect();
+    let descriptors = register::descriptor_calls(
+        &entries,
+        krate,
+        &quote!(Self::__METERED_SPECS),
+        &[quote!(buf), quote!(cx), quote!(file), quote!(line)],
+    );
+    let mut arms: Vec<TokenStream> = entries
         .iter()
         .enumerate()
-        .map(|(i, m)| {
-            let sm = static_metric(m);
+        .map(|(i, e)| {
+            let sm = &e.metric;
             if i + 1 == count {
                 quote!(_ => #sm)
             } else {
@@ -151,7 +115,12 @@ pub fn set_definition(
         // Only beside errors (a set declares at least one metric): never called.
         arms.push(quote!(_ => #krate::__private::core::unreachable!()));
     }
-    let specs = specs(metrics, krate);
+    let none = Known {
+        ty: None,
+        func: None,
+        trait_: None,
+    };
+    let specs = register::specs(&entries, krate, &none);
     quote! {
         #(#attrs)*
         #[derive(::core::fmt::Debug)]
@@ -200,8 +169,8 @@ pub fn set_definition(
     }
 }
 
-/// The hidden struct of an inline derive whose names are literals: its fields and its const
-/// constructor, without the specs, descriptors and `SetDef` that name rendering needs.
+/// The hidden struct of an inline derive: its fields and its const constructor, without the
+/// specs, descriptors and `SetDef` that only a set applied elsewhere needs.
 pub fn lean_set_definition(ident: &Ident, metrics: &[Metric], krate: &TokenStream) -> TokenStream {
     let fields = metrics.iter().map(|m| {
         let (f, ty) = (&m.ident, m.kind.ident());
@@ -235,17 +204,29 @@ pub struct Application {
     pub bound: TokenStream,
 }
 
+/// What a type applying a set (its own hidden one, or a named one) gets.
 pub fn application(
     set: &TokenStream,
+    source: &Source<'_>,
     ty: &TypeModel<'_>,
     per_instantiation: bool,
     krate: &TokenStream,
 ) -> Application {
-    let span = ty.ident.span();
-    let file = quote_spanned!(span=> #krate::__private::core::file!());
-    let line = quote_spanned!(span=> #krate::__private::core::line!());
-    let module = quote!(#krate::__private::core::module_path!());
+    let ty_name = ty.ident.to_string();
+    let ty_name = ty_name.strip_prefix("r#").unwrap_or(&ty_name);
+    let origin = Origin {
+        krate,
+        known: Known {
+            ty: Some(ty_name),
+            func: None,
+            trait_: None,
+        },
+        span: ty.ident.span(),
+    };
     if per_instantiation {
+        // Registered at first use, per concrete type, by the runtime.
+        let (file, line) = origin.location();
+        let module = quote!(#krate::__private::core::module_path!());
         return Application {
             items: quote! {
                 static __METERED_CACHE: #krate::__private::PerType = #krate::__private::PerType::new();
@@ -259,128 +240,14 @@ pub fn application(
             bound: quote!(Self: 'static,),
         };
     }
-    let ty_name = ty.ident.to_string();
-    let ty_name = ty_name.strip_prefix("r#").unwrap_or(&ty_name).to_owned();
-    let snake = template::snake_case(&ty_name);
+    let Registration { items, names } = register::register(source, &origin, true);
     Application {
         items: quote! {
             static __METERED_SET: #set = <#set>::__metered_new();
-            const __METERED_CX: #krate::__private::Cx = #krate::__private::Cx {
-                ty: #ty_name,
-                ty_snake: #snake,
-                module: #module,
-            };
-            const __METERED_LEN: usize =
-                #krate::__private::rendered_len(<#set>::__METERED_SPECS, &__METERED_CX);
-            static __METERED_BUF: [u8; __METERED_LEN] =
-                #krate::__private::render(<#set>::__METERED_SPECS, &__METERED_CX);
-            static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; <#set>::__METERED_COUNT] =
-                __METERED_SET.__metered_descriptors(&__METERED_BUF, &__METERED_CX, #file, #line);
-            static __METERED_NAMES: [&str; <#set>::__METERED_COUNT] =
-                #krate::__private::names(&__METERED_BUF, <#set>::__METERED_SPECS, &__METERED_CX);
-            #krate::__private::submit! {
-                #krate::__private::Registrations(&__METERED_DESCRIPTORS)
-            }
+            #items
         },
         instance: quote!(&__METERED_SET),
-        names: quote!(&__METERED_NAMES),
+        names,
         bound: TokenStream::new(),
     }
-}
-
-/// A descriptor built from a name the macro rendered itself (no `const` evaluation needed).
-pub struct LiteralDescriptor<'a> {
-    pub name: String,
-    pub family: Option<(String, &'a str)>,
-    pub metric: TokenStream,
-    pub help: &'a str,
-    pub unit: Option<&'a Unit>,
-}
-
-pub fn literal_descriptor(
-    d: &LiteralDescriptor<'_>,
-    ty_name: &str,
-    file: &TokenStream,
-    line: &TokenStream,
-    krate: &TokenStream,
-) -> TokenStream {
-    let LiteralDescriptor {
-        name,
-        family,
-        metric,
-        help,
-        unit,
-    } = d;
-    let unit = unit.map(|u| {
-        let u = unit_tokens(u, krate);
-        quote!(.unit(#u))
-    });
-    let type_label = family.as_ref().map(|(family, key)| {
-        quote!(.type_label(#krate::__private::TypeLabel { family: #family, key: #key, value: #ty_name }))
-    });
-    quote! {
-        #krate::__private::Descriptor::new(#name, #metric)
-            .help(#help)
-            #unit
-            #type_label
-            .location(#krate::__private::core::module_path!(), #file, #line)
-    }
-}
-
-/// The application of an inline derive whose every name the macro can render now: the same
-/// items as [`application`], with the names and descriptors written out as literals.
-pub fn literal_application(
-    ty: &TypeModel<'_>,
-    metrics: &[Metric],
-    per_instantiation: bool,
-    krate: &TokenStream,
-) -> Option<Application> {
-    if per_instantiation {
-        return None;
-    }
-    let ty_name = ty.ident.to_string();
-    let ty_name = ty_name.strip_prefix("r#").unwrap_or(&ty_name).to_owned();
-    let known = Known {
-        ty: Some(&ty_name),
-        func: None,
-        trait_: None,
-    };
-    let descriptors = metrics
-        .iter()
-        .map(|m| {
-            let family = match &m.type_label {
-                Some((f, key)) => Some((template::literal(f, &known)?, key.as_str())),
-                None => None,
-            };
-            let (field, kind) = (&m.ident, m.kind.ident());
-            Some(LiteralDescriptor {
-                name: template::literal(&m.parts, &known)?,
-                family,
-                metric: quote!(#krate::__private::StaticMetric::#kind(&__METERED_SET.#field)),
-                help: &m.help,
-                unit: m.unit.as_ref(),
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let span = ty.ident.span();
-    let file = quote_spanned!(span=> #krate::__private::core::file!());
-    let line = quote_spanned!(span=> #krate::__private::core::line!());
-    let count = descriptors.len();
-    let names = descriptors.iter().map(|d| &d.name);
-    let descriptors = descriptors
-        .iter()
-        .map(|d| literal_descriptor(d, &ty_name, &file, &line, krate));
-    Some(Application {
-        items: quote! {
-            static __METERED_SET: __MeteredMetrics = <__MeteredMetrics>::__metered_new();
-            static __METERED_DESCRIPTORS: [#krate::__private::Descriptor; #count] = [#(#descriptors),*];
-            static __METERED_NAMES: [&str; #count] = [#(#names),*];
-            #krate::__private::submit! {
-                #krate::__private::Registrations(&__METERED_DESCRIPTORS)
-            }
-        },
-        instance: quote!(&__METERED_SET),
-        names: quote!(&__METERED_NAMES),
-        bound: TokenStream::new(),
-    })
 }
