@@ -246,9 +246,12 @@ fn golden_metered_on_a_struct() {
 fn parse(t: &str, cx: Context) -> Result<Vec<Part>, String> {
     let mut diag = Diag::default();
     let lit = LitStr::new(t, proc_macro2::Span::call_site());
-    template::parse(&lit, cx, &mut diag)
-        .map(|t| t.parts)
-        .ok_or_else(|| diag.finish().unwrap_err().to_string())
+    let parsed = template::parse(&lit, cx, &mut diag);
+    match (parsed, diag.finish()) {
+        (Some(t), Ok(())) => Ok(t.parts),
+        (None, Err(e)) => Err(e.to_string()),
+        (t, e) => panic!("a template is parsed exactly when no error is reported: {t:?} {e:?}"),
+    }
 }
 
 #[test]
@@ -292,4 +295,26 @@ fn templates() {
     );
     assert!(template::family(&parse("a.x{}.b", Context::Type).unwrap()).is_none());
     assert_eq!(template::snake_case("MyHTTPHandler2"), "my_http_handler2");
+}
+
+#[test]
+#[should_panic(expected = "dropped before its errors were taken")]
+fn a_collector_dropped_with_its_errors_inside_panics() {
+    let mut diag = Diag::default();
+    diag.error_at(proc_macro2::Span::call_site(), "lost");
+}
+
+#[test]
+fn a_finished_collector_gives_every_error_in_order() {
+    let mut diag = Diag::default();
+    diag.error_at(proc_macro2::Span::call_site(), "first");
+    diag.error_at(proc_macro2::Span::call_site(), "second");
+    let messages: Vec<String> = diag
+        .finish()
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(messages, ["first", "second"]);
+    assert!(Diag::default().finish().is_ok());
 }

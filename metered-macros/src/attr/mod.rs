@@ -90,6 +90,10 @@ pub struct MetricArg {
 #[derive(Default)]
 pub struct MetricsArgs {
     pub metrics: Vec<MetricArg>,
+    /// Some input could not be read as metrics (reported): a syntax error ended a list early,
+    /// or metrics stood where only options go. The rule that reports a missing metric keeps
+    /// quiet then.
+    pub misread: bool,
     pub set: Once<Path>,
     pub type_label: Once<TypeLabel>,
     pub per_instantiation: Once<()>,
@@ -340,6 +344,7 @@ pub fn parse_derive(attrs: &[Attribute], diag: &mut Diag) -> Option<MetricsArgs>
             attr.parse_args_with(|s: ParseStream| parse_metrics(s, args, DERIVE_KEYS, diag));
         if let Err(e) = parsed {
             diag.push(e);
+            args.misread = true;
         }
     }
     args
@@ -356,6 +361,7 @@ pub fn parse_set(input: SetInput, diag: &mut Diag) -> (MetricsArgs, Vec<Attribut
                 attr.parse_args_with(|s: ParseStream| parse_metrics(s, &mut args, SET_KEYS, diag));
             if let Err(e) = parsed {
                 diag.push(e);
+                args.misread = true;
             }
             if let Some(m) = args.metrics.first() {
                 diag.error(
@@ -363,6 +369,7 @@ pub fn parse_set(input: SetInput, diag: &mut Diag) -> (MetricsArgs, Vec<Attribut
                     "metrics go inside the braces of `metric_set!`, not in `#[metrics(...)]`",
                 );
                 args.metrics.clear();
+                args.misread = true;
             }
         } else {
             attrs.push(attr);
@@ -371,6 +378,7 @@ pub fn parse_set(input: SetInput, diag: &mut Diag) -> (MetricsArgs, Vec<Attribut
     let parsed = (|s: ParseStream| parse_metrics(s, &mut args, &[], diag)).parse2(input.body);
     if let Err(e) = parsed {
         diag.push(e);
+        args.misread = true;
     }
     (args, attrs)
 }

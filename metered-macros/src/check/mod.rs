@@ -98,7 +98,7 @@ pub fn check_derive<'a>(
         );
         Metrics::Set(set.clone())
     } else {
-        if args.metrics.is_empty() && !diag.has_errors() {
+        if args.metrics.is_empty() && !args.misread {
             diag.error(
                 ty.ident,
                 "`#[metrics(...)]` lists no metric; expected metrics like `latency: Timer = \"app.{}.latency\"` or `set = HttpEndpoint`",
@@ -123,7 +123,7 @@ pub fn check_set(
     diag: &mut Diag,
 ) -> Set {
     let metrics = check_metrics(args, None, diag);
-    if args.metrics.is_empty() && !diag.has_errors() {
+    if args.metrics.is_empty() && !args.misread {
         diag.error(
             ident,
             "`metric_set!` declares no metric; expected metrics like `latency: Timer = \"app.{}.latency\"`",
