@@ -17,20 +17,21 @@ pub struct TypeModel<'a> {
     pub generics: &'a Generics,
 }
 
-/// The struct or enum of a derive; a union is reported on its `union` token.
-pub fn from_derive<'a>(input: &'a DeriveInput, diag: &mut Diag) -> Option<TypeModel<'a>> {
+/// The struct or enum of a derive. A union is reported on its `union` token, and still
+/// modelled: what the derive understood is generated beside the error, as for any mistake, so
+/// code calling the accessors shows only that error.
+pub fn from_derive<'a>(input: &'a DeriveInput, diag: &mut Diag) -> TypeModel<'a> {
     if let Data::Union(u) = &input.data {
         diag.error(
             u.union_token,
             "`#[derive(Metered)]` does not support unions; use a struct or an enum",
         );
-        return None;
     }
-    Some(TypeModel {
+    TypeModel {
         ident: &input.ident,
         vis: &input.vis,
         generics: &input.generics,
-    })
+    }
 }
 
 /// What `#[metered]` can go on.

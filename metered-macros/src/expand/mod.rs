@@ -25,9 +25,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
         Err(e) => return e.into_compile_error(),
     };
     let mut diag = Diag::default();
-    let Some(ty) = ast::from_derive(&input, &mut diag) else {
-        return diag.into_compile_errors();
-    };
+    let ty = ast::from_derive(&input, &mut diag);
     let args = attr::parse_derive(&input.attrs, &mut diag);
     let out = check::check_derive(ty, args.as_ref(), &mut diag)
         .map(|d| derive::expand(&d))
