@@ -3,8 +3,4 @@ use metered_runtime::Metered;
 #[derive(Metered)]
 struct Handler;
 
-#[derive(Metered)]
-#[metrics()]
-struct Empty;
-
 fn main() {}

@@ -1,0 +1,7 @@
+use metered_runtime::Metered;
+
+#[derive(Metered)]
+#[metrics()]
+struct Empty;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use metered_runtime::metered;
+
+#[metered(type_label)]
+fn labelled() {}
+
+fn main() {
+    labelled();
+}

@@ -1,0 +1,7 @@
+use metered_runtime::metric_set;
+
+metric_set! {
+    pub Empty {}
+}
+
+fn main() {}
