@@ -10,8 +10,10 @@
 #![cfg_attr(test, allow(clippy::float_cmp))] // unit tests check exact values on purpose
 
 mod clock;
+mod collect;
 mod descriptor;
 mod error;
+mod instrument;
 pub mod metric;
 mod name;
 mod registry;
@@ -25,6 +27,7 @@ pub mod __private;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use descriptor::{Descriptor, Location, StaticMetric, TypeLabel};
 pub use error::{Error, Result};
+pub use instrument::Classify;
 pub use metric::counter::Counter;
 pub use metric::family::Family;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
@@ -39,6 +42,6 @@ pub use registry::{
     Entry, FamilyMember, FamilyRef, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record,
     registry, self_check, set,
 };
-pub use set::{Classify, HasMetrics};
+pub use set::HasMetrics;
 pub use slot::slot_capacity;
 pub use snapshot::{MetricSnapshot, Snapshot, Value};
