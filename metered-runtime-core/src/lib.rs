@@ -39,8 +39,8 @@ pub use metric::up_down::{UpDownCounter, UpDownGuard};
 pub use metric::{MetricKind, Unit};
 pub use name::validate_name;
 pub use registry::{
-    Entry, FamilyMember, FamilyRef, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record,
-    registry, self_check, set,
+    Entry, FamilyMember, FamilyRef, Handle, Metric, MetricRef, Origin, Registry, SelfCheck, incr,
+    record, registry, self_check, set,
 };
 pub use set::HasMetrics;
 pub use slot::slot_capacity;

@@ -1,8 +1,8 @@
 //! Metric sets applied to types: the trait a type that owns a set implements, the trait every
 //! set implements for the macros, and the instances created at run time for generic types.
 
-use crate::descriptor::{Descriptor, StaticMetric, TypeLabel};
-use crate::name::template::{Piece, Spec, short_type_name, snake_case};
+use crate::descriptor::{Descriptor, StaticMetric};
+use crate::name::template::{Cx, Spec, from_spec, render_one, short_type_name, snake_case};
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
 use std::sync::{PoisonError, RwLock};
@@ -110,37 +110,22 @@ pub fn per_type<S: SetDef, T: ?Sized + 'static>(
         return s;
     }
     let ty: &'static str = short_type_name(std::any::type_name::<T>()).leak();
-    let snake = snake_case(ty);
-    let module_dotted = module.replace("::", ".");
-    let render = |pieces: &[Piece]| -> &'static str {
-        let mut s = String::new();
-        for p in pieces {
-            match p {
-                Piece::Lit(l) => s.push_str(l),
-                Piece::Type => s.push_str(ty),
-                Piece::TypeSnake => s.push_str(&snake),
-                Piece::Module => s.push_str(&module_dotted),
-            }
-        }
-        s.leak()
+    let cx = Cx {
+        ty,
+        ty_snake: snake_case(ty).leak(),
+        module,
     };
-    let names: Vec<&'static str> = S::SPECS.iter().map(|spec| render(spec.name)).collect();
+    let names: Vec<&'static str> = S::SPECS
+        .iter()
+        .map(|spec| &*render_one(spec.name, &cx).leak())
+        .collect();
     let instance: &'static Instance<S> = Box::leak(Box::new(Instance {
         set: S::fresh(),
         names: names.leak(),
     }));
     for (i, spec) in S::SPECS.iter().enumerate() {
-        let mut d = Descriptor::new(instance.names[i], instance.set.metric(i)).help(spec.help);
-        if let Some(unit) = spec.unit {
-            d = d.unit(unit);
-        }
-        if !spec.family.is_empty() {
-            d = d.type_label(TypeLabel {
-                family: render(spec.family),
-                key: spec.type_key,
-                value: ty,
-            });
-        }
+        let family = render_one(spec.family, &cx).leak();
+        let d = from_spec(instance.set.metric(i), spec, instance.names[i], family, ty);
         let d: &'static Descriptor = Box::leak(Box::new(d.location(module, file, line)));
         // A clash is reported by `self_check().problems`; the instance still records.
         crate::registry().register_or_note(d);

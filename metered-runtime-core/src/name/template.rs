@@ -99,11 +99,42 @@ pub const fn rendered_len(specs: &[Spec], cx: &Cx) -> usize {
     n
 }
 
-const fn copy<const N: usize>(buf: &mut [u8; N], mut at: usize, s: &[u8]) -> usize {
+const fn copy(buf: &mut [u8], mut at: usize, s: &[u8]) -> usize {
     let mut i = 0;
     while i < s.len() {
         buf[at] = s[i];
         at += 1;
+        i += 1;
+    }
+    at
+}
+
+/// Copies a module path with each `::` written as `.`.
+const fn copy_module(buf: &mut [u8], mut at: usize, m: &[u8]) -> usize {
+    let mut j = 0;
+    while j < m.len() {
+        if j + 1 < m.len() && m[j] == b':' && m[j + 1] == b':' {
+            buf[at] = b'.';
+            j += 2;
+        } else {
+            buf[at] = m[j];
+            j += 1;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// Writes `pieces` rendered with `cx` into `buf` from `at`; returns where it stopped.
+const fn write_pieces(buf: &mut [u8], mut at: usize, pieces: &[Piece], cx: &Cx) -> usize {
+    let mut i = 0;
+    while i < pieces.len() {
+        at = match pieces[i] {
+            Piece::Lit(s) => copy(buf, at, s.as_bytes()),
+            Piece::Type => copy(buf, at, cx.ty.as_bytes()),
+            Piece::TypeSnake => copy(buf, at, cx.ty_snake.as_bytes()),
+            Piece::Module => copy_module(buf, at, cx.module.as_bytes()),
+        };
         i += 1;
     }
     at
@@ -116,34 +147,19 @@ pub const fn render<const N: usize>(specs: &[Spec], cx: &Cx) -> [u8; N] {
     let mut at = 0;
     let mut k = 0;
     while k < specs.len() * 2 {
-        let pieces = string_pieces(specs, k);
-        let mut i = 0;
-        while i < pieces.len() {
-            at = match pieces[i] {
-                Piece::Lit(s) => copy(&mut buf, at, s.as_bytes()),
-                Piece::Type => copy(&mut buf, at, cx.ty.as_bytes()),
-                Piece::TypeSnake => copy(&mut buf, at, cx.ty_snake.as_bytes()),
-                Piece::Module => {
-                    let m = cx.module.as_bytes();
-                    let mut j = 0;
-                    while j < m.len() {
-                        if j + 1 < m.len() && m[j] == b':' && m[j + 1] == b':' {
-                            buf[at] = b'.';
-                            j += 2;
-                        } else {
-                            buf[at] = m[j];
-                            j += 1;
-                        }
-                        at += 1;
-                    }
-                    at
-                }
-            };
-            i += 1;
-        }
+        at = write_pieces(&mut buf, at, string_pieces(specs, k), cx);
         k += 1;
     }
     buf
+}
+
+/// One template rendered at run time, by the same rule (for a set applied to a generic type,
+/// whose name is only known from `type_name`).
+pub(crate) fn render_one(pieces: &[Piece], cx: &Cx) -> String {
+    let mut buf = vec![0; pieces_len(pieces, cx)];
+    write_pieces(&mut buf, 0, pieces, cx);
+    // Pieces are whole `str`s and `::` is ASCII, so every boundary is a char boundary.
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// String `k` (the name of metric `k / 2`, or its family if `k` is odd) out of the buffer.
@@ -196,19 +212,32 @@ pub const fn descriptor(
     file: &'static str,
     line: u32,
 ) -> Descriptor {
-    let spec = &specs[i];
-    let mut d = Descriptor::new(string_at(buf, specs, cx, 2 * i), metric).help(spec.help);
+    let name = string_at(buf, specs, cx, 2 * i);
+    let family = string_at(buf, specs, cx, 2 * i + 1);
+    from_spec(metric, &specs[i], name, family, cx.ty).location(cx.module, file, line)
+}
+
+/// The descriptor of a metric from its spec and its rendered name and family (the family is
+/// only read if the spec asks for a type label), without a location.
+pub(crate) const fn from_spec(
+    metric: StaticMetric,
+    spec: &Spec,
+    name: &'static str,
+    family: &'static str,
+    ty: &'static str,
+) -> Descriptor {
+    let mut d = Descriptor::new(name, metric).help(spec.help);
     if let Some(unit) = spec.unit {
         d = d.unit(unit);
     }
     if !spec.family.is_empty() {
         d = d.type_label(TypeLabel {
-            family: string_at(buf, specs, cx, 2 * i + 1),
+            family,
             key: spec.type_key,
-            value: cx.ty,
+            value: ty,
         });
     }
-    d.location(cx.module, file, line)
+    d
 }
 
 /// `type_name` without module paths and spaces: `alloc::vec::Vec<u8>` gives `Vec<u8>`.

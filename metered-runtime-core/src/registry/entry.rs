@@ -1,7 +1,7 @@
 //! A registered metric with its metadata, and where it came from.
 
 use super::model::MetricRef;
-use crate::descriptor::{Location, TypeLabel};
+use crate::descriptor::{Descriptor, Location, TypeLabel};
 use crate::metric::{MetricKind, Unit};
 use std::sync::Arc;
 
@@ -33,9 +33,44 @@ pub struct Entry {
     pub(super) type_label: Option<TypeLabel>,
     pub(super) origin: Origin,
     pub(super) metric: MetricRef,
+    /// The address of the static, for a declared metric: registering the same static twice is
+    /// a no-op, two statics under one name a duplicate.
+    pub(super) static_addr: Option<usize>,
 }
 
 impl Entry {
+    /// A metric created at run time by name.
+    pub(super) fn dynamic(name: &str, metric: MetricRef) -> Self {
+        Entry {
+            name: name.into(),
+            help: "".into(),
+            unit: Unit::None,
+            labels: Arc::new([]),
+            type_label: None,
+            origin: Origin::Dynamic,
+            metric,
+            static_addr: None,
+        }
+    }
+
+    /// A metric declared in a static.
+    pub(super) fn declared(d: &'static Descriptor) -> Self {
+        Entry {
+            name: d.name().into(),
+            help: d.help_text().into(),
+            unit: d.unit_of(),
+            labels: d
+                .label_pairs()
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            type_label: d.type_label_of(),
+            origin: Origin::Static(d.location_of()),
+            metric: MetricRef::from_static(d.metric()),
+            static_addr: Some(d.metric().addr()),
+        }
+    }
+
     /// The full dotted name.
     #[must_use]
     pub fn name(&self) -> &str {

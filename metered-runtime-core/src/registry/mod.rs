@@ -8,12 +8,13 @@ mod shorthand;
 
 pub use entry::{Entry, Origin};
 pub use global::{SelfCheck, registry, self_check};
-pub use model::{FamilyMember, FamilyRef, Handle, MetricRef};
+pub use model::{FamilyMember, FamilyRef, Handle, Metric, MetricRef};
 pub use shorthand::{incr, record, set};
 
 use crate::clock::SystemClock;
-use crate::descriptor::{Descriptor, StaticMetric};
+use crate::descriptor::Descriptor;
 use crate::error::{Error, Result};
+use crate::metric::MetricKind;
 use crate::metric::counter::Counter;
 use crate::metric::family::Family;
 use crate::metric::gauge::{FloatGauge, FnGauge, Gauge};
@@ -21,7 +22,6 @@ use crate::metric::histogram::{Histogram, HistogramConfig};
 use crate::metric::meter::Meter;
 use crate::metric::timer::Timer;
 use crate::metric::up_down::UpDownCounter;
-use crate::metric::{MetricKind, Unit};
 use crate::name::{overlaps, validate_name};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -105,19 +105,50 @@ pub struct Registry {
 }
 
 macro_rules! get_or_create {
-    ($(#[$doc:meta])* $fn:ident, $ty:ident, $variant:ident, $make:expr) => {
+    ($($(#[$doc:meta])* $fn:ident: $ty:ident,)*) => {$(
         $(#[$doc])*
         ///
         /// # Errors
         /// [`Error::InvalidName`], [`Error::KindMismatch`] if the name is taken by another kind,
-        /// [`Error::NameOverlap`] if it is a dotted prefix of a registered name or extends one.
+        /// [`Error::NameOverlap`] if it is a dotted prefix of a registered name or extends one,
+        /// [`Error::InvalidLabel`] if it is a family of this kind.
         pub fn $fn(&self, name: &str) -> Result<Handle<$ty>> {
-            match self.get_or_insert(name, &mut || Ok(MetricRef::$variant(Handle::Shared(Arc::new($make)))))? {
-                MetricRef::$variant(h) => Ok(h),
-                other => Err(Error::KindMismatch { name: name.to_owned(), existing: other.kind(), requested: MetricKind::$variant }),
-            }
+            self.get_or_create(name, $ty::new)
         }
+    )*};
+}
+
+/// The family of `M`s that `metric`, registered under `name`, is, or the error saying what it is.
+fn family_of<'a, M: FamilyMember>(name: &str, metric: &'a MetricRef) -> Result<&'a Arc<Family<M>>> {
+    match metric {
+        MetricRef::Family(f) => M::unwrap(f),
+        _ => None,
+    }
+    .ok_or_else(|| mismatch(name, metric, M::KIND))
+}
+
+/// The error for `found`, registered under `name`, when a `requested` was asked for: another
+/// kind, or the same kind as a family where a single metric was asked for, or the reverse.
+fn mismatch(name: &str, found: &MetricRef, requested: MetricKind) -> Error {
+    let existing = found.kind();
+    if existing != requested {
+        return Error::KindMismatch {
+            name: name.to_owned(),
+            existing,
+            requested,
+        };
+    }
+    let reason = match found {
+        MetricRef::Family(f) => format!(
+            "registered as a {existing} family with label keys [{}], asked for as a single {requested}",
+            f.keys().join(", ")
+        ),
+        _ => format!("registered as a single {existing} without labels, asked for as a family"),
     };
+    Error::InvalidLabel {
+        family: name.to_owned(),
+        reason,
+    }
 }
 
 impl Registry {
@@ -150,41 +181,100 @@ impl Registry {
         if let Some(e) = inner.by_name.get(name) {
             return Ok(e.metric.clone());
         }
-        let entry = Entry {
-            name: name.into(),
-            help: "".into(),
-            unit: Unit::None,
-            labels: Arc::new([]),
-            type_label: None,
-            origin: Origin::Dynamic,
-            metric: make()?,
-        };
+        let entry = Entry::dynamic(name, make()?);
         let metric = entry.metric.clone();
         inner.insert(entry)?;
         Ok(metric)
     }
 
-    get_or_create!(
+    /// The `M` named `name`, made by `make` if absent.
+    fn get_or_create<M: Metric>(&self, name: &str, make: impl Fn() -> M) -> Result<Handle<M>> {
+        let metric = self.get_or_insert(name, &mut || {
+            Ok(M::into_ref(Handle::Shared(Arc::new(make()))))
+        })?;
+        M::from_ref(&metric)
+            .cloned()
+            .ok_or_else(|| mismatch(name, &metric, M::KIND))
+    }
+
+    get_or_create! {
         /// The counter named `name`, created if absent.
-        counter, Counter, Counter, Counter::new());
-    get_or_create!(
+        counter: Counter,
         /// The integer gauge named `name`, created if absent.
-        gauge, Gauge, Gauge, Gauge::new());
-    get_or_create!(
+        gauge: Gauge,
         /// The up-down counter named `name`, created if absent.
-        up_down_counter, UpDownCounter, UpDownCounter, UpDownCounter::new());
-    get_or_create!(
+        up_down_counter: UpDownCounter,
         /// The floating-point gauge named `name`, created if absent.
-        float_gauge, FloatGauge, FloatGauge, FloatGauge::new());
-    get_or_create!(
+        float_gauge: FloatGauge,
         /// The meter named `name`, created if absent.
-        meter, Meter, Meter, Meter::new());
-    get_or_create!(
+        meter: Meter,
         /// The histogram named `name` (default configuration), created if absent.
-        histogram, Histogram, Histogram, Histogram::new());
-    get_or_create!(
+        histogram: Histogram,
         /// The timer named `name` (default configuration), created if absent.
-        timer, Timer, Timer, Timer::new());
+        timer: Timer,
+    }
+
+    /// The metric of kind `M` named `name`, if one is registered. Unlike the get-or-create
+    /// methods ([`timer`](Self::timer) and the others), it never creates a metric, so a typo
+    /// finds nothing instead of a new metric at zero.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{Counter, Registry, Timer};
+    /// use std::time::Duration;
+    ///
+    /// let r = Registry::new();
+    /// r.timer("db.get.latency").unwrap().record(Duration::from_millis(3));
+    ///
+    /// let latency = r.find::<Timer>("db.get.latency").unwrap().unwrap();
+    /// assert_eq!(latency.count(), 1);
+    /// assert!(r.find::<Timer>("db.get.latncy").unwrap().is_none()); // a typo finds nothing
+    /// assert_eq!(
+    ///     r.find::<Counter>("db.get.latency").unwrap_err().to_string(),
+    ///     r#"metric "db.get.latency" is registered as a timer, not a counter"#
+    /// );
+    /// assert_eq!(r.names(), ["db.get.latency"]); // nothing was created
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::KindMismatch`] naming both kinds if `name` is another kind;
+    /// [`Error::InvalidLabel`] if it is a family of `M`s (read it with
+    /// [`find_family`](Self::find_family)).
+    pub fn find<M: Metric>(&self, name: &str) -> Result<Option<Handle<M>>> {
+        let inner = self.read();
+        let Some(e) = inner.by_name.get(name) else {
+            return Ok(None);
+        };
+        match M::from_ref(&e.metric) {
+            Some(h) => Ok(Some(h.clone())),
+            None => Err(mismatch(name, &e.metric, M::KIND)),
+        }
+    }
+
+    /// The family of `M`s named `name`, if one is registered (whatever its label keys); never
+    /// creates one.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{Counter, Registry};
+    /// let r = Registry::new();
+    /// r.counter_family("http.requests", &["status"]).unwrap().get(&["200"]).unwrap().inc();
+    /// let f = r.find_family::<Counter>("http.requests").unwrap().unwrap();
+    /// assert_eq!(f.get(&["200"]).unwrap().get(), 1);
+    /// assert!(r.find_family::<Counter>("http.request").unwrap().is_none());
+    /// assert!(r.find::<Counter>("http.requests").is_err()); // a family, not a single counter
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::KindMismatch`] if `name` is another kind; [`Error::InvalidLabel`] if it is a
+    /// single `M` without labels.
+    pub fn find_family<M: FamilyMember>(&self, name: &str) -> Result<Option<Arc<Family<M>>>> {
+        let inner = self.read();
+        let Some(e) = inner.by_name.get(name) else {
+            return Ok(None);
+        };
+        family_of::<M>(name, &e.metric).map(|f| Some(Arc::clone(f)))
+    }
 
     /// The family of `M`s named `name` with label keys `keys`, created if absent. The typed
     /// shorthands ([`counter_family`](Self::counter_family) and the others) call this.
@@ -202,51 +292,26 @@ impl Registry {
     /// As [`Registry::counter`], and [`Error::InvalidLabel`] for bad keys or when the name is
     /// registered with other keys or without labels.
     pub fn family<M: FamilyMember>(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<M>>> {
-        let kind = M::KIND;
         let metric = self.get_or_insert(name, &mut || {
             Family::new(name, keys).map(|f| MetricRef::Family(M::wrap(Arc::new(f))))
         })?;
-        match &metric {
-            MetricRef::Family(f) if f.kind() == kind => {
-                let family = M::unwrap(f).ok_or_else(|| Error::KindMismatch {
-                    name: name.to_owned(),
-                    existing: f.kind(),
-                    requested: kind,
-                })?;
-                if family
-                    .keys()
-                    .iter()
-                    .map(String::as_str)
-                    .eq(keys.iter().copied())
-                {
-                    Ok(Arc::clone(family))
-                } else {
-                    Err(Error::InvalidLabel {
-                        family: name.to_owned(),
-                        reason: format!(
-                            "registered with label keys [{}], asked for with [{}]",
-                            family.keys().join(", "),
-                            keys.join(", ")
-                        ),
-                    })
-                }
-            }
-            MetricRef::Family(f) => Err(Error::KindMismatch {
-                name: name.to_owned(),
-                existing: f.kind(),
-                requested: kind,
-            }),
-            other if other.kind() == kind => Err(Error::InvalidLabel {
+        let family = family_of::<M>(name, &metric)?;
+        if family
+            .keys()
+            .iter()
+            .map(String::as_str)
+            .eq(keys.iter().copied())
+        {
+            Ok(Arc::clone(family))
+        } else {
+            Err(Error::InvalidLabel {
                 family: name.to_owned(),
                 reason: format!(
-                    "registered as a single {kind} without labels, asked for as a family"
+                    "registered with label keys [{}], asked for with [{}]",
+                    family.keys().join(", "),
+                    keys.join(", ")
                 ),
-            }),
-            other => Err(Error::KindMismatch {
-                name: name.to_owned(),
-                existing: other.kind(),
-                requested: kind,
-            }),
+            })
         }
     }
 
@@ -327,18 +392,7 @@ impl Registry {
     /// ([`HistogramConfig::validate`]).
     pub fn histogram_with(&self, name: &str, config: HistogramConfig) -> Result<Handle<Histogram>> {
         config.validate()?;
-        match self.get_or_insert(name, &mut || {
-            Ok(MetricRef::Histogram(Handle::Shared(Arc::new(
-                Histogram::with_config(config),
-            ))))
-        })? {
-            MetricRef::Histogram(h) => Ok(h),
-            other => Err(Error::KindMismatch {
-                name: name.to_owned(),
-                existing: other.kind(),
-                requested: MetricKind::Histogram,
-            }),
-        }
+        self.get_or_create(name, || Histogram::with_config(config))
     }
 
     /// Registers a gauge computed by `f` at snapshot time.
@@ -352,16 +406,8 @@ impl Registry {
     ) -> Result<Handle<FnGauge>> {
         validate_name(name)?;
         let handle = Handle::Shared(Arc::new(FnGauge::boxed(f)));
-        let entry = Entry {
-            name: name.into(),
-            help: "".into(),
-            unit: Unit::None,
-            labels: Arc::new([]),
-            type_label: None,
-            origin: Origin::Dynamic,
-            metric: MetricRef::FnGauge(handle.clone()),
-        };
-        self.write().insert(entry)?;
+        self.write()
+            .insert(Entry::dynamic(name, MetricRef::FnGauge(handle.clone())))?;
         Ok(handle)
     }
 
@@ -377,23 +423,11 @@ impl Registry {
         validate_name(d.name())?;
         let mut inner = self.write();
         if let Some(existing) = inner.by_name.get(d.name())
-            && same_static(&existing.metric, d.metric())
+            && existing.static_addr == Some(d.metric().addr())
         {
             return Ok(());
         }
-        inner.insert(Entry {
-            name: d.name().into(),
-            help: d.help_text().into(),
-            unit: d.unit_of(),
-            labels: d
-                .label_pairs()
-                .iter()
-                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            type_label: d.type_label_of(),
-            origin: Origin::Static(d.location_of()),
-            metric: MetricRef::from_static(d.metric()),
-        })
+        inner.insert(Entry::declared(d))
     }
 
     /// Every registered metric, sorted by name.
@@ -433,19 +467,4 @@ impl Registry {
             self.write().problems.push(e);
         }
     }
-}
-
-fn same_static(existing: &MetricRef, m: StaticMetric) -> bool {
-    let addr = match existing {
-        MetricRef::Counter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        MetricRef::Gauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        MetricRef::UpDownCounter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        MetricRef::FloatGauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        MetricRef::FnGauge(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        MetricRef::Meter(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        MetricRef::Histogram(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        MetricRef::Timer(Handle::Static(r)) => std::ptr::from_ref(*r).addr(),
-        _ => return false,
-    };
-    addr == m.addr()
 }

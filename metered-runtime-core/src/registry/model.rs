@@ -94,49 +94,114 @@ pub enum FamilyRef {
 }
 
 impl FamilyRef {
+    /// The family whatever its kind: the one place that matches on every kind of family.
+    fn any(&self) -> &dyn AnyFamily {
+        match self {
+            FamilyRef::Counter(f) => &**f,
+            FamilyRef::Gauge(f) => &**f,
+            FamilyRef::UpDownCounter(f) => &**f,
+            FamilyRef::FloatGauge(f) => &**f,
+            FamilyRef::Meter(f) => &**f,
+            FamilyRef::Histogram(f) => &**f,
+            FamilyRef::Timer(f) => &**f,
+        }
+    }
+
     /// The kind of the family's members.
     #[must_use]
     pub fn kind(&self) -> MetricKind {
-        match self {
-            FamilyRef::Counter(_) => MetricKind::Counter,
-            FamilyRef::Gauge(_) => MetricKind::Gauge,
-            FamilyRef::UpDownCounter(_) => MetricKind::UpDownCounter,
-            FamilyRef::FloatGauge(_) => MetricKind::FloatGauge,
-            FamilyRef::Meter(_) => MetricKind::Meter,
-            FamilyRef::Histogram(_) => MetricKind::Histogram,
-            FamilyRef::Timer(_) => MetricKind::Timer,
-        }
+        self.any().kind()
     }
 
     /// The label keys.
     #[must_use]
     pub fn keys(&self) -> &[String] {
-        match self {
-            FamilyRef::Counter(f) => f.keys(),
-            FamilyRef::Gauge(f) => f.keys(),
-            FamilyRef::UpDownCounter(f) => f.keys(),
-            FamilyRef::FloatGauge(f) => f.keys(),
-            FamilyRef::Meter(f) => f.keys(),
-            FamilyRef::Histogram(f) => f.keys(),
-            FamilyRef::Timer(f) => f.keys(),
-        }
+        self.any().keys()
+    }
+
+    /// Every child as a metric of its own, with its label values, sorted by label values.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{MetricKind, MetricRef, Registry};
+    /// let r = Registry::new();
+    /// r.counter_family("jobs.done", &["queue"]).unwrap().get(&["email"]).unwrap().add(2);
+    /// let Some(MetricRef::Family(f)) = r.get("jobs.done").map(|e| e.metric().clone()) else {
+    ///     unreachable!()
+    /// };
+    /// let children = f.children();
+    /// assert_eq!(children[0].0, ["email"]);
+    /// assert_eq!(children[0].1.kind(), MetricKind::Counter);
+    /// ```
+    #[must_use]
+    pub fn children(&self) -> Vec<(Vec<String>, MetricRef)> {
+        self.any().children()
     }
 }
 
-/// Metric kinds that can make up a labelled [`Family`] in a registry.
-pub trait FamilyMember: Default + Sized + 'static {
-    /// The members' kind.
+/// What a family offers whatever its members' kind.
+trait AnyFamily {
+    fn kind(&self) -> MetricKind;
+    fn keys(&self) -> &[String];
+    fn children(&self) -> Vec<(Vec<String>, MetricRef)>;
+}
+
+impl<M: FamilyMember> AnyFamily for Family<M> {
+    fn kind(&self) -> MetricKind {
+        M::KIND
+    }
+    fn keys(&self) -> &[String] {
+        Family::keys(self)
+    }
+    fn children(&self) -> Vec<(Vec<String>, MetricRef)> {
+        Family::children(self)
+            .into_iter()
+            .map(|(labels, m)| (labels, M::into_ref(Handle::Shared(m))))
+            .collect()
+    }
+}
+
+/// The metric types a registry holds under a name, one per [`MetricKind`]: what
+/// [`Registry::find`](crate::Registry::find) is generic over.
+pub trait Metric: Send + Sync + Sized + 'static {
+    /// The kind.
     const KIND: MetricKind;
+    /// Wraps a handle for the registry.
+    fn into_ref(handle: Handle<Self>) -> MetricRef;
+    /// The handle, if `m` is a single metric of this kind.
+    fn from_ref(m: &MetricRef) -> Option<&Handle<Self>>;
+}
+
+/// Metric kinds that can make up a labelled [`Family`] in a registry.
+pub trait FamilyMember: Metric + Default {
     /// Wraps a family of this kind for the registry.
     fn wrap(family: Arc<Family<Self>>) -> FamilyRef;
     /// The family, if `f` is of this kind.
     fn unwrap(f: &FamilyRef) -> Option<&Arc<Family<Self>>>;
 }
 
+macro_rules! metric {
+    ($($ty:ident),*) => {$(
+        impl Metric for $ty {
+            const KIND: MetricKind = MetricKind::$ty;
+            fn into_ref(handle: Handle<Self>) -> MetricRef {
+                MetricRef::$ty(handle)
+            }
+            fn from_ref(m: &MetricRef) -> Option<&Handle<Self>> {
+                match m {
+                    MetricRef::$ty(handle) => Some(handle),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+metric! { Counter, Gauge, UpDownCounter, FloatGauge, FnGauge, Meter, Histogram, Timer }
+
 macro_rules! family_member {
     ($($ty:ident),*) => {$(
         impl FamilyMember for $ty {
-            const KIND: MetricKind = MetricKind::$ty;
             fn wrap(family: Arc<Family<Self>>) -> FamilyRef {
                 FamilyRef::$ty(family)
             }
@@ -150,15 +215,7 @@ macro_rules! family_member {
     )*};
 }
 
-family_member!(
-    Counter,
-    Gauge,
-    UpDownCounter,
-    FloatGauge,
-    Meter,
-    Histogram,
-    Timer
-);
+family_member! { Counter, Gauge, UpDownCounter, FloatGauge, Meter, Histogram, Timer }
 
 impl MetricRef {
     /// The metric's kind.
