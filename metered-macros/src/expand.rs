@@ -682,7 +682,10 @@ fn is_unit(ret: &ReturnType) -> bool {
 }
 
 /// The `Call` guard with its statics and registration.
-#[allow(clippy::too_many_lines)] // one literal and one `const`-rendered form of the same items
+#[allow(
+    clippy::too_many_lines,
+    reason = "one literal and one `const`-rendered form of the same items"
+)]
 fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
     let krate = ins.krate;
     let fname = func.to_string();

@@ -1,5 +1,10 @@
 //! Unit tests driving the expanders with `syn::parse_quote!`, without rustc.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 
 use crate::diag::Diag;
 use crate::expand;

@@ -7,7 +7,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
-#![cfg_attr(test, allow(clippy::float_cmp))] // unit tests check exact values on purpose
+#![cfg_attr(
+    test,
+    allow(clippy::float_cmp, reason = "unit tests check exact values on purpose")
+)]
 
 mod clock;
 mod collect;

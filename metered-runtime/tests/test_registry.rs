@@ -1,6 +1,6 @@
 //! Registry integration: inventory collection in this test crate, get-or-create, conflicts,
-#![allow(clippy::float_cmp)] // the expected values are exact
-//! the explicit registration path, the global one-liners.
+//! the explicit registration path, the global one-liners, typed look-ups.
+#![allow(clippy::float_cmp, reason = "the expected values are exact")]
 
 use metered_runtime::__private::{Registration, submit};
 use metered_runtime::{
