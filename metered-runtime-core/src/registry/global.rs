@@ -2,7 +2,7 @@
 //! through `inventory` on first access, and the self-check that tells "inventory unavailable
 //! here" from "nothing declared".
 
-use super::Registry;
+use super::store::Registry;
 use crate::collect;
 use crate::error::Error;
 use std::sync::OnceLock;
