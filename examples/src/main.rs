@@ -154,7 +154,7 @@ fn main() {
     for m in registry().snapshot().metrics() {
         let value = match &m.value {
             Value::Counter(n) => format!("count={n}"),
-            Value::Gauge(n) => format!("value={n}"),
+            Value::Gauge(n) | Value::UpDownCounter(n) => format!("value={n}"),
             Value::FloatGauge(x) => format!("value={x}"),
             Value::Meter(s) => format!("count={} mean_rate={:.1}/s", s.count, s.mean_rate),
             Value::Timer(t) => format!(

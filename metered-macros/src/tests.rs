@@ -3,7 +3,12 @@
 //!
 //! After a deliberate change to the generated code, re-bless the goldens with
 //! `BLESS=1 cargo test -p metered-macros` and read the `git diff` of `golden/` before committing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 
 use crate::diag::Diag;
 use crate::expand;

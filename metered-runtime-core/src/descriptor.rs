@@ -218,17 +218,3 @@ impl Descriptor {
         self.location
     }
 }
-
-/// What `inventory` collects: one per statically declared metric.
-#[derive(Debug)]
-pub struct Registration(pub &'static Descriptor);
-
-inventory::collect!(Registration);
-
-/// Submitted once by metered-runtime itself, so an empty collection can be told apart from a
-/// target where `inventory` collects nothing.
-#[derive(Debug)]
-pub struct Sentinel;
-
-inventory::collect!(Sentinel);
-inventory::submit!(Sentinel);

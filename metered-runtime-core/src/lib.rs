@@ -7,11 +7,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
-#![cfg_attr(test, allow(clippy::float_cmp))] // unit tests check exact values on purpose
+#![cfg_attr(
+    test,
+    allow(clippy::float_cmp, reason = "unit tests check exact values on purpose")
+)]
 
 mod clock;
+mod collect;
 mod descriptor;
 mod error;
+mod instrument;
 pub mod metric;
 mod name;
 mod registry;
@@ -25,6 +30,7 @@ pub mod __private;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use descriptor::{Descriptor, Location, StaticMetric, TypeLabel};
 pub use error::{Error, Result};
+pub use instrument::Classify;
 pub use metric::counter::Counter;
 pub use metric::family::Family;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
@@ -36,9 +42,9 @@ pub use metric::up_down::{UpDownCounter, UpDownGuard};
 pub use metric::{MetricKind, Unit};
 pub use name::validate_name;
 pub use registry::{
-    Entry, FamilyMember, FamilyRef, Handle, MetricRef, Origin, Registry, SelfCheck, incr, record,
-    registry, self_check, set,
+    Entry, FamilyMember, FamilyRef, Handle, Metric, MetricRef, Origin, Registry, SelfCheck, incr,
+    record, registry, self_check, set,
 };
-pub use set::{Classify, HasMetrics};
+pub use set::HasMetrics;
 pub use slot::slot_capacity;
 pub use snapshot::{MetricSnapshot, Snapshot, Value};

@@ -1,5 +1,11 @@
-//! What the macros generate code against: metric sets applied to types, and how the return
-//! value of an instrumented call is classified as an error.
+//! Metric sets applied to types: the trait a type that owns a set implements, the trait every
+//! set implements for the macros, and the instances created at run time for generic types.
+
+use crate::descriptor::{Descriptor, StaticMetric};
+use crate::name::template::{Cx, Spec, from_spec, render_one, short_type_name, snake_case};
+use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
+use std::sync::{PoisonError, RwLock};
 
 /// A type that owns an instance of the metric set `S`, made by `#[derive(Metered)]` with
 /// `#[metrics(set = S)]` (see `metered_runtime::metric_set!` for the whole pattern, with a trait
@@ -46,42 +52,84 @@ pub trait HasMetrics<S: 'static> {
     fn metrics(&self) -> &'static S;
 }
 
-/// Tells whether the return value of a `#[metered]` call is an error, to mark the call's error
-/// meter. Implemented for `Result` (`Err`); implement it for your own return types. Calls
-/// returning a type without an implementation are never errors (a panic always is). `Option` is
-/// deliberately not an error type: a lookup that finds nothing has not failed; where `None` does
-/// mean failure, say so with `#[metered(error = Option::is_none)]`.
-///
-/// ```
-/// # extern crate metered_runtime_core as metered_runtime;
-/// use metered_runtime::Classify;
-/// struct Status(u16);
-/// impl Classify for Status {
-///     fn is_error(&self) -> bool { self.0 >= 500 }
-/// }
-/// assert!(Status(503).is_error());
-/// assert!(Err::<(), ()>(()).is_error());
-/// assert!(!Ok::<(), ()>(()).is_error());
-/// ```
-pub trait Classify {
-    /// Whether the value reports a failure.
-    fn is_error(&self) -> bool;
+/// Implemented by every metric set (`metric_set!` and the hidden set of an inline derive).
+pub trait SetDef: Sized + Send + Sync + 'static {
+    /// The metrics, in declaration order.
+    const SPECS: &'static [Spec];
+    /// A new instance, every metric at zero.
+    fn fresh() -> Self;
+    /// Metric `i` of this instance.
+    fn metric(&'static self, i: usize) -> StaticMetric;
 }
 
-impl<T, E> Classify for Result<T, E> {
-    fn is_error(&self) -> bool {
-        self.is_err()
+/// The instances of one set per concrete type, for `per_instantiation`.
+#[derive(Debug)]
+pub struct PerType(RwLock<BTreeMap<TypeId, &'static (dyn Any + Send + Sync)>>);
+
+/// One concrete type's instance of a set, with its names in declaration order.
+#[derive(Debug)]
+pub struct Instance<S> {
+    /// The metrics.
+    pub set: S,
+    /// Their names.
+    pub names: &'static [&'static str],
+}
+
+impl PerType {
+    /// An empty cache.
+    #[must_use]
+    pub const fn new() -> Self {
+        PerType(RwLock::new(BTreeMap::new()))
     }
 }
 
-impl<T: Classify + ?Sized> Classify for &T {
-    fn is_error(&self) -> bool {
-        (**self).is_error()
+impl Default for PerType {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-impl<T: Classify + ?Sized> Classify for Box<T> {
-    fn is_error(&self) -> bool {
-        (**self).is_error()
+/// The instance of `S` for the concrete type `T`: created, named after `type_name::<T>()` (paths
+/// removed) and registered on the first call for `T`; afterwards one read lock and one map
+/// look-up. The instance and its names are leaked: once per type and set.
+pub fn per_type<S: SetDef, T: ?Sized + 'static>(
+    cache: &'static PerType,
+    module: &'static str,
+    file: &'static str,
+    line: u32,
+) -> &'static Instance<S> {
+    let id = TypeId::of::<T>();
+    let found = |m: &BTreeMap<TypeId, &'static (dyn Any + Send + Sync)>| {
+        m.get(&id).and_then(|a| a.downcast_ref::<Instance<S>>())
+    };
+    if let Some(s) = found(&cache.0.read().unwrap_or_else(PoisonError::into_inner)) {
+        return s;
     }
+    let mut map = cache.0.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(s) = found(&map) {
+        return s;
+    }
+    let ty: &'static str = short_type_name(std::any::type_name::<T>()).leak();
+    let cx = Cx {
+        ty,
+        ty_snake: snake_case(ty).leak(),
+        module,
+    };
+    let names: Vec<&'static str> = S::SPECS
+        .iter()
+        .map(|spec| &*render_one(spec.name, &cx).leak())
+        .collect();
+    let instance: &'static Instance<S> = Box::leak(Box::new(Instance {
+        set: S::fresh(),
+        names: names.leak(),
+    }));
+    for (i, spec) in S::SPECS.iter().enumerate() {
+        let family = render_one(spec.family, &cx).leak();
+        let d = from_spec(instance.set.metric(i), spec, instance.names[i], family, ty);
+        let d: &'static Descriptor = Box::leak(Box::new(d.location(module, file, line)));
+        // A clash is reported by `self_check().problems`; the instance still records.
+        crate::registry().register_or_note(d);
+    }
+    map.insert(id, instance);
+    instance
 }

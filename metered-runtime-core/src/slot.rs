@@ -148,7 +148,7 @@ impl Writer {
     /// each half is added atomically (the carry goes into `hi`), so no update is lost, but a
     /// reader can see a carry half done.
     #[inline]
-    #[allow(clippy::cast_possible_truncation)] // splitting into halves
+    #[allow(clippy::cast_possible_truncation, reason = "splitting into halves")]
     pub(crate) fn add_wide(self, lo: &AtomicU64, hi: &AtomicU64, n: u128) {
         let (n_lo, n_hi) = (n as u64, (n >> 64) as u64);
         let carry = if self.exclusive {
@@ -210,7 +210,10 @@ impl<T: Default> Shards<T> {
     }
 
     #[cold]
-    #[allow(clippy::unnecessary_box_returns)] // `OnceBox::get_or_init` takes a `Box`
+    #[allow(
+        clippy::unnecessary_box_returns,
+        reason = "`OnceBox::get_or_init` takes a `Box`"
+    )]
     fn alloc_table() -> Box<Table<T>> {
         let exclusive = (0..slot_capacity()).map(|_| OnceBox::new()).collect();
         Box::new(Table {

@@ -5,17 +5,26 @@ use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::meter::MeterSnapshot;
 use crate::metric::timer::TimerSnapshot;
 use crate::metric::{MetricKind, Unit};
-use crate::registry::{FamilyRef, MetricRef, Registry};
+use crate::registry::{MetricRef, Registry};
 use std::collections::BTreeMap;
 
 /// The value of one metric at the moment of the snapshot.
+///
+/// Each kind reads as a variant of its own, except [`FnGauge`](crate::FnGauge): a function
+/// gauge is a floating-point gauge whose value is computed when it is read, and no format
+/// exports the two differently, so its result is a [`Value::FloatGauge`] (or a
+/// [`Value::Error`]); [`MetricSnapshot::kind`] still tells them apart. An up-down counter has
+/// its own variant although it holds an integer as a gauge does, because formats tell them
+/// apart (OpenTelemetry exports it as a non-monotonic sum, a gauge as a gauge).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
     /// A counter's count.
     Counter(u64),
-    /// An integer gauge's or an up-down counter's value.
+    /// An integer gauge's value.
     Gauge(i64),
+    /// An up-down counter's value.
+    UpDownCounter(i64),
     /// A floating-point gauge's value, or a function gauge's result.
     FloatGauge(f64),
     /// A meter's count and rates.
@@ -145,17 +154,13 @@ fn meter_fields(m: &mut BTreeMap<String, Node>, s: &MeterSnapshot) {
 
 fn histogram_fields(m: &mut BTreeMap<String, Node>, h: &HistogramSnapshot) {
     m.insert("count".into(), Node::UInt(h.count));
+    let q = &h.quantiles;
     for (k, v) in [
         ("sum", h.sum),
         ("min", h.min),
         ("max", h.max),
         ("mean", h.mean),
         ("stddev", h.stddev),
-    ] {
-        m.insert(k.into(), Node::Float(v));
-    }
-    let q = &h.quantiles;
-    for (k, v) in [
         ("q50", q.q50),
         ("q75", q.q75),
         ("q95", q.q95),
@@ -173,7 +178,7 @@ fn fields(v: &Value) -> Node {
         Value::Counter(c) => {
             m.insert("value".into(), Node::UInt(*c));
         }
-        Value::Gauge(g) => {
+        Value::Gauge(g) | Value::UpDownCounter(g) => {
             m.insert("value".into(), Node::Int(*g));
         }
         Value::FloatGauge(g) => {
@@ -295,7 +300,7 @@ fn value_of(m: &MetricRef) -> Value {
     match m {
         MetricRef::Counter(c) => Value::Counter(c.get()),
         MetricRef::Gauge(g) => Value::Gauge(g.get()),
-        MetricRef::UpDownCounter(c) => Value::Gauge(c.get()),
+        MetricRef::UpDownCounter(c) => Value::UpDownCounter(c.get()),
         MetricRef::FloatGauge(g) => Value::FloatGauge(g.get()),
         MetricRef::FnGauge(g) => match g.get() {
             Ok(v) => Value::FloatGauge(v),
@@ -305,27 +310,6 @@ fn value_of(m: &MetricRef) -> Value {
         MetricRef::Histogram(h) => Value::Histogram(h.snapshot()),
         MetricRef::Timer(t) => Value::Timer(t.snapshot()),
         MetricRef::Family(_) => Value::Error("a family has no single value".into()),
-    }
-}
-
-fn family_children(f: &FamilyRef) -> Vec<(Vec<String>, Value)> {
-    fn each<M>(
-        f: &crate::metric::family::Family<M>,
-        v: impl Fn(&M) -> Value,
-    ) -> Vec<(Vec<String>, Value)> {
-        f.children()
-            .into_iter()
-            .map(|(labels, m)| (labels, v(&m)))
-            .collect()
-    }
-    match f {
-        FamilyRef::Counter(f) => each(f, |c| Value::Counter(c.get())),
-        FamilyRef::Gauge(f) => each(f, |g| Value::Gauge(g.get())),
-        FamilyRef::UpDownCounter(f) => each(f, |c| Value::Gauge(c.get())),
-        FamilyRef::FloatGauge(f) => each(f, |g| Value::FloatGauge(g.get())),
-        FamilyRef::Meter(f) => each(f, |m| Value::Meter(m.snapshot())),
-        FamilyRef::Histogram(f) => each(f, |h| Value::Histogram(h.snapshot())),
-        FamilyRef::Timer(f) => each(f, |t| Value::Timer(t.snapshot())),
     }
 }
 
@@ -348,13 +332,13 @@ impl Registry {
             };
             if let MetricRef::Family(f) = e.metric() {
                 let keys = f.keys().to_vec();
-                for (values, value) in family_children(f) {
+                for (values, child) in f.children() {
                     let mut labels = base.labels.clone();
                     labels.extend(keys.iter().cloned().zip(values));
                     metrics.push(MetricSnapshot {
                         labels,
                         from_family: true,
-                        value,
+                        value: value_of(&child),
                         ..base.clone()
                     });
                 }
@@ -370,7 +354,7 @@ impl Registry {
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp)] // the expected values are exact
+#[allow(clippy::float_cmp, reason = "the expected values are exact")]
 mod tests {
     use super::*;
 

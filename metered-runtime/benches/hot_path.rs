@@ -4,7 +4,7 @@
 //! `cargo bench -p metered-runtime --bench hot_path` (add `--features tsc` for the TSC clock).
 //! Two-thread figures are per operation per thread: each thread runs the same number of
 //! operations on one shared metric and the slower thread's time is divided by that number.
-#![allow(missing_docs)] // criterion_group! generates undocumented items
+#![allow(missing_docs, reason = "criterion_group! generates undocumented items")]
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use metered_runtime::{Counter, Histogram, Meter, Timer};
@@ -48,7 +48,7 @@ fn record_value(h: &Histogram) {
         n.set(v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
         v
     });
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(clippy::cast_precision_loss, reason = "a 20-bit integer, exact in f64")]
     let _ = h.record(black_box((v >> 44) as f64 + 1.0));
 }
 

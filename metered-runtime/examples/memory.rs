@@ -12,9 +12,13 @@ fn spread(timer: &Timer) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        #[allow(clippy::cast_precision_loss)] // a uniform draw in [0, 1)
+        #[allow(clippy::cast_precision_loss, reason = "a uniform draw in [0, 1)")]
         let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 1e4..1e8
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "the value lies in 1e4..1e8"
+        )]
         let ns = (1e4 * (unit * 1e4f64.ln()).exp()) as u64;
         timer.record(Duration::from_nanos(ns));
     }

@@ -1,7 +1,13 @@
 //! Integration tests of histograms and timers: accuracy against exact quantiles, merging,
 //! windows, classic buckets, guards and memory.
-#![allow(clippy::float_cmp)] // these tests check exact values on purpose
-#![allow(clippy::duration_suboptimal_units)] // durations are spelled in the unit each test checks
+#![allow(
+    clippy::float_cmp,
+    reason = "these tests check exact values on purpose"
+)]
+#![allow(
+    clippy::duration_suboptimal_units,
+    reason = "durations are spelled in the unit each test checks"
+)]
 
 use metered_runtime::{Error, Histogram, HistogramConfig, ManualClock, Quantiles, Timer};
 use proptest::prelude::*;
@@ -24,7 +30,10 @@ impl SplitMix {
     }
 
     /// Uniform in (0, 1].
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "53-bit integers are exact in f64"
+    )]
     fn unit(&mut self) -> f64 {
         ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
@@ -448,7 +457,11 @@ fn active_timer_memory_is_bounded() {
     // 10 µs to 100 ms, log-uniform, from one thread.
     let mut rng = SplitMix(5);
     for _ in 0..100_000 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a positive duration in ns, far below u64::MAX"
+        )]
         let ns = (1e4 * (rng.unit() * 1e4f64.ln()).exp()) as u64;
         t.record(Duration::from_nanos(ns));
     }
@@ -501,11 +514,17 @@ fn timer_sums_are_exact_integers() {
     let s = t.snapshot().histogram;
     let total: u64 = ns.iter().sum();
     assert_eq!(s.count, 5);
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "nanosecond sums below 2^53 are exact in f64"
+    )]
     let (sum, mean) = (total as f64 / 1e9, total as f64 / 5.0 / 1e9);
     assert_eq!(s.sum, sum);
     assert!((s.mean - mean).abs() <= 1e-12 * mean);
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "nanosecond values below 2^53 are exact in f64"
+    )]
     let var = ns
         .iter()
         .map(|&n| (n as f64 / 1e9 - mean).powi(2))

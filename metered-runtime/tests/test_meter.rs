@@ -1,5 +1,8 @@
 //! The meter against a direct model of Dropwizard's `Meter` (which ticks inside `mark`), and the
-#![allow(clippy::float_cmp)] // exact equality is the first, cheapest check
+#![allow(
+    clippy::float_cmp,
+    reason = "exact equality is the first, cheapest check"
+)]
 //! registry's overlap rule against brute force.
 
 use metered_runtime::{ManualClock, Meter, Registry};
@@ -42,7 +45,10 @@ impl Reference {
                 return;
             }
             for _ in 0..required {
-                #[allow(clippy::cast_precision_loss)]
+                #[allow(
+                    clippy::cast_precision_loss,
+                    reason = "test event counts are far below 2^53"
+                )]
                 let instant = self.uncounted as f64 / 5.0;
                 self.uncounted = 0;
                 for r in &mut self.rates {

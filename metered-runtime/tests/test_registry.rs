@@ -1,6 +1,6 @@
 //! Registry integration: inventory collection in this test crate, get-or-create, conflicts,
-#![allow(clippy::float_cmp)] // the expected values are exact
-//! the explicit registration path, the global one-liners.
+//! the explicit registration path, the global one-liners, typed look-ups.
+#![allow(clippy::float_cmp, reason = "the expected values are exact")]
 
 use metered_runtime::__private::{Registration, submit};
 use metered_runtime::{
@@ -261,5 +261,106 @@ fn serde_serialises_the_nested_view() {
     assert_eq!(
         serde_json::to_string(&r.snapshot()).unwrap(),
         r.snapshot().to_json()
+    );
+}
+
+#[test]
+fn find_reads_back_by_kind_and_never_creates() {
+    use metered_runtime::{Meter, UpDownCounter};
+    // A static collected through inventory is found as the very static.
+    let jobs = registry()
+        .find::<Counter>("test_registry.declared.jobs")
+        .unwrap()
+        .expect("collected through inventory");
+    assert!(std::ptr::eq(&raw const *jobs, &raw const DECLARED));
+
+    let r = Registry::new();
+    r.meter("svc.errors").unwrap().mark();
+    assert_eq!(r.find::<Meter>("svc.errors").unwrap().unwrap().count(), 1);
+    // Absent, or a typo: nothing, and nothing created.
+    assert!(r.find::<Meter>("svc.eror").unwrap().is_none());
+    assert!(r.find::<Meter>("svc").unwrap().is_none());
+    assert_eq!(r.names(), ["svc.errors"]);
+    // Another kind: the error names both.
+    assert_eq!(
+        r.find::<UpDownCounter>("svc.errors").unwrap_err(),
+        Error::KindMismatch {
+            name: "svc.errors".into(),
+            existing: MetricKind::Meter,
+            requested: MetricKind::UpDownCounter,
+        }
+    );
+}
+
+#[test]
+fn single_and_family_of_one_kind_are_told_apart() {
+    let r = Registry::new();
+    r.counter_family("svc.requests", &["path", "status"])
+        .unwrap()
+        .get(&["/", "200"])
+        .unwrap()
+        .add(3);
+    r.counter("svc.total").unwrap().inc();
+
+    let f = r.find_family::<Counter>("svc.requests").unwrap().unwrap();
+    assert_eq!(f.get(&["/", "200"]).unwrap().get(), 3);
+    assert!(r.find_family::<Counter>("svc.request").unwrap().is_none());
+
+    let family_as_single = Error::InvalidLabel {
+        family: "svc.requests".into(),
+        reason: "registered as a counter family with label keys [path, status], asked for as a \
+                 single counter"
+            .into(),
+    };
+    assert_eq!(
+        r.find::<Counter>("svc.requests").unwrap_err(),
+        family_as_single
+    );
+    assert_eq!(r.counter("svc.requests").unwrap_err(), family_as_single);
+
+    let single_as_family = Error::InvalidLabel {
+        family: "svc.total".into(),
+        reason: "registered as a single counter without labels, asked for as a family".into(),
+    };
+    assert_eq!(
+        r.find_family::<Counter>("svc.total").unwrap_err(),
+        single_as_family
+    );
+    assert_eq!(
+        r.counter_family("svc.total", &["path"]).unwrap_err(),
+        single_as_family
+    );
+    assert_eq!(
+        r.find_family::<Timer>("svc.requests").unwrap_err(),
+        Error::KindMismatch {
+            name: "svc.requests".into(),
+            existing: MetricKind::Counter,
+            requested: MetricKind::Timer,
+        }
+    );
+}
+
+#[test]
+fn up_down_counters_snapshot_as_their_own_kind() {
+    use metered_runtime::snapshot::Value;
+    let r = Registry::new();
+    r.up_down_counter("svc.in_flight").unwrap().add(2);
+    r.gauge("svc.depth").unwrap().set(-1);
+    let f = r.up_down_counter_family("svc.open", &["pool"]).unwrap();
+    f.get(&["db"]).unwrap().add(5);
+    f.get(&["db"]).unwrap().add(-1);
+    let s = r.snapshot();
+    assert_eq!(
+        s.get("svc.in_flight").unwrap().value,
+        Value::UpDownCounter(2)
+    );
+    assert_eq!(s.get("svc.depth").unwrap().value, Value::Gauge(-1));
+    let open = s.get("svc.open").unwrap();
+    assert_eq!(open.value, Value::UpDownCounter(4));
+    assert_eq!(open.labels, [("pool".to_owned(), "db".to_owned())]);
+    // The nested view is unchanged: one integer value each.
+    assert_eq!(
+        s.to_json(),
+        r#"{"svc":{"depth":{"value":-1},"in_flight":{"value":2},"open":{"pool=db":{"value":4}}}}"#
     );
 }

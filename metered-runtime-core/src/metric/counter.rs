@@ -65,7 +65,7 @@ impl Default for Counter {
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp)] // the expected values are exact
+#[allow(clippy::float_cmp, reason = "the expected values are exact")]
 mod tests {
     use super::*;
     use std::sync::Arc;

@@ -213,7 +213,7 @@ impl<M> fmt::Debug for Family<M> {
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp)] // the expected values are exact
+#[allow(clippy::float_cmp, reason = "the expected values are exact")]
 mod tests {
     use super::*;
 

@@ -263,7 +263,7 @@ impl std::fmt::Debug for FnGauge {
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp)] // the expected values are exact
+#[allow(clippy::float_cmp, reason = "the expected values are exact")]
 mod tests {
     use super::*;
 

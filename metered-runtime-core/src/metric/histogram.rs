@@ -65,7 +65,10 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_mins(1);
 #[inline]
 fn bucket_of(v: f64) -> usize {
     // Positive values only: `bits >> 46` is then below 2^17 and fits every target's usize.
-    #[allow(clippy::cast_possible_truncation)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "below 2^17: fits every target's usize"
+    )]
     let key = ((v.to_bits() >> 46).clamp(FIRST_KEY, END_KEY - 1) - FIRST_KEY) as usize;
     key
 }
@@ -87,7 +90,7 @@ fn bucket_of_u64(v: u64) -> (usize, usize) {
     if lz == 0 {
         return (OCTAVES - 1, SUB_BUCKETS - 1);
     }
-    #[allow(clippy::cast_possible_truncation)] // six bits
+    #[allow(clippy::cast_possible_truncation, reason = "six bits")]
     let sub = ((v << lz) >> 57) as usize & (SUB_BUCKETS - 1);
     (103 - lz as usize, sub)
 }
@@ -109,7 +112,8 @@ fn midpoint(index: u32) -> f64 {
 #[allow(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
+    clippy::cast_sign_loss,
+    reason = "a rank of at most `n`, computed in f64 from a count below 2^53"
 )]
 pub fn nearest_rank(q: f64, n: u64) -> u64 {
     let r = (q.clamp(0.0, 1.0) * n as f64).ceil();
@@ -496,7 +500,7 @@ impl HistogramSnapshot {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] if the classic bounds or the units differ.
-    #[allow(clippy::float_cmp)] // bounds must be identical, not close
+    #[allow(clippy::float_cmp, reason = "bounds must be identical, not close")]
     pub fn merge(&mut self, other: &HistogramSnapshot) -> Result<()> {
         if other.count == 0 && other.window_count == 0 {
             return Ok(());
@@ -530,7 +534,10 @@ impl HistogramSnapshot {
             }
         }
         // Chan et al.'s pairwise combination of means and sums of squared deviations.
-        #[allow(clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "counts below 2^53 are exact in f64"
+        )]
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
         if n > 0.0 {
@@ -542,7 +549,10 @@ impl HistogramSnapshot {
         }
         self.count = self.count.wrapping_add(other.count);
         self.sum += other.sum;
-        #[allow(clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "counts below 2^53 are exact in f64"
+        )]
         let mean = if self.count == 0 {
             0.0
         } else {
@@ -768,7 +778,7 @@ impl Histogram {
             w.min(&s.min, ns);
             w.max(&s.max, ns);
             if let Some(bounds) = bounds {
-                #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
+                #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
                 record_bound(s, w, bounds, ns as f64, Recorded::Nanos.divisor());
             }
         });
@@ -831,7 +841,10 @@ impl Histogram {
                 for (sub, a) in acc.iter_mut().enumerate() {
                     if *a > 0 {
                         // o * 64 + sub < BUCKETS, far below u32::MAX.
-                        #[allow(clippy::cast_possible_truncation)]
+                        #[allow(
+                            clippy::cast_possible_truncation,
+                            reason = "o * 64 + sub < BUCKETS, far below u32::MAX"
+                        )]
                         sketch.buckets.push(((o * SUB_BUCKETS + sub) as u32, *a));
                     }
                     *a = 0;
@@ -886,7 +899,10 @@ impl Histogram {
         let (min, max, mean, stddev) = if count == 0 || min.is_none() {
             (0.0, 0.0, 0.0, 0.0)
         } else {
-            #[allow(clippy::cast_precision_loss)]
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "counts below 2^53 are exact in f64"
+            )]
             let n = count as f64;
             let mean = sum / n;
             let var = (sum_sq / n - mean * mean).max(0.0);
@@ -914,7 +930,10 @@ impl Histogram {
 
     /// Sum, sum of squares, min (`None` if nothing recorded) and max over every shard, in
     /// recorded units.
-    #[allow(clippy::cast_precision_loss)] // u128 integers become the nearest f64
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "u128 integers become the nearest f64"
+    )]
     fn totals(&self) -> (f64, f64, Option<f64>, f64) {
         let (mut min, mut max) = (u64::MAX, 0u64);
         let wide = |lo: &AtomicU64, hi: &AtomicU64| {
@@ -992,7 +1011,7 @@ impl Histogram {
 
 /// Counts `value` at its classic bound: the first bound `>= value / divisor`.
 #[inline]
-#[allow(clippy::float_cmp)] // a divisor of exactly 1 means unscaled
+#[allow(clippy::float_cmp, reason = "a divisor of exactly 1 means unscaled")]
 fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], value: f64, divisor: f64) {
     let scaled = if divisor == 1.0 {
         value
@@ -1039,7 +1058,8 @@ mod tests {
         #[allow(
             clippy::cast_precision_loss,
             clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
+            clippy::cast_sign_loss,
+            reason = "test values stay below 2^53 and are positive"
         )]
         let check = |v: u64| {
             let float = bucket_of(v as f64);

@@ -65,7 +65,10 @@ struct Ewma {
 }
 
 impl Ewma {
-    #[allow(clippy::cast_precision_loss)] // event counts beyond 2^53 per 5 s do not happen
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "event counts beyond 2^53 per 5 s do not happen"
+    )]
     fn tick(&mut self, events: u64) {
         let instant = events as f64 / TICK_SECS;
         if self.initialized {
@@ -161,7 +164,10 @@ impl Rates {
             }
         }
         let elapsed = now.saturating_sub(self.start);
-        #[allow(clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "counts and nanoseconds below 2^53 are exact in f64"
+        )]
         let mean_rate = if count == 0 || elapsed == 0 {
             0.0
         } else {
@@ -289,7 +295,7 @@ impl Default for Meter {
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp)] // the expected values are exact
+#[allow(clippy::float_cmp, reason = "the expected values are exact")]
 mod tests {
     use super::*;
     use crate::clock::ManualClock;

@@ -51,7 +51,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `(0, 1]`.
-    #[allow(clippy::cast_precision_loss)] // 53-bit integers are exact
+    #[allow(clippy::cast_precision_loss, reason = "53-bit integers are exact")]
     fn unit(&mut self) -> f64 {
         ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
@@ -99,7 +99,8 @@ impl UniformSnapshot {
     #[allow(
         clippy::cast_precision_loss,
         clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
+        clippy::cast_sign_loss,
+        reason = "an index of at most `n`, computed in f64 from a length below 2^53"
     )]
     pub fn value(&self, q: f64) -> f64 {
         let v = &self.values;
@@ -151,7 +152,10 @@ impl UniformSnapshot {
 
     /// The arithmetic mean (0 when empty).
     #[must_use]
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "sample counts below 2^53 are exact in f64"
+    )]
     pub fn mean(&self) -> f64 {
         if self.values.is_empty() {
             return 0.0;
@@ -161,7 +165,10 @@ impl UniformSnapshot {
 
     /// The sample standard deviation (`n - 1` denominator; 0 for one value or none).
     #[must_use]
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "sample counts below 2^53 are exact in f64"
+    )]
     pub fn stddev(&self) -> f64 {
         let n = self.values.len();
         if n <= 1 {
@@ -573,7 +580,10 @@ impl ExpDecayReservoir {
         s.next_rescale = now.saturating_add(rescale_nanos());
         let old = s.start_secs;
         s.start_secs = now / 1_000_000_000;
-        #[allow(clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "seconds below 2^53 are exact in f64"
+        )]
         let factor = (-self.alpha * (s.start_secs - old) as f64).exp();
         let samples = std::mem::take(&mut s.samples);
         if factor > 0.0 {
@@ -594,7 +604,10 @@ impl ExpDecayReservoir {
         let mut g = lock(&self.state);
         let s = &mut *g;
         self.rescale_if_needed(s, now);
-        #[allow(clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "seconds below 2^53 are exact in f64"
+        )]
         let age = (now / 1_000_000_000).saturating_sub(s.start_secs) as f64;
         let weight = (self.alpha * age).exp();
         let priority = (weight / s.rng.unit()).to_bits();

@@ -215,7 +215,10 @@ impl TimerGuard<'_> {
     /// assert!(d < std::time::Duration::from_secs(1));
     /// assert_eq!(timer.count(), 1);
     /// ```
-    #[allow(clippy::must_use_candidate)] // recording is the point; the duration is a bonus
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "recording is the point; the duration is a bonus"
+    )]
     pub fn stop(self) -> Duration {
         let ns = self.timer.elapsed_nanos(self.start);
         self.timer.histogram.record_nanos(ns);

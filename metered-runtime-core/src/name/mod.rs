@@ -1,4 +1,6 @@
-//! Validation of dotted metric names.
+//! Dotted metric names: validation here, rendering from the macros' templates in [`template`].
+
+pub(crate) mod template;
 
 use crate::error::{Error, Result};
 

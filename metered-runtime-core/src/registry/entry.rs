@@ -1,0 +1,119 @@
+//! A registered metric with its metadata, and where it came from.
+
+use super::model::MetricRef;
+use crate::descriptor::{Descriptor, Location, TypeLabel};
+use crate::metric::{MetricKind, Unit};
+use std::sync::Arc;
+
+/// Where a registered metric came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Declared in a `static` (by a macro or by hand) at this location.
+    Static(Location),
+    /// Created at run time by name.
+    Dynamic,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Static(l) => l.fmt(f),
+            Origin::Dynamic => f.write_str("created at run time"),
+        }
+    }
+}
+
+/// A registered metric with its metadata.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub(super) name: Arc<str>,
+    pub(super) help: Arc<str>,
+    pub(super) unit: Unit,
+    pub(super) labels: Arc<[(String, String)]>,
+    pub(super) type_label: Option<TypeLabel>,
+    pub(super) origin: Origin,
+    pub(super) metric: MetricRef,
+    /// The address of the static, for a declared metric: registering the same static twice is
+    /// a no-op, two statics under one name a duplicate.
+    pub(super) static_addr: Option<usize>,
+}
+
+impl Entry {
+    /// A metric created at run time by name.
+    pub(super) fn dynamic(name: &str, metric: MetricRef) -> Self {
+        Entry {
+            name: name.into(),
+            help: "".into(),
+            unit: Unit::None,
+            labels: Arc::new([]),
+            type_label: None,
+            origin: Origin::Dynamic,
+            metric,
+            static_addr: None,
+        }
+    }
+
+    /// A metric declared in a static.
+    pub(super) fn declared(d: &'static Descriptor) -> Self {
+        Entry {
+            name: d.name().into(),
+            help: d.help_text().into(),
+            unit: d.unit_of(),
+            labels: d
+                .label_pairs()
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            type_label: d.type_label_of(),
+            origin: Origin::Static(d.location_of()),
+            metric: MetricRef::from_static(d.metric()),
+            static_addr: Some(d.metric().addr()),
+        }
+    }
+
+    /// The full dotted name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The kind.
+    #[must_use]
+    pub fn kind(&self) -> MetricKind {
+        self.metric.kind()
+    }
+    /// The help text (`""` if none).
+    #[must_use]
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+    /// The unit.
+    #[must_use]
+    pub fn unit(&self) -> Unit {
+        self.unit
+    }
+    /// Constant labels.
+    #[must_use]
+    pub fn labels(&self) -> &[(String, String)] {
+        &self.labels
+    }
+    /// The label keys of a family (empty for a single metric).
+    #[must_use]
+    pub fn label_keys(&self) -> &[String] {
+        self.metric.label_keys()
+    }
+    /// How to export it as a family labelled by type, if declared so.
+    #[must_use]
+    pub fn type_label(&self) -> Option<TypeLabel> {
+        self.type_label
+    }
+    /// Where it came from.
+    #[must_use]
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+    /// The metric itself.
+    #[must_use]
+    pub fn metric(&self) -> &MetricRef {
+        &self.metric
+    }
+}

@@ -1,0 +1,461 @@
+//! [`Registry`]: metrics by name; get-or-create, typed look-ups, explicit registration, listing.
+
+use super::entry::Entry;
+use super::model::{FamilyMember, Handle, Metric, MetricRef};
+use crate::clock::SystemClock;
+use crate::descriptor::Descriptor;
+use crate::error::{Error, Result};
+use crate::metric::MetricKind;
+use crate::metric::counter::Counter;
+use crate::metric::family::Family;
+use crate::metric::gauge::{FloatGauge, FnGauge, Gauge};
+use crate::metric::histogram::{Histogram, HistogramConfig};
+use crate::metric::meter::Meter;
+use crate::metric::timer::Timer;
+use crate::metric::up_down::UpDownCounter;
+use crate::name::{overlaps, validate_name};
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+#[derive(Debug, Default)]
+struct Inner {
+    by_name: BTreeMap<Arc<str>, Entry>,
+    problems: Vec<Error>,
+}
+
+impl Inner {
+    /// The registered name that `name` overlaps on a dot boundary, if any.
+    fn overlap(&self, name: &str) -> Option<&str> {
+        // A registered dotted prefix of `name`.
+        for (i, b) in name.bytes().enumerate() {
+            if b == b'.'
+                && let Some((k, _)) = self.by_name.get_key_value(&name[..i])
+            {
+                return Some(k);
+            }
+        }
+        // A registered name that extends `name`.
+        let extended = format!("{name}.");
+        self.by_name
+            .range::<str, _>((
+                std::ops::Bound::Included(extended.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .next()
+            .map(|(k, _)| &**k)
+            .filter(|k| overlaps(k, name))
+    }
+
+    fn insert(&mut self, entry: Entry) -> Result<()> {
+        if let Some(existing) = self.by_name.get(&entry.name) {
+            return Err(if existing.kind() == entry.kind() {
+                Error::Duplicate {
+                    name: entry.name.to_string(),
+                    first: existing.origin.to_string(),
+                    second: entry.origin.to_string(),
+                }
+            } else {
+                Error::KindMismatch {
+                    name: entry.name.to_string(),
+                    existing: existing.kind(),
+                    requested: entry.kind(),
+                }
+            });
+        }
+        if let Some(existing) = self.overlap(&entry.name) {
+            return Err(Error::NameOverlap {
+                name: entry.name.to_string(),
+                existing: existing.to_owned(),
+            });
+        }
+        self.by_name.insert(Arc::clone(&entry.name), entry);
+        Ok(())
+    }
+}
+
+/// Metrics by name.
+///
+/// The [global registry](crate::registry) holds every statically declared metric of every linked crate
+/// (collected through `inventory`) plus those created at run time; [`Registry::new`] makes an
+/// independent one, for tests or for a component that exports on its own.
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::{Error, MetricKind, Registry};
+/// let r = Registry::new();
+/// let a = r.timer("app.db.query").unwrap();
+/// let b = r.timer("app.db.query").unwrap();
+/// assert!(a.ptr_eq(&b)); // get-or-create: one instance per name
+/// assert!(matches!(r.counter("app.db.query"), Err(Error::KindMismatch { .. })));
+/// assert!(matches!(r.counter("app.db"), Err(Error::NameOverlap { .. })));
+/// assert_eq!(r.names(), ["app.db.query"]);
+/// ```
+#[derive(Debug, Default)]
+pub struct Registry {
+    inner: RwLock<Inner>,
+}
+
+macro_rules! get_or_create {
+    ($($(#[$doc:meta])* $fn:ident: $ty:ident,)*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Errors
+        /// [`Error::InvalidName`], [`Error::KindMismatch`] if the name is taken by another kind,
+        /// [`Error::NameOverlap`] if it is a dotted prefix of a registered name or extends one,
+        /// [`Error::InvalidLabel`] if it is a family of this kind.
+        pub fn $fn(&self, name: &str) -> Result<Handle<$ty>> {
+            self.get_or_create(name, $ty::new)
+        }
+    )*};
+}
+
+/// The family of `M`s that `metric`, registered under `name`, is, or the error saying what it is.
+fn family_of<'a, M: FamilyMember>(name: &str, metric: &'a MetricRef) -> Result<&'a Arc<Family<M>>> {
+    match metric {
+        MetricRef::Family(f) => M::unwrap(f),
+        _ => None,
+    }
+    .ok_or_else(|| mismatch(name, metric, M::KIND))
+}
+
+/// The error for `found`, registered under `name`, when a `requested` was asked for: another
+/// kind, or the same kind as a family where a single metric was asked for, or the reverse.
+fn mismatch(name: &str, found: &MetricRef, requested: MetricKind) -> Error {
+    let existing = found.kind();
+    if existing != requested {
+        return Error::KindMismatch {
+            name: name.to_owned(),
+            existing,
+            requested,
+        };
+    }
+    let reason = match found {
+        MetricRef::Family(f) => format!(
+            "registered as a {existing} family with label keys [{}], asked for as a single {requested}",
+            f.keys().join(", ")
+        ),
+        _ => format!("registered as a single {existing} without labels, asked for as a family"),
+    };
+    Error::InvalidLabel {
+        family: name.to_owned(),
+        reason,
+    }
+}
+
+impl Registry {
+    /// An empty registry, independent of the global one.
+    #[must_use]
+    pub fn new() -> Self {
+        SystemClock::start();
+        Registry::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // `dyn`: one copy of this cold path instead of one per metric kind.
+    fn get_or_insert(
+        &self,
+        name: &str,
+        make: &mut dyn FnMut() -> Result<MetricRef>,
+    ) -> Result<MetricRef> {
+        if let Some(e) = self.read().by_name.get(name) {
+            return Ok(e.metric.clone());
+        }
+        validate_name(name)?;
+        let mut inner = self.write();
+        if let Some(e) = inner.by_name.get(name) {
+            return Ok(e.metric.clone());
+        }
+        let entry = Entry::dynamic(name, make()?);
+        let metric = entry.metric.clone();
+        inner.insert(entry)?;
+        Ok(metric)
+    }
+
+    /// The `M` named `name`, made by `make` if absent.
+    fn get_or_create<M: Metric>(&self, name: &str, make: impl Fn() -> M) -> Result<Handle<M>> {
+        let metric = self.get_or_insert(name, &mut || {
+            Ok(M::into_ref(Handle::Shared(Arc::new(make()))))
+        })?;
+        M::from_ref(&metric)
+            .cloned()
+            .ok_or_else(|| mismatch(name, &metric, M::KIND))
+    }
+
+    get_or_create! {
+        /// The counter named `name`, created if absent.
+        counter: Counter,
+        /// The integer gauge named `name`, created if absent.
+        gauge: Gauge,
+        /// The up-down counter named `name`, created if absent.
+        up_down_counter: UpDownCounter,
+        /// The floating-point gauge named `name`, created if absent.
+        float_gauge: FloatGauge,
+        /// The meter named `name`, created if absent.
+        meter: Meter,
+        /// The histogram named `name` (default configuration), created if absent.
+        histogram: Histogram,
+        /// The timer named `name` (default configuration), created if absent.
+        timer: Timer,
+    }
+
+    /// The metric of kind `M` named `name`, if one is registered. Unlike the get-or-create
+    /// methods ([`timer`](Self::timer) and the others), it never creates a metric, so a typo
+    /// finds nothing instead of a new metric at zero.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{Counter, Registry, Timer};
+    /// use std::time::Duration;
+    ///
+    /// let r = Registry::new();
+    /// r.timer("db.get.latency").unwrap().record(Duration::from_millis(3));
+    ///
+    /// let latency = r.find::<Timer>("db.get.latency").unwrap().unwrap();
+    /// assert_eq!(latency.count(), 1);
+    /// assert!(r.find::<Timer>("db.get.latncy").unwrap().is_none()); // a typo finds nothing
+    /// assert_eq!(
+    ///     r.find::<Counter>("db.get.latency").unwrap_err().to_string(),
+    ///     r#"metric "db.get.latency" is registered as a timer, not a counter"#
+    /// );
+    /// assert_eq!(r.names(), ["db.get.latency"]); // nothing was created
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::KindMismatch`] naming both kinds if `name` is another kind;
+    /// [`Error::InvalidLabel`] if it is a family of `M`s (read it with
+    /// [`find_family`](Self::find_family)).
+    pub fn find<M: Metric>(&self, name: &str) -> Result<Option<Handle<M>>> {
+        let inner = self.read();
+        let Some(e) = inner.by_name.get(name) else {
+            return Ok(None);
+        };
+        match M::from_ref(&e.metric) {
+            Some(h) => Ok(Some(h.clone())),
+            None => Err(mismatch(name, &e.metric, M::KIND)),
+        }
+    }
+
+    /// The family of `M`s named `name`, if one is registered (whatever its label keys); never
+    /// creates one.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{Counter, Registry};
+    /// let r = Registry::new();
+    /// r.counter_family("http.requests", &["status"]).unwrap().get(&["200"]).unwrap().inc();
+    /// let f = r.find_family::<Counter>("http.requests").unwrap().unwrap();
+    /// assert_eq!(f.get(&["200"]).unwrap().get(), 1);
+    /// assert!(r.find_family::<Counter>("http.request").unwrap().is_none());
+    /// assert!(r.find::<Counter>("http.requests").is_err()); // a family, not a single counter
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::KindMismatch`] if `name` is another kind; [`Error::InvalidLabel`] if it is a
+    /// single `M` without labels.
+    pub fn find_family<M: FamilyMember>(&self, name: &str) -> Result<Option<Arc<Family<M>>>> {
+        let inner = self.read();
+        let Some(e) = inner.by_name.get(name) else {
+            return Ok(None);
+        };
+        family_of::<M>(name, &e.metric).map(|f| Some(Arc::clone(f)))
+    }
+
+    /// The family of `M`s named `name` with label keys `keys`, created if absent. The typed
+    /// shorthands ([`counter_family`](Self::counter_family) and the others) call this.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{Meter, Registry};
+    /// let r = Registry::new();
+    /// let f = r.family::<Meter>("jobs.done", &["queue"]).unwrap();
+    /// f.get(&["email"]).unwrap().mark();
+    /// assert!(std::sync::Arc::ptr_eq(&f, &r.meter_family("jobs.done", &["queue"]).unwrap()));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Registry::counter`], and [`Error::InvalidLabel`] for bad keys or when the name is
+    /// registered with other keys or without labels.
+    pub fn family<M: FamilyMember>(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<M>>> {
+        let metric = self.get_or_insert(name, &mut || {
+            Family::new(name, keys).map(|f| MetricRef::Family(M::wrap(Arc::new(f))))
+        })?;
+        let family = family_of::<M>(name, &metric)?;
+        if family
+            .keys()
+            .iter()
+            .map(String::as_str)
+            .eq(keys.iter().copied())
+        {
+            Ok(Arc::clone(family))
+        } else {
+            Err(Error::InvalidLabel {
+                family: name.to_owned(),
+                reason: format!(
+                    "registered with label keys [{}], asked for with [{}]",
+                    family.keys().join(", "),
+                    keys.join(", ")
+                ),
+            })
+        }
+    }
+
+    /// The family of counters named `name` with label keys `keys`, created if absent.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// let r = metered_runtime::Registry::new();
+    /// let f = r.counter_family("work.requests", &["task_type", "status", "scope"]).unwrap();
+    /// f.get(&["build", "ok", "ci"]).unwrap().inc();
+    /// assert!(r.counter_family("work.requests", &["status"]).is_err()); // other keys
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Registry::counter`], and [`Error::InvalidLabel`] for bad keys or when the name is
+    /// registered with other keys or without labels.
+    pub fn counter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Counter>>> {
+        self.family::<Counter>(name, keys)
+    }
+
+    /// The family of integer gauges named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Gauge>>> {
+        self.family::<Gauge>(name, keys)
+    }
+
+    /// The family of up-down counters named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn up_down_counter_family(
+        &self,
+        name: &str,
+        keys: &[&str],
+    ) -> Result<Arc<Family<UpDownCounter>>> {
+        self.family::<UpDownCounter>(name, keys)
+    }
+
+    /// The family of floating-point gauges named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn float_gauge_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<FloatGauge>>> {
+        self.family::<FloatGauge>(name, keys)
+    }
+
+    /// The family of meters named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn meter_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Meter>>> {
+        self.family::<Meter>(name, keys)
+    }
+
+    /// The family of histograms named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn histogram_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Histogram>>> {
+        self.family::<Histogram>(name, keys)
+    }
+
+    /// The family of timers named `name`; see [`Registry::counter_family`].
+    ///
+    /// # Errors
+    /// As [`Registry::counter_family`].
+    pub fn timer_family(&self, name: &str, keys: &[&str]) -> Result<Arc<Family<Timer>>> {
+        self.family::<Timer>(name, keys)
+    }
+
+    /// The histogram named `name`, created with `config` if absent (an existing one keeps its
+    /// configuration).
+    ///
+    /// # Errors
+    /// As [`Registry::histogram`], and [`Error::InvalidConfig`] if `config` does not validate
+    /// ([`HistogramConfig::validate`]).
+    pub fn histogram_with(&self, name: &str, config: HistogramConfig) -> Result<Handle<Histogram>> {
+        config.validate()?;
+        self.get_or_create(name, || Histogram::with_config(config))
+    }
+
+    /// Registers a gauge computed by `f` at snapshot time.
+    ///
+    /// # Errors
+    /// As [`Registry::counter`]; also [`Error::Duplicate`] if a function gauge of that name exists.
+    pub fn fn_gauge(
+        &self,
+        name: &str,
+        f: impl Fn() -> f64 + Send + Sync + 'static,
+    ) -> Result<Handle<FnGauge>> {
+        validate_name(name)?;
+        let handle = Handle::Shared(Arc::new(FnGauge::boxed(f)));
+        self.write()
+            .insert(Entry::dynamic(name, MetricRef::FnGauge(handle.clone())))?;
+        Ok(handle)
+    }
+
+    /// Registers a statically declared metric: the explicit path for targets where `inventory`
+    /// collects nothing (staticlibs, Miri, some linkers), and the way to add a static to an
+    /// independent registry. Registering the same descriptor (same name, same static) again is
+    /// a no-op.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`], [`Error::Duplicate`] when another metric of that name is
+    /// registered (with both locations), [`Error::KindMismatch`], [`Error::NameOverlap`].
+    pub fn register(&self, d: &'static Descriptor) -> Result<()> {
+        validate_name(d.name())?;
+        let mut inner = self.write();
+        if let Some(existing) = inner.by_name.get(d.name())
+            && existing.static_addr == Some(d.metric().addr())
+        {
+            return Ok(());
+        }
+        inner.insert(Entry::declared(d))
+    }
+
+    /// Every registered metric, sorted by name.
+    #[must_use]
+    pub fn metrics(&self) -> Vec<Entry> {
+        self.read().by_name.values().cloned().collect()
+    }
+
+    /// Every registered name, sorted.
+    #[must_use]
+    pub fn names(&self) -> Vec<String> {
+        self.read()
+            .by_name
+            .keys()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// The metric named `name`, if registered.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<Entry> {
+        self.read().by_name.get(name).cloned()
+    }
+
+    /// Problems met while registering declared metrics (those collected through `inventory`
+    /// and per-instantiation metrics created on first use): duplicates with both locations,
+    /// overlaps, kind clashes. Empty when all is well.
+    #[must_use]
+    pub fn problems(&self) -> Vec<Error> {
+        self.read().problems.clone()
+    }
+
+    /// Registers `d`; a failure is kept in [`problems`](Self::problems) instead of returned
+    /// (for declarations that have no caller to return it to).
+    pub(crate) fn register_or_note(&self, d: &'static Descriptor) {
+        if let Err(e) = self.register(d) {
+            self.write().problems.push(e);
+        }
+    }
+}
