@@ -598,6 +598,78 @@ mod tests {
     }
 
     #[test]
+    fn ticks_cover_half_open_intervals_ending_on_the_grid() {
+        assert_eq!(tick_of(0), 0);
+        assert_eq!(tick_of(TICK_NANOS), 0);
+        assert_eq!(tick_of(TICK_NANOS + 1), 1);
+        assert_eq!(tick_of(2 * TICK_NANOS), 1);
+        assert_eq!(tick_of(2 * TICK_NANOS + 1), 2);
+    }
+
+    #[test]
+    fn every_event_counts_in_its_own_tick_however_late_the_read() {
+        let (clock, m) = meter();
+        // 10, 20 and 30 events in the first three ticks, read only after a minute.
+        for n in [10, 20, 30] {
+            m.mark_n(n);
+            clock.advance(Duration::from_secs(5));
+            clock.advance(Duration::from_nanos(1));
+        }
+        clock.advance(Duration::from_secs(45));
+        let s = m.snapshot();
+        // Ticks done: 12 (0 to 11); instants 2, 4, 6, then zeros.
+        let (a, b) = (M1_ALPHA, 1.0 - M1_ALPHA);
+        let want = ((2.0 * b + a * 4.0) * b + a * 6.0) * b.powi(9);
+        assert!(close(s.m1, want), "{} vs {want}", s.m1);
+        assert_eq!(s.count, 60);
+    }
+
+    #[test]
+    fn shards_of_several_threads_add_up_in_their_ticks() {
+        let (clock, m) = meter();
+        std::thread::scope(|s| {
+            s.spawn(|| m.mark_n(5));
+        });
+        m.mark_n(5);
+        clock.advance(Duration::from_secs(6));
+        std::thread::scope(|s| {
+            s.spawn(|| m.mark_n(10));
+        });
+        clock.advance(Duration::from_secs(5));
+        // First tick: 10 events -> 2/s; second: 10 events -> 2/s.
+        let s = m.snapshot();
+        assert!(close(s.m1, 2.0) && close(s.m15, 2.0), "{s:?}");
+        assert_eq!(s.count, 20);
+    }
+
+    #[test]
+    fn a_reset_before_the_first_tick_lets_the_next_tick_initialise() {
+        // Dropwizard: marks in tick 0, then the first operation comes 9231 ticks later: the
+        // averages are reset without being initialised, so the tick after the gap sets them.
+        let (clock, m) = meter();
+        m.mark_n(100);
+        clock.advance(Duration::from_nanos(TICK_NANOS * 9231 + 1));
+        m.mark_n(25);
+        clock.advance(Duration::from_secs(5));
+        let s = m.snapshot();
+        assert!(
+            close(s.m1, 5.0) && close(s.m5, 5.0) && close(s.m15, 5.0),
+            "{s:?}"
+        );
+        assert_eq!(s.count, 125);
+    }
+
+    #[test]
+    fn meter_shards_share_counter_sized_cells() {
+        assert_eq!(std::mem::size_of::<TickShard>(), 128);
+        let m = Meter::new();
+        assert_eq!(m.heap_bytes(), 0);
+        m.mark();
+        assert_eq!(m.count(), 1);
+        assert!(m.heap_bytes() > 0);
+    }
+
+    #[test]
     fn mean_rate_is_count_over_elapsed() {
         let (clock, m) = meter();
         assert_eq!(m.snapshot().mean_rate, 0.0);
