@@ -57,8 +57,11 @@
 //!   mark and one 128-byte cache-line shard per recording thread (count, tick and the count at the
 //!   tick's start share the line), plus the rate state inline in the meter.
 //! - Work per tick with 10,000 meters: one store by the ticker, whatever the number of meters;
-//!   then each thread that marks a meter in the new tick folds once for it (10,000 folds per
-//!   thread at most, each a short uncontended critical section); reads cost what they did.
+//!   then each thread that marks a meter in the new tick folds once for it: 10,000 folds per
+//!   marking thread at most, each a short uncontended critical section (50 to 60 ns per meter,
+//!   0.5 to 0.6 ms per tick for 10,000 meters marked from one thread, measured on a 2-CPU machine
+//!   by `cargo run --release -p metered-runtime --example meter_ticks`). Idle meters cost nothing
+//!   per tick; reads cost what they did (one pass over the shards).
 //! - The other known design, a ticker that ticks every live meter on the grid (Coda Hale's
 //!   original), needs a list of live meters (meters reachable from a thread: an `Arc` per meter,
 //!   registration on first mark, removal on drop, also for `Family` children and meters in no
