@@ -400,7 +400,8 @@ fn concurrent_readers_at_different_cadences() {
 
 /// Meters and timers on the system clock that no registry knows (a `Family` child, a plain
 /// `static`) tick on the process-wide grid without any read: events marked in two different
-/// ticks count in two ticks. (This test waits for two real tick boundaries, 5 to 15 s.)
+/// ticks count in two ticks. (This test waits for two real tick boundaries, 5 to 15 s; it
+/// checks against the ticks the marks were actually made in, so a slow machine cannot fail it.)
 #[test]
 fn system_clock_meters_outside_registries_tick_without_reads() {
     use metered_runtime::{Family, SystemClock};
@@ -430,17 +431,16 @@ fn system_clock_meters_outside_registries_tick_without_reads() {
     // Sleep into the next tick without reading: only the ticker can tell the marks about it.
     std::thread::sleep(Duration::from_nanos(TICK - 500_000_000));
     let second = settle();
-    assert_eq!(second, first + 1, "the test took too long between ticks");
+    assert!(second > first);
     mark(20);
     std::thread::sleep(Duration::from_nanos(TICK - 500_000_000));
-    let third = settle();
+    let _ = settle();
     let now = SystemClock.now_nanos();
     for (what, got) in [
         ("family child", child.snapshot()),
         ("static meter", STATIC_METER.snapshot()),
         ("static timer", STATIC_TIMER.snapshot().rates),
     ] {
-        assert_eq!(third, second + 1, "the test took too long between ticks");
         // A model meter started at the clock's origin, marked in the two ticks.
         let mut model = Reference::new(0);
         model.mark(first * TICK + 1, 50);
