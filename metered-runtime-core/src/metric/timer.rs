@@ -18,8 +18,9 @@ pub struct TimerSnapshot {
 
 /// A histogram of durations plus rates.
 ///
-/// Durations are recorded in nanoseconds and reported in seconds. The rates use the histogram's
-/// count as the meter count, so a timed call costs one histogram record and two clock reads.
+/// Durations are recorded in nanoseconds and reported in seconds. A timed call costs two clock
+/// reads, one histogram record and one meter mark (the rates count each event in the 5 s tick it
+/// was recorded in, exactly as a [`Meter`](crate::Meter) does, at any read cadence).
 /// [`time`](Timer::time) returns a 16-byte guard that records when dropped: on return, on `?`,
 /// during a panic's unwinding and when a future holding it is dropped before completion.
 ///
@@ -31,7 +32,9 @@ pub struct TimerSnapshot {
 /// (14 powers of two) holds about 9.5 KiB. Each further recording thread adds a shard and its
 /// own powers of two: 0.9 KiB plus 512 bytes per power of two of its durations. Snapshots keep
 /// up to about five sparse copies of the bucket counts for the window (16 bytes per non-empty
-/// bucket each).
+/// bucket each). The rates add what a [`Meter`](crate::Meter) holds: on the first record a
+/// table of one pointer per slot plus a shared 128-byte shard, then 128 bytes per recording
+/// thread.
 ///
 /// ```
 /// # extern crate metered_runtime_core as metered_runtime;
@@ -124,8 +127,14 @@ impl Timer {
     /// Records a duration (saturating at `u64::MAX` nanoseconds).
     #[inline]
     pub fn record(&self, d: Duration) {
-        self.histogram
-            .record_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        self.record_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    }
+
+    /// The record path shared by `record` and the guard: the duration, then the event's tick.
+    #[inline]
+    fn record_nanos(&self, ns: u64) {
+        self.histogram.record_nanos(ns);
+        self.rates.mark_n(1);
     }
 
     /// Records a duration given in seconds.
@@ -158,18 +167,24 @@ impl Timer {
         f()
     }
 
-    /// Durations recorded so far (sums the histogram's buckets: meant for reads).
+    /// Durations recorded so far (sums the per-thread counts of the rates: meant for reads).
     #[must_use]
     pub fn count(&self) -> u64 {
-        self.histogram.count()
+        self.rates.count()
     }
 
     /// Rates and the duration histogram, in seconds.
+    ///
+    /// The rates keep their own count (each record adds to it in the tick it was made, see
+    /// [`Meter`](crate::Meter)), so no interleaving of readers and recorders can make them
+    /// inconsistent. The two halves are read one after the other: a record that lands between
+    /// them is in one count and not yet in the other, so `rates.count` and `histogram.count` can
+    /// differ by the records made during the snapshot.
     #[must_use]
     pub fn snapshot(&self) -> TimerSnapshot {
         let histogram = self.histogram.snapshot();
         TimerSnapshot {
-            rates: self.rates.read(histogram.count),
+            rates: self.rates.read(),
             histogram,
         }
     }
@@ -180,10 +195,11 @@ impl Timer {
         self.histogram.config()
     }
 
-    /// Heap bytes held: the histogram's (the rates hold none). 0 until the first record.
+    /// Heap bytes held: the histogram's and the rates' per-thread counts. 0 until the first
+    /// record.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.histogram.heap_bytes()
+        self.histogram.heap_bytes() + self.rates.heap_bytes()
     }
 }
 
@@ -221,7 +237,7 @@ impl TimerGuard<'_> {
     )]
     pub fn stop(self) -> Duration {
         let ns = self.timer.elapsed_nanos(self.start);
-        self.timer.histogram.record_nanos(ns);
+        self.timer.record_nanos(ns);
         std::mem::forget(self);
         Duration::from_nanos(ns)
     }
@@ -243,6 +259,6 @@ impl Drop for TimerGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         let ns = self.timer.elapsed_nanos(self.start);
-        self.timer.histogram.record_nanos(ns);
+        self.timer.record_nanos(ns);
     }
 }
