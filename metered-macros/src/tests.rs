@@ -121,6 +121,19 @@ fn golden_derive_keeps_what_it_understood_beside_errors() {
 }
 
 #[test]
+fn golden_derive_listing_no_metric() {
+    // An unknown key and a wrong value are reported, and so is the missing metric: the list
+    // was read to its end.
+    golden(
+        "derive-no-metric",
+        &expand::derive(quote! {
+            #[metrics(colour = 1, crate = "rt")]
+            struct H;
+        }),
+    );
+}
+
+#[test]
 fn golden_derive_on_a_union() {
     golden(
         "derive-union",

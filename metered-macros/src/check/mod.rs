@@ -150,12 +150,11 @@ fn reject_const(sig: &Signature, diag: &mut Diag) -> bool {
     false
 }
 
-const SKIP_OUTSIDE: &str = "`skip` goes on a method inside a `#[metered]` `impl` block";
-
 /// The rules of `#[metered]` on a free fn.
 pub fn check_fn(args: &MeteredArgs, sig: &Signature, diag: &mut Diag) -> Option<Instrumented> {
+    // `skip` needs no rule here: only a method's key table accepts it, so on an item it is
+    // reported as an unknown argument.
     reject_const(sig, diag);
-    conflict(&args.skip, SKIP_OUTSIDE, diag);
     conflict(
         &args.type_label,
         "`type_label` needs a type; use it on `#[metered]` on an `impl` block",
@@ -194,7 +193,6 @@ impl<'a> ImplRules<'a> {
         trait_: Option<&Path>,
         diag: &mut Diag,
     ) -> Self {
-        conflict(&args.skip, SKIP_OUTSIDE, diag);
         let site = Site {
             ty: crate::ast::type_ident(self_ty).map(|i| {
                 let s = i.to_string();
