@@ -216,7 +216,7 @@ fn golden_metered_fn() {
     golden(
         "metered-fn",
         &expand::metered(
-            quote!(),
+            quote!(crate = my::rt),
             quote!(
                 pub fn work(n: u8) -> u8 {
                     n

@@ -4,7 +4,6 @@
 use super::krate_tokens;
 use super::register::{self, Entry, Origin, Source};
 use crate::ast;
-use crate::attr::MeteredArgs;
 use crate::model::{Family, Instrumented, Site};
 use crate::template::{self, Known};
 use proc_macro2::TokenStream;
@@ -12,15 +11,11 @@ use quote::quote;
 use syn::{Block, Ident, ImplItem, ItemFn, ItemImpl, ReturnType, Signature, Type};
 
 /// An instrumented free fn.
-pub fn expand_fn(mut f: ItemFn, plan: &Instrumented, args: &MeteredArgs) -> TokenStream {
-    let krate = krate_tokens(args.krate.get());
-    let site = Site {
-        ty: None,
-        trait_: None,
-    };
+pub fn expand_fn(mut f: ItemFn, site: &Site, plan: &Instrumented) -> TokenStream {
+    let krate = krate_tokens(site.krate.as_ref());
     let ins = Instrument {
         krate: &krate,
-        site: &site,
+        site,
         plan,
     };
     instrument_body(&ins, &f.sig, &mut f.block);
@@ -32,9 +27,8 @@ pub fn expand_impl(
     mut imp: ItemImpl,
     site: &Site,
     methods: &[(usize, Instrumented)],
-    args: &MeteredArgs,
 ) -> TokenStream {
-    let krate = krate_tokens(args.krate.get());
+    let krate = krate_tokens(site.krate.as_ref());
     for (i, plan) in methods {
         if let Some(ImplItem::Fn(method)) = imp.items.get_mut(*i) {
             let ins = Instrument {
