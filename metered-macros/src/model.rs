@@ -123,6 +123,8 @@ pub enum Window {
 
 /// What the methods of one `#[metered]` item (or the fn itself) are named after.
 pub struct Site {
+    /// `crate = path`.
+    pub krate: Option<Path>,
     /// The self type's name (the last segment of its path, without `r#`), if it has one.
     pub ty: Option<String>,
     /// The trait's name of an `impl Trait for T` block.

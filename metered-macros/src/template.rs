@@ -1,9 +1,7 @@
-//! Metric name templates: `"my.http.endpoints.{}.latency"` split into pieces, checked, and
-//! rendered to the runtime's `Piece`s.
+//! Metric name templates: `"my.http.endpoints.{}.latency"` split into parts, checked, and
+//! rendered with what is known at expansion.
 
 use crate::diag::Diag;
-use proc_macro2::TokenStream;
-use quote::quote;
 use syn::LitStr;
 
 /// One piece of a template.
@@ -264,8 +262,10 @@ pub fn with_suffix(parts: &[Part], suffix: &str) -> Vec<Part> {
     out
 }
 
-/// Runtime `Piece`s; `{fn}` and `{trait}` are rendered now from `known`.
-pub fn to_pieces(parts: &[Part], krate: &TokenStream, known: &Known<'_>) -> TokenStream {
+/// The template with `{fn}` and `{trait}` rendered now from `known` (neighbouring literal text
+/// merged): what is left for the runtime to render is literal text, `{type}`, `{type_snake}`
+/// and `{module}`.
+pub fn resolve(parts: &[Part], known: &Known<'_>) -> Vec<Part> {
     let mut merged: Vec<Part> = Vec::new();
     for p in parts {
         match p {
@@ -275,13 +275,7 @@ pub fn to_pieces(parts: &[Part], krate: &TokenStream, known: &Known<'_>) -> Toke
             other => merged.push(other.clone()),
         }
     }
-    let pieces = merged.iter().map(|p| match p {
-        Part::Lit(s) => quote!(#krate::__private::Piece::Lit(#s)),
-        Part::Type => quote!(#krate::__private::Piece::Type),
-        Part::TypeSnake => quote!(#krate::__private::Piece::TypeSnake),
-        Part::Module | Part::Fn | Part::Trait => quote!(#krate::__private::Piece::Module),
-    });
-    quote!(&[#(#pieces),*])
+    merged
 }
 
 /// `MyHTTPHandler` gives `my_http_handler` (the runtime uses the same rule).

@@ -126,6 +126,19 @@ fn golden_derive_keeps_what_it_understood_beside_errors() {
 }
 
 #[test]
+fn golden_derive_listing_no_metric() {
+    // An unknown key and a wrong value are reported, and so is the missing metric: the list
+    // was read to its end.
+    golden(
+        "derive-no-metric",
+        &expand::derive(quote! {
+            #[metrics(colour = 1, crate = "rt")]
+            struct H;
+        }),
+    );
+}
+
+#[test]
 fn golden_derive_on_a_union() {
     golden(
         "derive-union",
@@ -208,7 +221,7 @@ fn golden_metered_fn() {
     golden(
         "metered-fn",
         &expand::metered(
-            quote!(),
+            quote!(crate = my::rt),
             quote!(
                 pub fn work(n: u8) -> u8 {
                     n
@@ -265,30 +278,41 @@ fn templates() {
         parse("a.{}.b", Context::Type).unwrap(),
         [Part::Lit("a.".into()), Part::Type, Part::Lit(".b".into())]
     );
-    assert_eq!(
-        parse("a.{fn}", Context::Type).unwrap_err(),
-        "unknown placeholder `{fn}` in metric name template; expected one of `{}`, `{type}`, `{type_snake}`, `{module}`"
-    );
-    assert_eq!(
-        parse("a.{type}", Context::FreeFn).unwrap_err(),
-        "unknown placeholder `{type}` in metric name template; expected one of `{fn}`, `{module}`"
-    );
-    assert_eq!(
-        parse("a.{", Context::Type).unwrap_err(),
-        "unclosed `{` in metric name template \"a.{\"; placeholders are written `{}`, `{type}`, `{type_snake}`, `{module}`"
-    );
-    assert_eq!(
-        parse("a.}", Context::Method).unwrap_err(),
-        "unmatched `}` in metric name template \"a.}\"; placeholders are written `{type}`, `{type_snake}`, `{fn}`, `{module}`"
-    );
-    assert_eq!(
-        parse("", Context::Type).unwrap_err(),
-        "metric name template is empty; expected a dotted name like \"app.{}.latency\""
-    );
-    assert_eq!(
-        parse(".a", Context::Type).unwrap_err(),
-        "metric name template \".a\" has an empty segment; expected segments separated by single dots, like \"app.{}.latency\""
-    );
+    let refused = [
+        (
+            "a.{fn}",
+            Context::Type,
+            "unknown placeholder `{fn}` in metric name template; expected one of `{}`, `{type}`, `{type_snake}`, `{module}`",
+        ),
+        (
+            "a.{type}",
+            Context::FreeFn,
+            "unknown placeholder `{type}` in metric name template; expected one of `{fn}`, `{module}`",
+        ),
+        (
+            "a.{",
+            Context::Type,
+            "unclosed `{` in metric name template \"a.{\"; placeholders are written `{}`, `{type}`, `{type_snake}`, `{module}`",
+        ),
+        (
+            "a.}",
+            Context::Method,
+            "unmatched `}` in metric name template \"a.}\"; placeholders are written `{type}`, `{type_snake}`, `{fn}`, `{module}`",
+        ),
+        (
+            "",
+            Context::Type,
+            "metric name template is empty; expected a dotted name like \"app.{}.latency\"",
+        ),
+        (
+            ".a",
+            Context::Type,
+            "metric name template \".a\" has an empty segment; expected segments separated by single dots, like \"app.{}.latency\"",
+        ),
+    ];
+    for (text, cx, message) in refused {
+        assert_eq!(parse(text, cx).unwrap_err(), message, "{text:?}");
+    }
     let parts = parse("my.{module}.{type}.latency", Context::Type).unwrap();
     assert_eq!(
         template::family(&parts).unwrap(),

@@ -150,12 +150,15 @@ fn reject_const(sig: &Signature, diag: &mut Diag) -> bool {
     false
 }
 
-const SKIP_OUTSIDE: &str = "`skip` goes on a method inside a `#[metered]` `impl` block";
-
 /// The rules of `#[metered]` on a free fn.
-pub fn check_fn(args: &MeteredArgs, sig: &Signature, diag: &mut Diag) -> Option<Instrumented> {
+pub fn check_fn(
+    args: &MeteredArgs,
+    sig: &Signature,
+    diag: &mut Diag,
+) -> Option<(Site, Instrumented)> {
+    // `skip` needs no rule here: only a method's key table accepts it, so on an item it is
+    // reported as an unknown argument.
     reject_const(sig, diag);
-    conflict(&args.skip, SKIP_OUTSIDE, diag);
     conflict(
         &args.type_label,
         "`type_label` needs a type; use it on `#[metered]` on an `impl` block",
@@ -164,11 +167,17 @@ pub fn check_fn(args: &MeteredArgs, sig: &Signature, diag: &mut Diag) -> Option<
     let default = LitStr::new("{module}.{fn}", proc_macro2::Span::call_site());
     let lit = args.name.get().unwrap_or(&default);
     let t = template::parse(lit, Context::FreeFn, diag)?;
-    Some(Instrumented {
+    let site = Site {
+        krate: args.krate.get().cloned(),
+        ty: None,
+        trait_: None,
+    };
+    let plan = Instrumented {
         parts: t.parts,
         type_label: None,
         error: args.error.get().cloned(),
-    })
+    };
+    Some((site, plan))
 }
 
 /// The rules of `#[metered]` on an `impl` block: what the block's arguments give every method,
@@ -194,8 +203,8 @@ impl<'a> ImplRules<'a> {
         trait_: Option<&Path>,
         diag: &mut Diag,
     ) -> Self {
-        conflict(&args.skip, SKIP_OUTSIDE, diag);
         let site = Site {
+            krate: args.krate.get().cloned(),
             ty: crate::ast::type_ident(self_ty).map(|i| {
                 let s = i.to_string();
                 s.strip_prefix("r#").unwrap_or(&s).to_owned()

@@ -30,6 +30,8 @@ fn impl_header(ty: &TypeModel<'_>, bound: &TokenStream) -> (TokenStream, TokenSt
     )
 }
 
+/// The derive's items, inside one `const _`: the hidden set (for metrics listed on the type),
+/// registration, the accessors, `metric_names()`, and `HasMetrics` for a named set.
 pub fn expand(d: &Derive<'_>) -> TokenStream {
     let ty = &d.ty;
     let krate = krate_tokens(d.krate.as_ref());

@@ -4,7 +4,6 @@
 use super::krate_tokens;
 use super::register::{self, Entry, Origin, Source};
 use crate::ast;
-use crate::attr::MeteredArgs;
 use crate::model::{Family, Instrumented, Site};
 use crate::template::{self, Known};
 use proc_macro2::TokenStream;
@@ -12,15 +11,11 @@ use quote::quote;
 use syn::{Block, Ident, ImplItem, ItemFn, ItemImpl, ReturnType, Signature, Type};
 
 /// An instrumented free fn.
-pub fn expand_fn(mut f: ItemFn, plan: &Instrumented, args: &MeteredArgs) -> TokenStream {
-    let krate = krate_tokens(args.krate.get());
-    let site = Site {
-        ty: None,
-        trait_: None,
-    };
+pub fn expand_fn(mut f: ItemFn, site: &Site, plan: &Instrumented) -> TokenStream {
+    let krate = krate_tokens(site.krate.as_ref());
     let ins = Instrument {
         krate: &krate,
-        site: &site,
+        site,
         plan,
     };
     instrument_body(&ins, &f.sig, &mut f.block);
@@ -32,9 +27,8 @@ pub fn expand_impl(
     mut imp: ItemImpl,
     site: &Site,
     methods: &[(usize, Instrumented)],
-    args: &MeteredArgs,
 ) -> TokenStream {
-    let krate = krate_tokens(args.krate.get());
+    let krate = krate_tokens(site.krate.as_ref());
     for (i, plan) in methods {
         if let Some(ImplItem::Fn(method)) = imp.items.get_mut(*i) {
             let ins = Instrument {
@@ -160,69 +154,68 @@ fn instrument_block(ins: &Instrument<'_>, sig: &Signature, block: &mut Block) {
         }
         ReturnType::Default => TokenStream::new(),
     };
+    let unit = ast::is_unit(&sig.output);
     if sig.asyncness.is_some() {
-        let unit = ast::is_unit(&sig.output);
         let inner = &*block;
-        let new: Block = if unit {
-            syn::parse_quote!({
-                let __metered_call = #guard;
-                async move #inner.await;
-                __metered_call.finish(false);
-            })
-        } else {
-            syn::parse_quote!({
-                let __metered_call = #guard;
-                let __metered_ret #ret_ty = async move #inner.await;
-                let __metered_error = #classify;
-                __metered_call.finish(__metered_error);
-                __metered_ret
-            })
-        };
-        *block = new;
+        *block = guarded(
+            &guard,
+            &quote!(async move #inner.await),
+            &ret_ty,
+            unit,
+            &classify,
+        );
         return;
     }
-    let output = match &sig.output {
-        ReturnType::Type(_, ty) => ast::future_output(ty).map(|t| {
-            let t = ast::let_type(t);
-            quote!(: #t)
-        }),
-        ReturnType::Default => None,
-    };
     if let Some(fut) = ast::async_trait_body(block) {
-        let inner = fut.block.clone();
-        let output = output.unwrap_or_default();
-        fut.block = syn::parse_quote!({
-            let __metered_call = #guard;
-            let __metered_ret #output = async move #inner.await;
-            let __metered_error = #classify;
-            __metered_call.finish(__metered_error);
-            __metered_ret
-        });
+        let output = match &sig.output {
+            ReturnType::Type(_, ty) => ast::future_output(ty).map(|t| {
+                let t = ast::let_type(t);
+                quote!(: #t)
+            }),
+            ReturnType::Default => None,
+        };
+        let inner = &fut.block;
+        let run = quote!(async move #inner.await);
+        fut.block = guarded(&guard, &run, &output.unwrap_or_default(), false, &classify);
         return;
     }
     let inner = &*block;
-    let never = matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)));
-    let new: Block = if never {
+    if matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_))) {
         // A diverging body never returns a value to classify: the guard records the panic or
         // whatever ends it.
-        syn::parse_quote!({
+        *block = syn::parse_quote!({
             let __metered_call = #guard;
             #inner
-        })
-    } else if ast::is_unit(&sig.output) {
+        });
+        return;
+    }
+    let run = quote!(#krate::__private::call(move || #inner));
+    *block = guarded(&guard, &run, &ret_ty, unit, &classify);
+}
+
+/// A body that starts the call guard `guard`, evaluates `run` (the original body), and
+/// finishes the guard: with no error for a `()` body (`unit`), else with what `classify`
+/// says of the value, which is then returned (its `let` annotated with `ret_ty`).
+fn guarded(
+    guard: &TokenStream,
+    run: &TokenStream,
+    ret_ty: &TokenStream,
+    unit: bool,
+    classify: &TokenStream,
+) -> Block {
+    if unit {
         syn::parse_quote!({
             let __metered_call = #guard;
-            #krate::__private::call(move || #inner);
+            #run;
             __metered_call.finish(false);
         })
     } else {
         syn::parse_quote!({
             let __metered_call = #guard;
-            let __metered_ret #ret_ty = #krate::__private::call(move || #inner);
+            let __metered_ret #ret_ty = #run;
             let __metered_error = #classify;
             __metered_call.finish(__metered_error);
             __metered_ret
         })
-    };
-    *block = new;
+    }
 }

@@ -74,14 +74,14 @@ pub fn metered(args: TokenStream, item: TokenStream) -> TokenStream {
                 rules.into_site()
             };
             match diag.finish() {
-                Ok(()) => metered::expand_impl(imp, &site, &methods, &args),
+                Ok(()) => metered::expand_impl(imp, &site, &methods),
                 Err(e) => fallback::with_item(&quote!(#imp), e),
             }
         }
         Some(ast::MeteredItem::Fn(f)) => {
-            let plan = check::check_fn(&args, &f.sig, &mut diag);
-            match (diag.finish(), plan) {
-                (Ok(()), Some(plan)) => metered::expand_fn(f, &plan, &args),
+            let checked = check::check_fn(&args, &f.sig, &mut diag);
+            match (diag.finish(), checked) {
+                (Ok(()), Some((site, plan))) => metered::expand_fn(f, &site, &plan),
                 (Err(e), _) => fallback::with_item(&original, e),
                 (Ok(()), None) => original,
             }

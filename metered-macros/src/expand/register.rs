@@ -234,9 +234,9 @@ fn rendered_descriptors(
 /// rendered now).
 pub fn specs(entries: &[Entry<'_>], krate: &TokenStream, known: &Known<'_>) -> TokenStream {
     let specs = entries.iter().map(|e| {
-        let name = template::to_pieces(&e.parts, krate, known);
+        let name = pieces(&e.parts, krate, known);
         let (family, key) = match e.family {
-            Some((f, k)) => (template::to_pieces(f, krate, known), k.as_str()),
+            Some((f, k)) => (pieces(f, krate, known), k.as_str()),
             None => (quote!(&[]), ""),
         };
         let help = e.help;
@@ -270,4 +270,18 @@ pub fn descriptor_calls(
             quote!(#krate::__private::descriptor(#metric, #specs, #i, #buf, #cx, #file, #line))
         })
         .collect()
+}
+
+/// The runtime's `Piece`s of a template; `{fn}` and `{trait}` are rendered now from `known`.
+fn pieces(parts: &[Part], krate: &TokenStream, known: &Known<'_>) -> TokenStream {
+    let pieces = template::resolve(parts, known)
+        .into_iter()
+        .map(|p| match p {
+            Part::Lit(s) => quote!(#krate::__private::Piece::Lit(#s)),
+            Part::Type => quote!(#krate::__private::Piece::Type),
+            Part::TypeSnake => quote!(#krate::__private::Piece::TypeSnake),
+            // Resolved away but `{module}`.
+            Part::Module | Part::Fn | Part::Trait => quote!(#krate::__private::Piece::Module),
+        });
+    quote!(&[#(#pieces),*])
 }
