@@ -36,20 +36,29 @@ pub struct Entry {
     /// The address of the static, for a declared metric: registering the same static twice is
     /// a no-op, two statics under one name a duplicate.
     pub(super) static_addr: Option<usize>,
+    /// The exposition name of the family it is exported in, set when it is registered.
+    pub(super) exposition: Arc<str>,
 }
 
 impl Entry {
     /// A metric created at run time by name.
     pub(super) fn dynamic(name: &str, metric: MetricRef) -> Self {
+        // As `Descriptor::new` does: a timer is in seconds.
+        let unit = if metric.kind() == MetricKind::Timer {
+            Unit::Seconds
+        } else {
+            Unit::None
+        };
         Entry {
             name: name.into(),
             help: "".into(),
-            unit: Unit::None,
+            unit,
             labels: Arc::new([]),
             type_label: None,
             origin: Origin::Dynamic,
             metric,
             static_addr: None,
+            exposition: "".into(),
         }
     }
 
@@ -68,6 +77,7 @@ impl Entry {
             origin: Origin::Static(d.location_of()),
             metric: MetricRef::from_static(d.metric()),
             static_addr: Some(d.metric().addr()),
+            exposition: "".into(),
         }
     }
 
@@ -105,6 +115,13 @@ impl Entry {
     #[must_use]
     pub fn type_label(&self) -> Option<TypeLabel> {
         self.type_label
+    }
+    /// The exposition name of the family it is exported in (its own, or its type-label
+    /// family's), computed once at registration by
+    /// [`exposition_name`](crate::exposition_name).
+    #[must_use]
+    pub fn exposition_name(&self) -> &str {
+        &self.exposition
     }
     /// Where it came from.
     #[must_use]

@@ -1,0 +1,198 @@
+//! Exported identity: exposition names computed once, families labelled by type as one family,
+//! and every clash refused with both sides named.
+
+use metered_runtime::__private::{Registration, submit};
+use metered_runtime::{
+    Counter, Descriptor, Error, Registry, StaticMetric, Timer, TypeLabel, Unit, registry,
+};
+
+// Two statics whose names map to one exposition name, declared in two modules: the clash is a
+// problem of `self_check()` with both source locations.
+macro_rules! counter_declared_in {
+    ($module:ident, $name:literal) => {
+        mod $module {
+            pub static C: metered_runtime::Counter = metered_runtime::Counter::new();
+            pub static D: metered_runtime::Descriptor =
+                metered_runtime::Descriptor::new($name, metered_runtime::StaticMetric::Counter(&C))
+                    .location(module_path!(), file!(), line!());
+            metered_runtime::__private::submit! { metered_runtime::__private::Registration(&D) }
+        }
+    };
+}
+counter_declared_in!(dots, "test_identity.a.b_c");
+counter_declared_in!(underscores, "test_identity.a_b.c");
+
+static PLAIN: Counter = Counter::new();
+static PLAIN_DESC: Descriptor =
+    Descriptor::new("test_identity.plain", StaticMetric::Counter(&PLAIN)).help("Plain.");
+submit! { Registration(&PLAIN_DESC) }
+
+#[test]
+fn names_that_map_to_one_exposition_name_are_a_problem_with_both_locations() {
+    let problem = metered_runtime::self_check()
+        .problems
+        .into_iter()
+        .find(|p| matches!(p, Error::ExpositionClash { .. }))
+        .expect("the clash is reported");
+    let Error::ExpositionClash {
+        name,
+        origin,
+        existing,
+        existing_origin,
+        reason,
+    } = &problem
+    else {
+        unreachable!()
+    };
+    let mut names = [name.as_str(), existing.as_str()];
+    names.sort_unstable();
+    assert_eq!(names, ["test_identity.a.b_c", "test_identity.a_b.c"]);
+    let both = format!("{origin} {existing_origin}");
+    assert!(
+        both.contains("test_identity::dots") && both.contains("test_identity::underscores"),
+        "{both}"
+    );
+    assert_eq!(
+        reason, r#"both are exported as "test_identity_a_b_c""#,
+        "{problem}"
+    );
+    // The metrics that do not clash are registered with their exposition names.
+    assert_eq!(
+        registry()
+            .get("test_identity.plain")
+            .unwrap()
+            .exposition_name(),
+        "test_identity_plain"
+    );
+}
+
+#[test]
+fn dynamic_names_clash_the_same_way() {
+    let r = Registry::new();
+    r.gauge("a.b_c").unwrap();
+    let err = r.gauge("a_b.c").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"metric "a_b.c" (created at run time) clashes with "a.b_c" (created at run time) in the exposition: both are exported as "a_b_c""#
+    );
+    assert!(r.get("a_b.c").is_none());
+    assert_eq!(r.names(), ["a.b_c"]);
+}
+
+#[test]
+fn a_sample_cannot_take_another_family_name() {
+    let r = Registry::new();
+    r.counter("jobs.done").unwrap();
+    let Err(Error::ExpositionClash { reason, .. }) = r.gauge("jobs.done_total") else {
+        panic!("a gauge named like the counter's sample is refused")
+    };
+    assert_eq!(
+        reason,
+        r#""jobs_done_total" exports the name "jobs_done_total", which the family "jobs_done" exports too"#
+    );
+    // The counter's own suffix is written once: `.total` on a counter names the same family.
+    assert!(matches!(
+        r.counter("jobs.done.total"),
+        Err(Error::NameOverlap { .. })
+    ));
+    assert!(matches!(
+        r.meter("jobs.done_total"),
+        Err(Error::ExpositionClash { .. })
+    ));
+
+    r.timer("req.latency").unwrap();
+    assert_eq!(
+        r.get("req.latency").unwrap().exposition_name(),
+        "req_latency_seconds"
+    );
+    assert_eq!(r.get("req.latency").unwrap().unit(), Unit::Seconds);
+    assert!(matches!(
+        r.counter("req.latency_seconds_count"),
+        Err(Error::ExpositionClash { .. })
+    ));
+    // Unrelated names still register.
+    r.gauge("req.depth").unwrap();
+    assert_eq!(r.names(), ["jobs.done", "req.depth", "req.latency"]);
+}
+
+const fn member(name: &'static str, metric: &'static Timer, ty: &'static str) -> Descriptor {
+    Descriptor::new(name, StaticMetric::Timer(metric))
+        .help("Time per call.")
+        .type_label(TypeLabel {
+            family: "svc.latency",
+            key: "type",
+            value: ty,
+        })
+}
+
+#[test]
+fn members_labelled_by_type_are_one_family_and_must_agree() {
+    static A: Timer = Timer::new();
+    static B: Timer = Timer::new();
+    static C: Timer = Timer::new();
+    static D: Timer = Timer::new();
+    static E: Timer = Timer::new();
+    static A_DESC: Descriptor = member("svc.A.latency", &A, "A");
+    static B_DESC: Descriptor = member("svc.B.latency", &B, "B");
+    static OTHER_HELP: Descriptor = member("svc.C.latency", &C, "C").help("Something else.");
+    static SAME_TYPE: Descriptor = member("svc.A2.latency", &D, "A");
+    static PLAIN: Descriptor = Descriptor::new("svc.latency", StaticMetric::Timer(&E));
+
+    let r = Registry::new();
+    r.register(&A_DESC).unwrap();
+    r.register(&B_DESC).unwrap();
+    for name in ["svc.A.latency", "svc.B.latency"] {
+        assert_eq!(
+            r.get(name).unwrap().exposition_name(),
+            "svc_latency_seconds"
+        );
+    }
+    let reason = |d: &'static Descriptor| match r.register(d) {
+        Err(Error::ExpositionClash { reason, .. }) => reason,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        reason(&OTHER_HELP),
+        r#"both are exported in the family "svc_latency_seconds", but their help texts differ ("Time per call.", "Something else.")"#
+    );
+    assert_eq!(
+        reason(&SAME_TYPE),
+        r#"both are exported in the family "svc_latency_seconds" with the type "A""#
+    );
+    assert_eq!(
+        reason(&PLAIN),
+        r#"both are exported in the family "svc_latency_seconds", but only one of them is a member of a family labelled by type"#
+    );
+    assert!(
+        matches!(
+            r.counter("svc.latency_seconds"),
+            Err(Error::ExpositionClash { .. })
+        ),
+        "a counter family of that name would give a second TYPE line"
+    );
+    assert_eq!(r.names(), ["svc.A.latency", "svc.B.latency"]);
+}
+
+#[test]
+fn label_keys_are_checked_in_exposition_form() {
+    static M: Counter = Counter::new();
+    static TWO_KEYS: Descriptor = Descriptor::new("jobs.keys", StaticMetric::Counter(&M))
+        .labels(&[("task-type", "a"), ("task_type", "b")]);
+    let r = Registry::new();
+    assert_eq!(
+        r.register(&TWO_KEYS).unwrap_err(),
+        Error::InvalidLabel {
+            family: "jobs.keys".into(),
+            reason: r#"two label keys export as "task_type""#.into(),
+        }
+    );
+    assert_eq!(
+        r.histogram_family("db.rows", &["le"]).unwrap_err(),
+        Error::InvalidLabel {
+            family: "db.rows".into(),
+            reason: r#"label key "le" is reserved for the samples of a histogram"#.into(),
+        }
+    );
+    // `le` is an ordinary key elsewhere.
+    r.counter_family("db.reads", &["le"]).unwrap();
+}
