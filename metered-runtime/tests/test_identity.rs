@@ -2,8 +2,10 @@
 //! and every clash refused with both sides named.
 
 use metered_runtime::__private::{Registration, submit};
+use metered_runtime::snapshot::{FamilyHeader, Series, Visit};
 use metered_runtime::{
-    Counter, Descriptor, Error, Registry, StaticMetric, Timer, TypeLabel, Unit, registry,
+    Counter, Descriptor, Error, HistogramSnapshot, MeterSnapshot, Registry, StaticMetric, Timer,
+    TimerSnapshot, TypeLabel, Unit, registry,
 };
 
 // Two statics whose names map to one exposition name, declared in two modules: the clash is a
@@ -195,4 +197,122 @@ fn label_keys_are_checked_in_exposition_form() {
     );
     // `le` is an ordinary key elsewhere.
     r.counter_family("db.reads", &["le"]).unwrap();
+}
+
+/// Writes one line per call, so the test sees the order and the arguments of the walk.
+#[derive(Default)]
+struct Trace(Vec<String>);
+
+impl Trace {
+    fn series(&mut self, s: &Series<'_>, what: &str) -> Result<(), String> {
+        let labels: Vec<String> = s.labels().map(|(k, v)| format!("{k}={v}")).collect();
+        let line = format!("  {} [{}] {what}", s.metric.name, labels.join(","));
+        self.0.push(line);
+        if what.is_empty() {
+            return Err("a series without a value".into());
+        }
+        Ok(())
+    }
+}
+
+impl Visit for Trace {
+    type Error = String;
+    fn family(&mut self, f: &FamilyHeader<'_>) -> Result<(), String> {
+        self.0.push(format!(
+            "{} ({}, {}, {:?}, {:?}, [{}])",
+            f.exposition_name,
+            f.name,
+            f.kind,
+            f.help,
+            f.unit.as_str(),
+            f.label_keys.join(",")
+        ));
+        Ok(())
+    }
+    fn counter(&mut self, s: &Series<'_>, n: u64) -> Result<(), String> {
+        self.series(s, &format!("counter {n}"))
+    }
+    fn gauge(&mut self, s: &Series<'_>, v: i64) -> Result<(), String> {
+        self.series(s, &format!("gauge {v}"))
+    }
+    fn up_down_counter(&mut self, s: &Series<'_>, v: i64) -> Result<(), String> {
+        self.series(s, &format!("up-down {v}"))
+    }
+    fn float_gauge(&mut self, s: &Series<'_>, v: f64) -> Result<(), String> {
+        self.series(s, &format!("float {v}"))
+    }
+    fn meter(&mut self, s: &Series<'_>, m: &MeterSnapshot) -> Result<(), String> {
+        self.series(s, &format!("meter {}", m.count))
+    }
+    fn histogram(&mut self, s: &Series<'_>, h: &HistogramSnapshot) -> Result<(), String> {
+        self.series(s, &format!("histogram {} {}", h.count, h.sum))
+    }
+    fn timer(&mut self, s: &Series<'_>, t: &TimerSnapshot) -> Result<(), String> {
+        self.series(s, &format!("timer {}", t.rates.count))
+    }
+    fn error(&mut self, s: &Series<'_>, message: &str) -> Result<(), String> {
+        self.series(s, &format!("error {message}"))
+    }
+    fn end_family(&mut self, f: &FamilyHeader<'_>) -> Result<(), String> {
+        if f.name == "stop.here" {
+            return Err("stopped".into());
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn the_snapshot_is_walked_family_by_family() {
+    static A: Timer = Timer::new();
+    static B: Timer = Timer::new();
+    static A_DESC: Descriptor =
+        member("svc.Alpha.latency", &A, "Alpha").labels(&[("region", "eu")]);
+    static B_DESC: Descriptor = member("svc.Beta.latency", &B, "Beta").labels(&[("region", "us")]);
+
+    let r = Registry::new();
+    // Registered in an order that differs from the exposition order.
+    r.register(&B_DESC).unwrap();
+    r.register(&A_DESC).unwrap();
+    A.record(std::time::Duration::from_millis(2));
+    let f = r.gauge_family("svc.pool", &["name"]).unwrap();
+    f.get(&["zeta"]).unwrap().set(2);
+    f.get(&["alpha"]).unwrap().set(-1);
+    r.counter("svc.jobs").unwrap().add(3);
+    r.up_down_counter("svc.busy").unwrap().add(4);
+    r.float_gauge("svc.load").unwrap().set(0.5);
+    r.fn_gauge("svc.sensor", || panic!("gone")).unwrap();
+    r.meter("svc.errors").unwrap().mark();
+    r.histogram("svc.size").unwrap().record(3.0).unwrap();
+
+    let mut trace = Trace::default();
+    r.snapshot().visit(&mut trace).unwrap();
+    assert_eq!(
+        trace.0,
+        [
+            r#"svc_busy (svc.busy, up-down counter, "", "", [])"#,
+            "  svc.busy [] up-down 4",
+            r#"svc_errors (svc.errors, meter, "", "", [])"#,
+            "  svc.errors [] meter 1",
+            r#"svc_jobs (svc.jobs, counter, "", "", [])"#,
+            "  svc.jobs [] counter 3",
+            r#"svc_latency_seconds (svc.latency, timer, "Time per call.", "seconds", [region,type])"#,
+            "  svc.Alpha.latency [region=eu,type=Alpha] timer 1",
+            "  svc.Beta.latency [region=us,type=Beta] timer 0",
+            r#"svc_load (svc.load, float gauge, "", "", [])"#,
+            "  svc.load [] float 0.5",
+            r#"svc_pool (svc.pool, gauge, "", "", [name])"#,
+            "  svc.pool [name=alpha] gauge -1",
+            "  svc.pool [name=zeta] gauge 2",
+            r#"svc_sensor (svc.sensor, function gauge, "", "", [])"#,
+            "  svc.sensor [] error gauge function rejects the value (panicked: gone)",
+            r#"svc_size (svc.size, histogram, "", "", [])"#,
+            "  svc.size [] histogram 1 3",
+        ]
+    );
+
+    // The visitor's error stops the walk.
+    r.counter("stop.here").unwrap();
+    let mut trace = Trace::default();
+    assert_eq!(r.snapshot().visit(&mut trace), Err("stopped".to_owned()));
+    assert_eq!(trace.0.len(), 2);
 }

@@ -38,6 +38,8 @@ pub struct Entry {
     pub(super) static_addr: Option<usize>,
     /// The exposition name of the family it is exported in, set when it is registered.
     pub(super) exposition: Arc<str>,
+    /// The label keys of its series in exposition form, set when it is registered.
+    pub(super) exposition_keys: Arc<[String]>,
 }
 
 impl Entry {
@@ -59,6 +61,7 @@ impl Entry {
             metric,
             static_addr: None,
             exposition: "".into(),
+            exposition_keys: Arc::new([]),
         }
     }
 
@@ -78,6 +81,7 @@ impl Entry {
             metric: MetricRef::from_static(d.metric()),
             static_addr: Some(d.metric().addr()),
             exposition: "".into(),
+            exposition_keys: Arc::new([]),
         }
     }
 
@@ -122,6 +126,20 @@ impl Entry {
     #[must_use]
     pub fn exposition_name(&self) -> &str {
         &self.exposition
+    }
+    /// The label keys of its series in exposition form
+    /// ([`exposition_label_key`](crate::exposition_label_key)), in the order of the series'
+    /// label values: constant labels, then the type label's key or the family's keys.
+    #[must_use]
+    pub fn exposition_label_keys(&self) -> &[String] {
+        &self.exposition_keys
+    }
+    /// The exposition name and label keys, shared (for snapshots).
+    pub(crate) fn exported(&self) -> (Arc<str>, Arc<[String]>) {
+        (
+            Arc::clone(&self.exposition),
+            Arc::clone(&self.exposition_keys),
+        )
     }
     /// Where it came from.
     #[must_use]

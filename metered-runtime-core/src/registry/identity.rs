@@ -62,6 +62,11 @@ impl Placement {
     pub(super) fn exposition(&self) -> &Arc<str> {
         &self.exposition
     }
+
+    /// The label keys of the entry's series in exposition form.
+    pub(super) fn keys(&self) -> &[String] {
+        &self.shape.keys
+    }
 }
 
 fn clash(entry: &Entry, existing: &(Arc<str>, Origin), reason: String) -> Error {

@@ -72,6 +72,7 @@ impl Inner {
         }
         let placement = self.identities.place(&entry)?;
         entry.exposition = Arc::clone(placement.exposition());
+        entry.exposition_keys = placement.keys().into();
         self.identities.commit(placement, &entry);
         self.by_name.insert(Arc::clone(&entry.name), entry);
         Ok(())

@@ -7,9 +7,13 @@ use crate::metric::timer::TimerSnapshot;
 use crate::metric::{MetricKind, Unit};
 use crate::registry::{MetricRef, Registry};
 
+use std::sync::Arc;
+
 mod tree;
+mod visit;
 
 pub use tree::Node;
+pub use visit::{FamilyHeader, FamilySnapshot, Series, Visit};
 
 /// The value of one metric at the moment of the snapshot.
 ///
@@ -77,6 +81,15 @@ pub struct MetricSnapshot {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Snapshot {
     metrics: Vec<MetricSnapshot>,
+    /// For each of `metrics`, the family it is exported in.
+    exported: Vec<Exported>,
+}
+
+/// The family a metric of a snapshot is exported in, as the registry computed it.
+#[derive(Debug, Clone, PartialEq)]
+struct Exported {
+    exposition: Arc<str>,
+    keys: Arc<[String]>,
 }
 
 impl Snapshot {
@@ -116,7 +129,9 @@ impl Registry {
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
         let mut metrics = Vec::new();
+        let mut exported = Vec::new();
         for e in self.metrics() {
+            let (exposition, exposition_keys) = e.exported();
             let base = MetricSnapshot {
                 name: e.name().to_owned(),
                 kind: e.kind(),
@@ -138,15 +153,23 @@ impl Registry {
                         value: value_of(&child),
                         ..base.clone()
                     });
+                    exported.push(Exported {
+                        exposition: Arc::clone(&exposition),
+                        keys: Arc::clone(&exposition_keys),
+                    });
                 }
             } else {
                 metrics.push(MetricSnapshot {
                     value: value_of(e.metric()),
                     ..base
                 });
+                exported.push(Exported {
+                    exposition,
+                    keys: exposition_keys,
+                });
             }
         }
-        Snapshot { metrics }
+        Snapshot { metrics, exported }
     }
 }
 
