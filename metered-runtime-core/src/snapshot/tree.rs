@@ -1,6 +1,6 @@
 //! The nested view of a snapshot (tapes' `get_stats()` shape) and its JSON text.
 
-use super::{Snapshot, Value};
+use super::model::{Snapshot, Value};
 use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::meter::MeterSnapshot;
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! A snapshot grouped by exported family, and the one trait every encoder reads it through.
 
-use super::{MetricSnapshot, Snapshot, Value};
+use super::model::{MetricSnapshot, Snapshot, Value};
 use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::meter::MeterSnapshot;
 use crate::metric::timer::TimerSnapshot;
