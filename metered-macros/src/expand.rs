@@ -695,9 +695,10 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
         func: Some(&fname),
         trait_: ins.trait_.as_deref(),
     };
+    // Labelled by type, the members of a family share one help text: the type is the label.
     let who = match &ins.ty {
-        Some(t) => format!("`{t}::{fname}`"),
-        None => format!("`{fname}`"),
+        Some(t) if ins.type_label.is_none() => format!("`{t}::{fname}`"),
+        _ => format!("`{fname}`"),
     };
     let metrics = [
         (

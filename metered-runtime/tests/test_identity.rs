@@ -316,3 +316,103 @@ fn the_snapshot_is_walked_family_by_family() {
     assert_eq!(r.snapshot().visit(&mut trace), Err("stopped".to_owned()));
     assert_eq!(trace.0.len(), 2);
 }
+
+// Types that apply one set with a type label, and two instrumented impls with one: each
+// metric is one family across the types, and none of them is a problem.
+metered_runtime::metric_set! {
+    /// What every endpoint records.
+    #[metrics(type_label)]
+    pub Endpoint {
+        /// Time per request.
+        latency: Timer = "test_identity.endpoints.{}.latency",
+    }
+}
+
+#[derive(metered_runtime::Metered)]
+#[metrics(set = Endpoint)]
+struct Users;
+
+#[derive(metered_runtime::Metered)]
+#[metrics(set = Endpoint)]
+struct Orders;
+
+struct Cache(u8);
+struct Store(Option<u8>);
+
+#[metered_runtime::metered(name = "test_identity.backend.{type}.{fn}", type_label)]
+impl Cache {
+    fn fetch(&self) -> Result<u8, ()> {
+        Ok(self.0)
+    }
+}
+
+#[metered_runtime::metered(name = "test_identity.backend.{type}.{fn}", type_label)]
+impl Store {
+    fn fetch(&self) -> Result<u8, ()> {
+        self.0.ok_or(())
+    }
+}
+
+#[test]
+fn macro_declared_members_form_one_family_per_metric() {
+    use metered_runtime::HasMetrics;
+    Users
+        .metrics()
+        .latency
+        .record(std::time::Duration::from_millis(1));
+    assert_eq!(Orders::metric_set().latency.count(), 0);
+    assert_eq!(Cache(1).fetch(), Ok(1));
+    assert_eq!(Store(None).fetch(), Err(()));
+    let problems: Vec<_> = metered_runtime::self_check()
+        .problems
+        .into_iter()
+        .filter(|p| !p.to_string().contains("test_identity.a"))
+        .collect();
+    assert_eq!(problems, []);
+
+    let snapshot = registry().snapshot();
+    let families = snapshot.families();
+    let members = |exposition: &str| -> Vec<(String, Vec<(String, String)>)> {
+        let f = families
+            .iter()
+            .find(|f| f.header.exposition_name == exposition)
+            .unwrap_or_else(|| panic!("{exposition} is exported"));
+        f.series
+            .iter()
+            .map(|s| {
+                let labels = s.labels().map(|(k, v)| (k.into(), v.into())).collect();
+                (s.metric.name.clone(), labels)
+            })
+            .collect()
+    };
+    let ty = |v: &str| vec![("type".to_owned(), v.to_owned())];
+    assert_eq!(
+        members("test_identity_endpoints_latency_seconds"),
+        [
+            (
+                "test_identity.endpoints.Orders.latency".into(),
+                ty("Orders")
+            ),
+            ("test_identity.endpoints.Users.latency".into(), ty("Users")),
+        ]
+    );
+    for (metric, exposition) in [
+        ("latency", "test_identity_backend_fetch_latency_seconds"),
+        ("errors", "test_identity_backend_fetch_errors"),
+        ("in_flight", "test_identity_backend_fetch_in_flight"),
+    ] {
+        assert_eq!(
+            members(exposition),
+            [
+                (
+                    format!("test_identity.backend.Cache.fetch.{metric}"),
+                    ty("Cache")
+                ),
+                (
+                    format!("test_identity.backend.Store.fetch.{metric}"),
+                    ty("Store")
+                ),
+            ]
+        );
+    }
+}
