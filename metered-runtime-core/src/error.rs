@@ -44,6 +44,22 @@ pub enum Error {
         /// Where the second was declared.
         second: String,
     },
+    /// Two metrics that cannot both be exported: their names map to one exposition name
+    /// (`a.b_c` and `a_b.c`), a sample of one takes the other's name (a gauge `jobs_total`
+    /// beside a counter `jobs`), or they are members of one type-label family that disagree on
+    /// kind, unit, help or label keys, or carry the same type.
+    ExpositionClash {
+        /// The metric being registered.
+        name: String,
+        /// Where it was declared (or that it was created at run time).
+        origin: String,
+        /// The registered metric it clashes with.
+        existing: String,
+        /// Where that one was declared.
+        existing_origin: String,
+        /// How they clash.
+        reason: String,
+    },
     /// A label key or a set of label values that a family cannot use.
     InvalidLabel {
         /// The family's name.
@@ -97,6 +113,16 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "metric {name:?} is declared twice: at {first} and at {second}"
+            ),
+            Error::ExpositionClash {
+                name,
+                origin,
+                existing,
+                existing_origin,
+                reason,
+            } => write!(
+                f,
+                "metric {name:?} ({origin}) clashes with {existing:?} ({existing_origin}) in the exposition: {reason}"
             ),
             Error::InvalidLabel { family, reason } => {
                 write!(f, "invalid labels for {family:?}: {reason}")

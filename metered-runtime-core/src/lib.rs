@@ -40,6 +40,7 @@ pub use metric::reservoir;
 pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
 pub use metric::up_down::{UpDownCounter, UpDownGuard};
 pub use metric::{MetricKind, Unit};
+pub use name::exposition::{exposition_label_key, exposition_name, sample_names};
 pub use name::validate_name;
 pub use registry::{
     Entry, FamilyMember, FamilyRef, Handle, Metric, MetricRef, Origin, Registry, SelfCheck, incr,

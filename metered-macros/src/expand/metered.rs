@@ -54,9 +54,10 @@ fn call_guard(ins: &Instrument<'_>, func: &Ident) -> TokenStream {
     let krate = ins.krate;
     let fname = func.to_string();
     let fname = fname.strip_prefix("r#").unwrap_or(&fname).to_owned();
+    // Labelled by type, the members of a family share one help text: the type is the label.
     let who = match &ins.site.ty {
-        Some(t) => format!("`{t}::{fname}`"),
-        None => format!("`{fname}`"),
+        Some(t) if ins.plan.type_label.is_none() => format!("`{t}::{fname}`"),
+        _ => format!("`{fname}`"),
     };
     let metrics = [
         (

@@ -1,5 +1,7 @@
-//! Dotted metric names: validation here, rendering from the macros' templates in [`template`].
+//! Dotted metric names: validation here, rendering from the macros' templates in `template`,
+//! the mapping to exposition names in `exposition`.
 
+pub(crate) mod exposition;
 pub(crate) mod template;
 
 use crate::error::{Error, Result};

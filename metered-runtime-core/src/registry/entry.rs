@@ -36,20 +36,32 @@ pub struct Entry {
     /// The address of the static, for a declared metric: registering the same static twice is
     /// a no-op, two statics under one name a duplicate.
     pub(super) static_addr: Option<usize>,
+    /// The exposition name of the family it is exported in, set when it is registered.
+    pub(super) exposition: Arc<str>,
+    /// The label keys of its series in exposition form, set when it is registered.
+    pub(super) exposition_keys: Arc<[String]>,
 }
 
 impl Entry {
     /// A metric created at run time by name.
     pub(super) fn dynamic(name: &str, metric: MetricRef) -> Self {
+        // As `Descriptor::new` does: a timer is in seconds.
+        let unit = if metric.kind() == MetricKind::Timer {
+            Unit::Seconds
+        } else {
+            Unit::None
+        };
         Entry {
             name: name.into(),
             help: "".into(),
-            unit: Unit::None,
+            unit,
             labels: Arc::new([]),
             type_label: None,
             origin: Origin::Dynamic,
             metric,
             static_addr: None,
+            exposition: "".into(),
+            exposition_keys: Arc::new([]),
         }
     }
 
@@ -68,6 +80,8 @@ impl Entry {
             origin: Origin::Static(d.location_of()),
             metric: MetricRef::from_static(d.metric()),
             static_addr: Some(d.metric().addr()),
+            exposition: "".into(),
+            exposition_keys: Arc::new([]),
         }
     }
 
@@ -105,6 +119,27 @@ impl Entry {
     #[must_use]
     pub fn type_label(&self) -> Option<TypeLabel> {
         self.type_label
+    }
+    /// The exposition name of the family it is exported in (its own, or its type-label
+    /// family's), computed once at registration by
+    /// [`exposition_name`](crate::exposition_name).
+    #[must_use]
+    pub fn exposition_name(&self) -> &str {
+        &self.exposition
+    }
+    /// The label keys of its series in exposition form
+    /// ([`exposition_label_key`](crate::exposition_label_key)), in the order of the series'
+    /// label values: constant labels, then the type label's key or the family's keys.
+    #[must_use]
+    pub fn exposition_label_keys(&self) -> &[String] {
+        &self.exposition_keys
+    }
+    /// The exposition name and label keys, shared (for snapshots).
+    pub(crate) fn exported(&self) -> (Arc<str>, Arc<[String]>) {
+        (
+            Arc::clone(&self.exposition),
+            Arc::clone(&self.exposition_keys),
+        )
     }
     /// Where it came from.
     #[must_use]

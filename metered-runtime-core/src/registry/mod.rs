@@ -2,11 +2,13 @@
 //! never touches a registry.
 //!
 //! `model` is the type-erased metric model, `entry` a registered metric with its metadata,
-//! `store` the [`Registry`] itself, `global` the registry that `inventory` fills, `shorthand`
+//! `identity` the exported identity of each (families, exposition names, clashes), `store` the
+//! [`Registry`] itself, `global` the registry that `inventory` fills, `shorthand`
 //! the one-liners on it.
 
 mod entry;
 mod global;
+mod identity;
 mod model;
 mod shorthand;
 mod store;

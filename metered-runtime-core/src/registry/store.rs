@@ -1,6 +1,7 @@
 //! [`Registry`]: metrics by name; get-or-create, typed look-ups, explicit registration, listing.
 
 use super::entry::Entry;
+use super::identity::Identities;
 use super::model::{FamilyMember, Handle, Metric, MetricRef};
 use crate::clock::SystemClock;
 use crate::descriptor::Descriptor;
@@ -20,6 +21,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 #[derive(Debug, Default)]
 struct Inner {
     by_name: BTreeMap<Arc<str>, Entry>,
+    identities: Identities,
     problems: Vec<Error>,
 }
 
@@ -46,7 +48,7 @@ impl Inner {
             .filter(|k| overlaps(k, name))
     }
 
-    fn insert(&mut self, entry: Entry) -> Result<()> {
+    fn insert(&mut self, mut entry: Entry) -> Result<()> {
         if let Some(existing) = self.by_name.get(&entry.name) {
             return Err(if existing.kind() == entry.kind() {
                 Error::Duplicate {
@@ -68,6 +70,10 @@ impl Inner {
                 existing: existing.to_owned(),
             });
         }
+        let placement = self.identities.place(&entry)?;
+        entry.exposition = Arc::clone(placement.exposition());
+        entry.exposition_keys = placement.keys().into();
+        self.identities.commit(placement, &entry);
         self.by_name.insert(Arc::clone(&entry.name), entry);
         Ok(())
     }

@@ -1,0 +1,11 @@
+//! Point-in-time snapshots of a registry: the flat list of values (`model`, read by `take`),
+//! the nested view and its JSON text (`tree`), and the walk family by family (`visit`).
+
+mod model;
+mod take;
+mod tree;
+mod visit;
+
+pub use model::{MetricSnapshot, Snapshot, Value};
+pub use tree::Node;
+pub use visit::{FamilyHeader, FamilySnapshot, Series, Visit};
