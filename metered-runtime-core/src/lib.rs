@@ -40,5 +40,4 @@ pub use registry::{
     registry, self_check, set,
 };
 pub use set::{Classify, HasMetrics};
-pub use slot::slot_capacity;
 pub use snapshot::{MetricSnapshot, Snapshot, Value};

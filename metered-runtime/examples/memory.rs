@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p metered-runtime --example memory`
 
-use metered_runtime::{Counter, Timer, slot_capacity};
+use metered_runtime::{Counter, Timer};
 use std::time::Duration;
 
 /// 100 000 durations from 10 µs to 100 ms, log-uniform (a fixed pseudo-random sequence).
@@ -25,7 +25,6 @@ fn main() {
         "CPUs available: {}",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    println!("slot_capacity(): {}", slot_capacity());
 
     let timer = Timer::new();
     println!("size_of::<Timer>(): {} B", std::mem::size_of::<Timer>());
