@@ -1,4 +1,57 @@
 //! Labelled families: one metric per combination of label values, with a cap on how many.
+//!
+//! # Memory
+//!
+//! What a series costs, for a family of `N` label sets of kind `M`, each recorded from `T`
+//! threads. Nothing in it depends on the number of CPUs.
+//!
+//! ```text
+//! bytes per series = entry + (16 + size_of::<M>()) + cells(M, T)
+//!
+//! entry          = 17 / load                        label values that encode in 7 bytes
+//!                = 25 / load + sum of value lengths + number of values      longer values
+//!   load         = N / next_power_of_two(8 N / 7), between 0.44 and 0.875 (the hash map's)
+//! 16 + size_of   = the child's `Arc` (rounded up to 8): 24 B for a counter, an up-down counter
+//!                  or a gauge, 144 B for a meter, 136 B for a histogram, 256 B for a timer
+//! cells(M, T)    = 8 T                               Counter, UpDownCounter, Meter
+//!                = 0                                 Gauge, FloatGauge
+//!                = T (16 + shard(spread))            Histogram, Timer
+//! ```
+//!
+//! For example a counter series of a family of 10,000, from one thread: 17 / 0.61 + 24 + 8 +
+//! 0.8 (the table) = 61 B, as measured below.
+//!
+//! - A counter's cells live in per-thread arenas, in chunks of 64 cells (512 B, allocated when
+//!   the thread first records into any of 64 consecutive ids) under a table of 8 KiB per 65,536
+//!   ids. The 8 T holds when each thread records into most of a chunk's counters, as it does when
+//!   it records the series of a family built in a row; a thread that records one counter in 64
+//!   pays the whole chunk for it. Each thread that ever recorded (at the peak of live threads,
+//!   since slots are reused) also holds a 2 KiB arena header.
+//! - A histogram or timer shard is a list node of 16 B plus the histogram's shard, whose bucket
+//!   storage grows with the spread of the values that thread recorded (see
+//!   [`Histogram`](crate::Histogram)).
+//!
+//! Measured by `cargo bench -p metered-runtime --bench memory` (a counting allocator, each case
+//! in a fresh process; label values `0`, `1`, ...), beside prometheus-client 0.25's families built
+//! the same way:
+//!
+//! | series | recording threads | metered | prometheus-client, `Vec<(String, String)>` labels | prometheus-client, derived labels |
+//! |---|---|---|---|---|
+//! | counter, 10,000 series | 1 | 61 B | 132 B | 82 B |
+//! | counter, 10,000 series | 2 | 70 B | 132 B | 82 B |
+//! | counter, 100,000 series | 1 | 54 B | 122 B | 72 B |
+//! | counter, 100,000 series | 2 | 63 B | 122 B | 72 B |
+//!
+//! Before this layout, every recorded metric held a slot table of `4 x CPUs` pointers and a
+//! 128-byte cache-padded shard per thread: a counter series cost 550 B (678 B from two threads)
+//! on this 2-CPU machine, and 2 KiB more on a 64-CPU one. Of the designs weighed, per-thread
+//! arenas of cells indexed by metric id (the Linux per-CPU counter, per thread) give the floor:
+//! 8 B per recording thread, never a shared cache line between two writers, and a record that
+//! stays a plain store (about 0.2x a bare atomic add here). LongAdder-style striping (one inline
+//! cell that spreads into padded cells where a compare-and-swap fails) keeps a locked add on the
+//! uncontended path, 1.0x a bare atomic add, and pays a 128-byte padded cell per stripe once it
+//! spreads; a small list of per-thread shards found by slot, which `Shards<T>` uses for
+//! histograms, costs 16 B of node per thread and a walk per record.
 
 use crate::error::{Error, Result};
 use crate::metric::counter::Counter;
