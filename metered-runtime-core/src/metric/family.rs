@@ -15,7 +15,8 @@
 //!                  or a gauge, 144 B for a meter, 136 B for a histogram, 256 B for a timer
 //! cells(M, T)    = 8 T                               Counter, UpDownCounter, Meter
 //!                = 0                                 Gauge, FloatGauge
-//!                = T (16 + shard(spread))            Histogram, Timer
+//!                = T node(shard(spread))             Histogram, Timer
+//!   node(x)      = 16 + x rounded up to a multiple of 64 (a list node on lines of its own)
 //! ```
 //!
 //! For example a counter series of a family of 10,000, from one thread: 17 / 0.61 + 24 + 8 +
@@ -27,9 +28,9 @@
 //!   it records the series of a family built in a row; a thread that records one counter in 64
 //!   pays the whole chunk for it. Each thread that ever recorded (at the peak of live threads,
 //!   since slots are reused) also holds a 2 KiB arena header.
-//! - A histogram or timer shard is a list node of 16 B plus the histogram's shard, whose bucket
-//!   storage grows with the spread of the values that thread recorded (see
-//!   [`Histogram`](crate::Histogram)).
+//! - A histogram or timer shard sits in a list node of 16 B plus the histogram's per-thread
+//!   state, cache-line aligned, and its bucket storage grows with the spread of the values that
+//!   thread recorded (see [`Histogram`](crate::Histogram)).
 //!
 //! Measured by `cargo bench -p metered-runtime --bench memory` (a counting allocator, each case
 //! in a fresh process; label values `0`, `1`, ...), beside prometheus-client 0.25's families built
@@ -50,8 +51,9 @@
 //! stays a plain store (about 0.2x a bare atomic add here). LongAdder-style striping (one inline
 //! cell that spreads into padded cells where a compare-and-swap fails) keeps a locked add on the
 //! uncontended path, 1.0x a bare atomic add, and pays a 128-byte padded cell per stripe once it
-//! spreads; a small list of per-thread shards found by slot, which `Shards<T>` uses for
-//! histograms, costs 16 B of node per thread and a walk per record.
+//! spreads; a small list of per-thread shards found by slot, which histograms and timers use,
+//! costs a cache-line-aligned node per thread and a walk of one node per earlier recording
+//! thread on each record.
 
 use crate::error::{Error, Result};
 use crate::metric::counter::Counter;
