@@ -409,28 +409,28 @@ impl Drop for ShardedSum {
     }
 }
 
-/// One thread's shard and the list's links, each on cache lines of their own: a thread walking
-/// past the node to its own reads only the links line, which nobody writes after the node is
-/// appended, never a line the node's owner is recording into. Shard types need no padding of
-/// their own.
+/// One thread's shard and the list's links, from the start of a cache line of their own, so that
+/// no other allocation shares the node's lines and shard types need no padding of their own.
+///
+/// A thread walking past this node to its own reads `slot` and `next`, which nobody writes after
+/// the node is appended. The shard's first 48 bytes share that line, so a shard type puts there
+/// what its owner rarely writes (a directory of lazily allocated buckets, say), or is aligned to
+/// 64 bytes itself, which starts it on the next line.
 #[repr(C, align(64))]
 struct Node<T> {
     /// The slot (arena index) of the thread that owns this shard.
     slot: usize,
     next: OnceBox<Node<T>>,
-    value: Line<T>,
+    value: T,
 }
-
-/// `T` from the start of a cache line, filling whole lines.
-#[repr(align(64))]
-struct Line<T>(T);
 
 /// A lazily allocated set of per-thread shards of `T`: a list of one node per recording thread.
 ///
 /// A record walks the list to the calling thread's node (the first recording thread's is first),
 /// so its cost grows with the number of threads that recorded into this metric before it, and
-/// not with the number of CPUs. Memory: one pointer, plus one node per recording thread of 64
-/// bytes of links and `size_of::<T>()` rounded up to a multiple of 64 (and of `T`'s alignment).
+/// not with the number of CPUs. Memory: one pointer, plus one node per recording thread of
+/// `16 + size_of::<T>()` bytes rounded up to a multiple of 64 (for a `T` aligned to 64 bytes,
+/// `64 + size_of::<T>()`).
 pub(crate) struct Shards<T> {
     head: OnceBox<Node<T>>,
 }
@@ -450,7 +450,7 @@ impl<T: Default> Shards<T> {
         let mut link = &self.head;
         while let Some(node) = link.get() {
             if node.slot == arena.index {
-                return f(&node.value.0, arena.writer());
+                return f(&node.value, arena.writer());
             }
             link = &node.next;
         }
@@ -467,14 +467,14 @@ impl<T: Default> Shards<T> {
         let mut spare = Some(Box::new(Node {
             slot,
             next: OnceBox::new(),
-            value: Line(T::default()),
+            value: T::default(),
         }));
         loop {
             match link.get() {
                 // Ours (just set), or another thread's appended first: then keep walking. Only
                 // this thread adds a node for its slot (the shared slot's is added by any thread
                 // without a slot, which is why the shared node is written atomically).
-                Some(node) if node.slot == slot => return f(&node.value.0, writer),
+                Some(node) if node.slot == slot => return f(&node.value, writer),
                 Some(node) => link = &node.next,
                 None => {
                     if let Some(node) = spare.take()
@@ -491,18 +491,18 @@ impl<T: Default> Shards<T> {
     pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
         let mut link = &self.head;
         while let Some(node) = link.get() {
-            f(&node.value.0);
+            f(&node.value);
             link = &node.next;
         }
     }
 
-    /// Bytes of heap memory held: every shard's node (a line of links and `size_of::<T>()`
-    /// rounded up to whole lines) plus what `extra` reports for it.
+    /// Bytes of heap memory held: every shard's node (16 bytes of links and the shard, in whole
+    /// cache lines) plus what `extra` reports for it.
     pub(crate) fn heap_bytes(&self, extra: impl Fn(&T) -> usize) -> usize {
         let mut bytes = 0;
         let mut link = &self.head;
         while let Some(node) = link.get() {
-            bytes += std::mem::size_of::<Node<T>>() + extra(&node.value.0);
+            bytes += std::mem::size_of::<Node<T>>() + extra(&node.value);
             link = &node.next;
         }
         bytes

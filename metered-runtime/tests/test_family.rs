@@ -65,11 +65,12 @@ fn get_of_an_existing_label_set_allocates_nothing() {
     assert_eq!(three.get(&["GET", long_path, "200"]).unwrap().get(), 103);
     // A new label set does allocate (its child, and a key when the values are long).
     assert!(allocations_in(|| one.get(&["404"]).unwrap().inc()) > 0);
-    // So does a histogram child on its first record, but not on later lookups and records.
+    // So does a histogram child on its first record, but not on later lookups and records of
+    // values in buckets it already holds.
     let h = Family::<Histogram>::new("t.h", &["route"]).unwrap();
     h.get(&["/"]).unwrap().record(1.0).unwrap();
     assert_eq!(
-        allocations_in(|| h.get(&["/"]).unwrap().record(1.5).unwrap()),
+        allocations_in(|| h.get(&["/"]).unwrap().record(1.0).unwrap()),
         0
     );
 }

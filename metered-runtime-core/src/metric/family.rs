@@ -16,8 +16,8 @@
 //! cells(M, T)    = 8 T                               Counter, UpDownCounter, Meter
 //!                = 0                                 Gauge, FloatGauge
 //!                = T node(shard(spread))             Histogram, Timer
-//!   node(x)      = 64 + x rounded up to a multiple of 64 (a line of list links, then the
-//!                  thread's state on lines of its own)
+//!   node(x)      = 16 + x rounded up to a multiple of 64 (list links and the thread's state
+//!                  on cache lines of their own; 64 + x for a state aligned to 64 bytes)
 //! ```
 //!
 //! For example a counter series of a family of 10,000, from one thread: 17 / 0.61 + 24 + 8 +
@@ -29,8 +29,8 @@
 //!   it records the series of a family built in a row; a thread that records one counter in 64
 //!   pays the whole chunk for it. Each thread that ever recorded (at the peak of live threads,
 //!   since slots are reused) also holds a 2 KiB arena header.
-//! - A histogram or timer shard sits in a list node: a 64-byte line of links, then the
-//!   histogram's per-thread state on whole lines, and its bucket storage grows with the spread of the values that
+//! - A histogram or timer shard sits in a list node: 16 B of links and the histogram's
+//!   per-thread state on whole cache lines, and its bucket storage grows with the spread of the values that
 //!   thread recorded (see [`Histogram`](crate::Histogram)).
 //!
 //! Measured by `cargo bench -p metered-runtime --bench memory` (a counting allocator, each case
