@@ -47,5 +47,4 @@ pub use registry::{
     record, registry, self_check, set,
 };
 pub use set::HasMetrics;
-pub use slot::slot_capacity;
 pub use snapshot::{MetricSnapshot, Snapshot, Value};

@@ -1,117 +1,222 @@
-//! Per-thread shards: the mechanism behind every lock-free record path.
+//! Per-thread storage: the mechanism behind every lock-free record path.
 //!
-//! Each thread that records into a metric is given a *slot*: a small integer unique among the live
-//! threads of the process (ids are recycled when a thread exits). A sharded metric keeps one shard
-//! per slot, allocated on the first record from that slot, so a thread that owns its slot is the
-//! only writer of its shard and updates it with a plain relaxed load and store (no locked
-//! read-modify-write instruction, no cache-line ping-pong between cores). Threads beyond the slot
-//! capacity share one extra shard updated with atomic read-modify-write operations.
+//! Each thread that records gets a *slot* on its first record: an [`Arena`] of its own, unique
+//! among the live threads of the process and handed to a new thread when its thread exits. A
+//! thread is the only writer of what its slot holds, so it updates its cells with a plain relaxed
+//! load and store: no locked read-modify-write instruction, no cache line shared with another
+//! writer. A thread that records while its thread-locals are being torn down has no slot and
+//! records into one shared arena with atomic read-modify-write operations.
 //!
-//! Memory: an idle metric holds one pointer. The first record allocates a table of
-//! [`slot_capacity()`] pointers plus the shared shard; each recording thread then adds one shard.
-//! The capacity is four times the number of CPUs the process may use, clamped to `8..=1024`.
+//! Two containers build on slots:
+//! - [`ShardedSum`], the `u64` behind counters and up-down counters (the Linux per-CPU counter
+//!   design, per thread): the metric holds a 4-byte id; every arena holds, at that id, the
+//!   thread's 8-byte cell, in chunks of [`CHUNK`] cells allocated when the thread first records
+//!   into one of their ids. A read sums the metric's cell over the arenas. One thread's cells are
+//!   contiguous and never share a cache line with another thread's, so nothing needs padding.
+//! - [`Shards<T>`], for metrics whose per-thread state is a struct (histograms, timers): a
+//!   lock-free list of one node per recording thread, found by slot, appended on the thread's
+//!   first record.
+//!
+//! Why these and not a table of shards per metric sized to the CPUs (what this module did
+//! before): that table cost `4 x CPUs` pointers per recorded metric before any shard, and each
+//! shard was padded to a cache line, so a counter series took 541 B on a 2-CPU machine (measured
+//! by `benches/memory.rs`), its table alone 2 KiB on a 64-CPU one. A `ShardedSum` costs 8 B per
+//! recording thread and nothing per CPU. The other design weighed, LongAdder-style striping (one
+//! inline cell that spreads into a table when a compare-and-swap fails), records with the same
+//! locked instruction as a bare atomic add on its uncontended path, where a plain store measures
+//! about 0.25x of it, and still needs padded cells once it spreads. The figures are in the docs
+//! of `metric::family`.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use once_cell::race::OnceBox;
 
-/// The slot value of a thread that has not asked for a slot yet.
-const UNASSIGNED: usize = usize::MAX;
-/// The slot value of a thread whose slot was released (it is exiting) or that got none.
-const NO_SLOT: usize = usize::MAX - 1;
+/// The slot index of the shared arena (threads without a slot of their own).
+const NO_SLOT: usize = usize::MAX;
 
-thread_local! {
-    static SLOT: Cell<usize> = const { Cell::new(UNASSIGNED) };
-    static GUARD: SlotGuard = const { SlotGuard(Cell::new(NO_SLOT)) };
+/// Cells per chunk of an arena: 512 bytes, four 128-byte lines.
+pub(crate) const CHUNK: usize = 64;
+/// Chunks per second-level table of an arena.
+const CHUNKS_PER_TABLE: usize = 1024;
+/// Second-level tables per arena.
+const TABLES: usize = 256;
+/// Ids a [`ShardedSum`] can take (`TABLES * CHUNKS_PER_TABLE * CHUNK`, 16,777,216). Id 0 means
+/// "none yet"; the last id is shared by every sum made while all others are live.
+#[allow(clippy::cast_possible_truncation, reason = "2^24 fits in u32")]
+const MAX_IDS: u32 = (TABLES * CHUNKS_PER_TABLE * CHUNK) as u32;
+const OVERFLOW_ID: u32 = MAX_IDS - 1;
+
+/// 64 cells on lines of their own.
+#[repr(align(128))]
+struct Chunk([AtomicU64; CHUNK]);
+
+struct Table([OnceBox<Chunk>; CHUNKS_PER_TABLE]);
+
+/// One thread's storage (or the shared one): cells of every [`ShardedSum`] by id.
+pub(crate) struct Arena {
+    /// The slot number: unique among live threads, `NO_SLOT` for the shared arena.
+    index: usize,
+    tables: [OnceBox<Table>; TABLES],
+    /// The next arena in the list of all arenas that readers walk.
+    next: OnceLock<&'static Arena>,
 }
 
-/// Gives the slot back when its thread exits.
-struct SlotGuard(Cell<usize>);
+impl Arena {
+    const fn new(index: usize) -> Self {
+        Arena {
+            index,
+            tables: [const { OnceBox::new() }; TABLES],
+            next: OnceLock::new(),
+        }
+    }
+
+    #[inline]
+    fn writer(&self) -> Writer {
+        Writer {
+            exclusive: self.index != NO_SLOT,
+        }
+    }
+
+    /// The cell of `id`, allocating its chunk (and table) on first use.
+    #[inline]
+    fn cell(&self, id: u32) -> &AtomicU64 {
+        let (t, c, i) = split(id);
+        let table = self.tables[t].get_or_init(new_table);
+        &table.0[c].get_or_init(new_chunk).0[i]
+    }
+
+    /// The cell of `id` if its chunk exists.
+    fn peek(&self, id: u32) -> Option<&AtomicU64> {
+        let (t, c, i) = split(id);
+        Some(&self.tables[t].get()?.0[c].get()?.0[i])
+    }
+}
+
+/// Table, chunk and cell index of `id`; each in range by construction (`id < MAX_IDS`, and the
+/// masks keep the indexing free of a panic path).
+#[inline]
+fn split(id: u32) -> (usize, usize, usize) {
+    let id = id as usize;
+    (
+        (id / (CHUNK * CHUNKS_PER_TABLE)) % TABLES,
+        (id / CHUNK) % CHUNKS_PER_TABLE,
+        id % CHUNK,
+    )
+}
+
+#[cold]
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "`OnceBox::get_or_init` takes a `Box`"
+)]
+fn new_table() -> Box<Table> {
+    Box::new(Table([const { OnceBox::new() }; CHUNKS_PER_TABLE]))
+}
+
+#[cold]
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "`OnceBox::get_or_init` takes a `Box`"
+)]
+fn new_chunk() -> Box<Chunk> {
+    Box::new(Chunk([const { AtomicU64::new(0) }; CHUNK]))
+}
+
+/// The arena of threads without a slot; also the head of the list of all arenas.
+static SHARED: Arena = Arena::new(NO_SLOT);
+
+/// Every arena, the shared one first.
+fn arenas() -> impl Iterator<Item = &'static Arena> {
+    std::iter::successors(Some(&SHARED), |a| a.next.get().copied())
+}
+
+thread_local! {
+    /// The calling thread's arena; `None` until its first record.
+    static ARENA: Cell<Option<&'static Arena>> = const { Cell::new(None) };
+    /// Gives the arena back when the thread exits.
+    static GUARD: SlotGuard = const { SlotGuard(Cell::new(None)) };
+}
+
+struct SlotGuard(Cell<Option<&'static Arena>>);
 
 impl Drop for SlotGuard {
     fn drop(&mut self) {
-        let slot = self.0.get();
-        if slot < NO_SLOT {
-            // Anything this thread records from now on goes to the shared shard.
-            let _ = SLOT.try_with(|s| s.set(NO_SLOT));
-            release(slot);
+        if let Some(arena) = self.0.take() {
+            // Stop writing the arena before another thread can be given it: anything this thread
+            // records from now on goes to the shared arena.
+            ARENA.set(Some(&SHARED));
+            release(arena);
         }
     }
 }
 
-struct Allocator {
-    next: usize,
-    free: Vec<usize>,
+/// Slots not in use, lowest index first (so that long-lived threads keep the small ones), and how
+/// many arenas exist.
+struct Slots {
+    free: BinaryHeap<Reverse<usize>>,
+    made: Vec<&'static Arena>,
 }
 
-static ALLOCATOR: Mutex<Allocator> = Mutex::new(Allocator {
-    next: 0,
-    free: Vec::new(),
+static SLOTS: Mutex<Slots> = Mutex::new(Slots {
+    free: BinaryHeap::new(),
+    made: Vec::new(),
 });
 
-fn acquire() -> usize {
-    let mut a = ALLOCATOR.lock().unwrap_or_else(PoisonError::into_inner);
-    // Lowest free id first, so that long-lived threads keep the small ids.
-    if let Some(pos) = a
-        .free
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, s)| **s)
-        .map(|(i, _)| i)
+fn acquire() -> &'static Arena {
+    let mut s = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(Reverse(i)) = s.free.pop()
+        && let Some(arena) = s.made.get(i)
     {
-        return a.free.swap_remove(pos);
+        return arena;
     }
-    let id = a.next;
-    a.next += 1;
-    id
+    let arena: &'static Arena = Box::leak(Box::new(Arena::new(s.made.len())));
+    let last = s.made.last().copied().unwrap_or(&SHARED);
+    // Arenas are only made under this lock, so the last one's `next` is still empty.
+    let _ = last.next.set(arena);
+    s.made.push(arena);
+    arena
 }
 
-fn release(slot: usize) {
-    ALLOCATOR
+/// Hands `arena` to the next thread that asks. The mutex orders the exiting thread's last plain
+/// stores into the arena before the first load of the thread that gets it next.
+fn release(arena: &'static Arena) {
+    SLOTS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .free
-        .push(slot);
+        .push(Reverse(arena.index));
 }
 
 #[cold]
-fn assign() -> usize {
-    // Register the guard first: if the thread is already tearing down its thread-locals, it gets
-    // no slot and records through the shared shard.
-    let registered = GUARD.try_with(|g| {
-        let slot = acquire();
-        g.0.set(slot);
-        slot
-    });
-    let slot = registered.unwrap_or(NO_SLOT);
-    let _ = SLOT.try_with(|s| s.set(slot));
-    slot
+fn assign() -> &'static Arena {
+    // Register the guard first: a thread already tearing down its thread-locals gets no slot and
+    // records into the shared arena.
+    let arena = GUARD
+        .try_with(|g| {
+            let arena = acquire();
+            g.0.set(Some(arena));
+            arena
+        })
+        .unwrap_or(&SHARED);
+    ARENA.set(Some(arena));
+    arena
 }
 
-/// The calling thread's slot, assigning one on first use. `NO_SLOT` while the thread exits.
+/// The calling thread's arena, assigning one on its first record.
 #[inline]
-fn current() -> usize {
-    match SLOT.try_with(Cell::get) {
-        Ok(UNASSIGNED) => assign(),
-        Ok(slot) => slot,
-        Err(_) => NO_SLOT,
+fn current() -> &'static Arena {
+    match ARENA.get() {
+        Some(arena) => arena,
+        None => assign(),
     }
 }
 
-/// How many threads at most get an exclusive shard of one metric.
-#[must_use]
-pub fn slot_capacity() -> usize {
-    static CAPACITY: OnceLock<usize> = OnceLock::new();
-    *CAPACITY.get_or_init(|| {
-        let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZeroUsize::get);
-        cpus.saturating_mul(4).clamp(8, 1024)
-    })
-}
-
-/// Updates a shard's cells: with plain stores when the calling thread owns the shard, with atomic
-/// read-modify-write operations when the shard is shared.
+/// Updates a cell of a slot: with plain stores when the calling thread owns the slot, with atomic
+/// read-modify-write operations in the shared arena or shard.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Writer {
     exclusive: bool,
@@ -119,6 +224,13 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Adds `n` to `cell`, wrapping on overflow.
+    ///
+    /// The exclusive path is a relaxed load and a relaxed store, not an atomic add: that is
+    /// correct only because no other thread writes the cell. The slot's owner is its one writer
+    /// while it lives, and a slot passes from an exiting thread to a new one only through the
+    /// `SLOTS` mutex (`release`, then `acquire`), which orders the old owner's last store before
+    /// the new owner's first load. A [`ShardedSum`]'s id passes through a mutex in the same way
+    /// when a sum is dropped and its id reused.
     #[inline]
     pub(crate) fn add(self, cell: &AtomicU64, n: u64) {
         if self.exclusive {
@@ -191,75 +303,209 @@ impl Writer {
     }
 }
 
-struct Table<T> {
-    exclusive: Box<[OnceBox<T>]>,
-    shared: T,
+/// Ids of live [`ShardedSum`]s: the lowest free one first, so that ids stay dense and few chunks
+/// are needed.
+struct Ids {
+    next: u32,
+    free: BinaryHeap<Reverse<u32>>,
 }
 
-/// A lazily allocated set of per-thread shards of `T`.
+static IDS: Mutex<Ids> = Mutex::new(Ids {
+    next: 1,
+    free: BinaryHeap::new(),
+});
+
+/// A wrapping `u64` sum with one cell per recording thread: the storage of
+/// [`Counter`](crate::Counter) and [`UpDownCounter`](crate::UpDownCounter).
+///
+/// Holds a 4-byte id, taken on the first add; each recording thread's arena holds the cell at
+/// that id. Dropping the sum zeroes its cells and frees the id for the next sum.
+#[derive(Debug)]
+pub(crate) struct ShardedSum {
+    /// 0 until the first add.
+    id: AtomicU32,
+}
+
+impl ShardedSum {
+    /// A sum at zero; no id, no allocation.
+    pub(crate) const fn new() -> Self {
+        ShardedSum {
+            id: AtomicU32::new(0),
+        }
+    }
+
+    #[cold]
+    fn take_id(&self) -> u32 {
+        let mut ids = IDS.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = match ids.free.pop() {
+            Some(Reverse(id)) => id,
+            None if ids.next < OVERFLOW_ID => {
+                ids.next += 1;
+                ids.next - 1
+            }
+            // Every id is live (16.7 million sums): the rest share the last one.
+            None => OVERFLOW_ID,
+        };
+        // Release: a thread that reads the id with `Acquire` sees the zeroed cells of the sum that
+        // had it before (dropping a sum zeroes its cells before its id reaches `IDS`).
+        match self
+            .id
+            .compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => id,
+            Err(theirs) => {
+                if id != OVERFLOW_ID {
+                    ids.free.push(Reverse(id));
+                }
+                theirs
+            }
+        }
+    }
+
+    /// Adds `n` (wrapping) to the calling thread's cell.
+    #[inline]
+    pub(crate) fn add(&self, n: u64) {
+        let id = match self.id.load(Ordering::Acquire) {
+            0 => self.take_id(),
+            id => id,
+        };
+        let arena = current();
+        arena.writer().add(arena.cell(id), n);
+    }
+
+    /// The sum of every thread's cell (wrapping).
+    pub(crate) fn sum(&self) -> u64 {
+        let id = self.id.load(Ordering::Acquire);
+        if id == 0 {
+            return 0;
+        }
+        arenas().filter_map(|a| a.peek(id)).fold(0u64, |total, c| {
+            total.wrapping_add(c.load(Ordering::Relaxed))
+        })
+    }
+
+    /// Bytes of cells this sum holds: 8 per arena whose chunk holds a cell for it (a chunk
+    /// exists once its thread recorded into any of its 64 ids).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let id = self.id.load(Ordering::Acquire);
+        if id == 0 {
+            return 0;
+        }
+        arenas().filter(|a| a.peek(id).is_some()).count() * std::mem::size_of::<AtomicU64>()
+    }
+}
+
+impl Drop for ShardedSum {
+    fn drop(&mut self) {
+        let id = *self.id.get_mut();
+        if id == 0 || id == OVERFLOW_ID {
+            return;
+        }
+        for cell in arenas().filter_map(|a| a.peek(id)) {
+            cell.store(0, Ordering::Relaxed);
+        }
+        IDS.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .free
+            .push(Reverse(id));
+    }
+}
+
+/// One thread's shard and the list's links, from the start of a cache line of their own, so that
+/// no other allocation shares the node's lines and shard types need no padding of their own.
+///
+/// A thread walking past this node to its own reads `slot` and `next`, which nobody writes after
+/// the node is appended. The shard's first 48 bytes share that line, so a shard type puts there
+/// what its owner rarely writes (a directory of lazily allocated buckets, say), or is aligned to
+/// 64 bytes itself, which starts it on the next line.
+#[repr(C, align(64))]
+struct Node<T> {
+    /// The slot (arena index) of the thread that owns this shard.
+    slot: usize,
+    next: OnceBox<Node<T>>,
+    value: T,
+}
+
+/// A lazily allocated set of per-thread shards of `T`: a list of one node per recording thread.
+///
+/// A record walks the list to the calling thread's node (the first recording thread's is first),
+/// so its cost grows with the number of threads that recorded into this metric before it, and
+/// not with the number of CPUs. Memory: one pointer, plus one node per recording thread of
+/// `16 + size_of::<T>()` bytes rounded up to a multiple of 64 (for a `T` aligned to 64 bytes,
+/// `64 + size_of::<T>()`).
 pub(crate) struct Shards<T> {
-    table: OnceBox<Table<T>>,
+    head: OnceBox<Node<T>>,
 }
 
 impl<T: Default> Shards<T> {
     /// An empty set: one null pointer, no allocation.
     pub(crate) const fn new() -> Self {
         Shards {
-            table: OnceBox::new(),
+            head: OnceBox::new(),
         }
+    }
+
+    /// Runs `f` on the calling thread's shard, adding one for the thread on its first record.
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&T, Writer) -> R) -> R {
+        let arena = current();
+        let mut link = &self.head;
+        while let Some(node) = link.get() {
+            if node.slot == arena.index {
+                return f(&node.value, arena.writer());
+            }
+            link = &node.next;
+        }
+        Self::append(link, arena.index, f, arena.writer())
     }
 
     #[cold]
-    #[allow(
-        clippy::unnecessary_box_returns,
-        reason = "`OnceBox::get_or_init` takes a `Box`"
-    )]
-    fn alloc_table() -> Box<Table<T>> {
-        let exclusive = (0..slot_capacity()).map(|_| OnceBox::new()).collect();
-        Box::new(Table {
-            exclusive,
-            shared: T::default(),
-        })
-    }
-
-    /// Runs `f` on the calling thread's shard.
-    #[inline]
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&T, Writer) -> R) -> R {
-        let table = self.table.get_or_init(Self::alloc_table);
-        match table.exclusive.get(current()) {
-            Some(cell) => f(
-                cell.get_or_init(|| Box::new(T::default())),
-                Writer { exclusive: true },
-            ),
-            None => f(&table.shared, Writer { exclusive: false }),
-        }
-    }
-
-    /// Visits every allocated shard.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
-        if let Some(table) = self.table.get() {
-            f(&table.shared);
-            for cell in &table.exclusive {
-                if let Some(shard) = cell.get() {
-                    f(shard);
+    fn append<R>(
+        mut link: &OnceBox<Node<T>>,
+        slot: usize,
+        f: impl FnOnce(&T, Writer) -> R,
+        writer: Writer,
+    ) -> R {
+        let mut spare = Some(Box::new(Node {
+            slot,
+            next: OnceBox::new(),
+            value: T::default(),
+        }));
+        loop {
+            match link.get() {
+                // Ours (just set), or another thread's appended first: then keep walking. Only
+                // this thread adds a node for its slot (the shared slot's is added by any thread
+                // without a slot, which is why the shared node is written atomically).
+                Some(node) if node.slot == slot => return f(&node.value, writer),
+                Some(node) => link = &node.next,
+                None => {
+                    if let Some(node) = spare.take()
+                        && let Err(back) = link.set(node)
+                    {
+                        spare = Some(back);
+                    }
                 }
             }
         }
     }
 
-    /// Bytes of heap memory held: the table and every allocated shard (each counted as
-    /// `size_of::<T>()` plus what `extra` reports for it).
+    /// Visits every allocated shard.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
+        let mut link = &self.head;
+        while let Some(node) = link.get() {
+            f(&node.value);
+            link = &node.next;
+        }
+    }
+
+    /// Bytes of heap memory held: every shard's node (16 bytes of links and the shard, in whole
+    /// cache lines) plus what `extra` reports for it.
     pub(crate) fn heap_bytes(&self, extra: impl Fn(&T) -> usize) -> usize {
-        let Some(table) = self.table.get() else {
-            return 0;
-        };
-        let mut bytes = std::mem::size_of::<Table<T>>()
-            + table.exclusive.len() * std::mem::size_of::<OnceBox<T>>()
-            + extra(&table.shared);
-        for cell in &table.exclusive {
-            if let Some(shard) = cell.get() {
-                bytes += std::mem::size_of::<T>() + extra(shard);
-            }
+        let mut bytes = 0;
+        let mut link = &self.head;
+        while let Some(node) = link.get() {
+            bytes += std::mem::size_of::<Node<T>>() + extra(&node.value);
+            link = &node.next;
         }
         bytes
     }
@@ -268,34 +514,33 @@ impl<T: Default> Shards<T> {
 impl<T> std::fmt::Debug for Shards<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shards")
-            .field("allocated", &self.table.get().is_some())
+            .field("allocated", &self.head.get().is_some())
             .finish()
     }
 }
-
-/// A `u64` cell on a cache line of its own, so that shards of different threads never share one.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub(crate) struct PaddedU64(pub(crate) AtomicU64);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
 
+    fn slot() -> usize {
+        current().index
+    }
+
     #[test]
-    fn threads_get_distinct_slots_and_ids_are_recycled() {
-        let mine = current();
-        let a = std::thread::spawn(current).join().unwrap();
+    fn threads_get_distinct_slots_and_slots_are_recycled() {
+        let mine = slot();
+        let a = std::thread::spawn(slot).join().unwrap();
         assert_ne!(mine, NO_SLOT);
         assert_ne!(a, mine);
-        // Ids of exited threads are handed out again: a hundred threads in a row do not use a
-        // hundred ids (other tests run threads at the same time, so allow some).
+        // Slots of exited threads are handed out again: a hundred threads in a row do not use a
+        // hundred slots (other tests run threads at the same time, so allow some).
         let most = (0..100)
-            .map(|_| std::thread::spawn(current).join().unwrap())
+            .map(|_| std::thread::spawn(slot).join().unwrap())
             .max()
             .unwrap();
-        assert!(most < 64, "ids are not recycled: {most}");
+        assert!(most < 64, "slots are not recycled: {most}");
     }
 
     #[test]
@@ -317,29 +562,29 @@ mod tests {
     }
 
     #[test]
-    fn no_update_is_lost_while_threads_come_and_go() {
-        // Threads exit and their slots (and so their exclusive shards) pass to new threads
-        // while other threads keep recording: the hand-over must lose nothing.
-        let shards: Arc<Shards<PaddedU64>> = Arc::new(Shards::new());
+    fn split_covers_every_id_once() {
+        assert_eq!(split(0), (0, 0, 0));
+        assert_eq!(split(63), (0, 0, 63));
+        assert_eq!(split(64), (0, 1, 0));
+        assert_eq!(split(65_536), (1, 0, 0));
+        assert_eq!(split(OVERFLOW_ID), (255, 1023, 63));
+    }
+
+    fn churn(add: impl Fn() + Send + Sync + 'static) -> u64 {
+        // Threads exit and their slots pass to new threads while other threads keep recording:
+        // the hand-over must lose nothing.
+        let add = Arc::new(add);
         let steady: Vec<_> = (0..2)
             .map(|_| {
-                let s = Arc::clone(&shards);
-                std::thread::spawn(move || {
-                    for _ in 0..200_000 {
-                        s.with(|c, w| w.add(&c.0, 1));
-                    }
-                })
+                let add = Arc::clone(&add);
+                std::thread::spawn(move || (0..200_000).for_each(|_| add()))
             })
             .collect();
         for _wave in 0..50 {
             let wave: Vec<_> = (0..4)
                 .map(|_| {
-                    let s = Arc::clone(&shards);
-                    std::thread::spawn(move || {
-                        for _ in 0..500 {
-                            s.with(|c, w| w.add(&c.0, 1));
-                        }
-                    })
+                    let add = Arc::clone(&add);
+                    std::thread::spawn(move || (0..500).for_each(|_| add()))
                 })
                 .collect();
             for t in wave {
@@ -349,34 +594,117 @@ mod tests {
         for t in steady {
             t.join().unwrap();
         }
-        let mut total = 0;
-        shards.for_each(|c| total += c.0.load(Ordering::Relaxed));
-        assert_eq!(total, 2 * 200_000 + 50 * 4 * 500);
+        2 * 200_000 + 50 * 4 * 500
     }
 
     #[test]
-    fn no_update_is_lost_across_many_threads() {
-        let shards: Arc<Shards<PaddedU64>> = Arc::new(Shards::new());
-        // More threads than the exclusive capacity, so the shared shard is exercised too.
-        let threads = slot_capacity() + 4;
-        let barrier = Arc::new(std::sync::Barrier::new(threads));
-        let handles: Vec<_> = (0..threads)
+    fn no_shard_update_is_lost_while_threads_come_and_go() {
+        let shards: Arc<Shards<AtomicU64>> = Arc::new(Shards::new());
+        let s = Arc::clone(&shards);
+        let expected = churn(move || s.with(|c, w| w.add(c, 1)));
+        let mut total = 0;
+        shards.for_each(|c| total += c.load(Ordering::Relaxed));
+        assert_eq!(total, expected);
+    }
+
+    #[test]
+    fn no_sum_update_is_lost_while_threads_come_and_go() {
+        let sum = Arc::new(ShardedSum::new());
+        let s = Arc::clone(&sum);
+        let expected = churn(move || s.add(1));
+        assert_eq!(sum.sum(), expected);
+    }
+
+    #[test]
+    fn shards_hold_one_node_per_recording_thread() {
+        let shards: Arc<Shards<AtomicU64>> = Arc::new(Shards::new());
+        assert_eq!(shards.heap_bytes(|_| 0), 0);
+        let barrier = Arc::new(std::sync::Barrier::new(3));
+        // Three threads alive at once have three distinct slots.
+        let hs: Vec<_> = (0..3)
             .map(|_| {
                 let (s, b) = (Arc::clone(&shards), Arc::clone(&barrier));
                 std::thread::spawn(move || {
                     b.wait();
                     for _ in 0..1000 {
-                        s.with(|c, w| w.add(&c.0, 1));
+                        s.with(|c, w| w.add(c, 1));
                     }
                     b.wait();
                 })
             })
             .collect();
-        for h in handles {
+        for h in hs {
             h.join().unwrap();
         }
+        let mut nodes = 0;
         let mut total = 0;
-        shards.for_each(|c| total += c.0.load(Ordering::Relaxed));
-        assert_eq!(total, u64::try_from(threads).unwrap() * 1000);
+        shards.for_each(|c| {
+            nodes += 1;
+            total += c.load(Ordering::Relaxed);
+        });
+        assert_eq!((nodes, total), (3, 3000));
+        assert_eq!(
+            shards.heap_bytes(|_| 0),
+            3 * std::mem::size_of::<Node<AtomicU64>>()
+        );
+    }
+
+    #[test]
+    fn a_dropped_sum_gives_a_clean_id_to_the_next() {
+        let a = ShardedSum::new();
+        a.add(7);
+        std::thread::scope(|s| {
+            s.spawn(|| a.add(5));
+        });
+        assert_eq!(a.sum(), 12);
+        assert!(a.heap_bytes() >= 16);
+        let id = a.id.load(Ordering::Relaxed);
+        drop(a);
+        // Take ids until the freed one comes back (other tests take ids concurrently).
+        let mut held = Vec::new();
+        loop {
+            let b = ShardedSum::new();
+            b.add(1);
+            if b.id.load(Ordering::Relaxed) == id {
+                assert_eq!(b.sum(), 1, "the cells of a dropped sum must be zeroed");
+                break;
+            }
+            assert!(held.len() < 10_000, "id {id} never came back");
+            held.push(b);
+        }
+    }
+
+    #[test]
+    fn the_shared_arena_takes_records_after_a_thread_gave_its_slot_back() {
+        // A thread-local destructor that runs after the slot guard's records into the shared
+        // arena with atomic adds: nothing is lost.
+        struct LateRecord(Arc<ShardedSum>, Arc<Shards<AtomicU64>>);
+        impl Drop for LateRecord {
+            fn drop(&mut self) {
+                self.0.add(3);
+                self.1.with(|c, w| w.add(c, 3));
+            }
+        }
+        thread_local! {
+            static LATE: Cell<Option<LateRecord>> = const { Cell::new(None) };
+        }
+        let sum = Arc::new(ShardedSum::new());
+        let shards: Arc<Shards<AtomicU64>> = Arc::new(Shards::new());
+        let (s, h) = (Arc::clone(&sum), Arc::clone(&shards));
+        std::thread::spawn(move || {
+            // Registered before the slot guard, so its destructor runs after the guard's
+            // (thread-local destructors run in reverse order of registration).
+            LATE.set(Some(LateRecord(Arc::clone(&s), Arc::clone(&h))));
+            s.add(1);
+            h.with(|c, w| w.add(c, 1));
+        })
+        .join()
+        .unwrap();
+        let mut per_node = Vec::new();
+        shards.for_each(|c| per_node.push(c.load(Ordering::Relaxed)));
+        assert_eq!(per_node, [1, 3]);
+        assert_eq!(sum.sum(), 4);
+        let id = sum.id.load(Ordering::Relaxed);
+        assert_eq!(SHARED.peek(id).map(|c| c.load(Ordering::Relaxed)), Some(3));
     }
 }

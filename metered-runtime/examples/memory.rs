@@ -1,8 +1,11 @@
-//! Prints the memory figures quoted in the README's "Performance" section. It asserts nothing.
+//! Prints the sizes and heap use of single metrics quoted in the docs. It asserts nothing. For
+//! bytes per labelled series beside prometheus-client, run the memory benchmark instead:
+//! `cargo bench -p metered-runtime --bench memory`.
 //!
 //! `cargo run --release -p metered-runtime --example memory`
 
-use metered_runtime::{Counter, Timer, slot_capacity};
+use metered_runtime::{Counter, Gauge, Histogram, Meter, Timer, UpDownCounter};
+use std::mem::size_of;
 use std::time::Duration;
 
 /// 100 000 durations from 10 µs to 100 ms, log-uniform (a fixed pseudo-random sequence).
@@ -29,14 +32,24 @@ fn main() {
         "CPUs available: {}",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    println!("slot_capacity(): {}", slot_capacity());
+    println!(
+        "size_of: Counter {} B, UpDownCounter {} B, Gauge {} B, Meter {} B, Histogram {} B, Timer {} B",
+        size_of::<Counter>(),
+        size_of::<UpDownCounter>(),
+        size_of::<Gauge>(),
+        size_of::<Meter>(),
+        size_of::<Histogram>(),
+        size_of::<Timer>()
+    );
 
     let timer = Timer::new();
-    println!("size_of::<Timer>(): {} B", std::mem::size_of::<Timer>());
     println!("idle timer heap: {} B", timer.heap_bytes());
+    timer.record(Duration::from_micros(50));
+    let single = timer.heap_bytes();
+    println!("timer heap, one thread recorded one 50 us duration: {single} B");
     spread(&timer);
     let one = timer.heap_bytes();
-    println!("active timer heap, one thread recorded 10 us..100 ms: {one} B");
+    println!("  after the same thread recorded 10 us..100 ms: {one} B");
     std::thread::scope(|s| {
         s.spawn(|| spread(&timer));
     });
@@ -45,26 +58,19 @@ fn main() {
         "  + a second thread recording the same spread: +{} B (total {two} B)",
         two - one
     );
-    std::thread::scope(|s| {
-        s.spawn(|| timer.record(Duration::from_micros(50)));
-    });
-    println!(
-        "  + a third thread recording one 50 us duration: +{} B",
-        timer.heap_bytes() - two
-    );
 
     let counter = Counter::new();
-    println!("size_of::<Counter>(): {} B", std::mem::size_of::<Counter>());
     println!("idle counter heap: {} B", counter.heap_bytes());
     counter.inc();
-    let one = counter.heap_bytes();
-    println!("counter heap after one recording thread: {one} B");
+    println!(
+        "counter cells after one recording thread: {} B",
+        counter.heap_bytes()
+    );
     std::thread::scope(|s| {
         s.spawn(|| counter.inc());
     });
-    let two = counter.heap_bytes();
     println!(
-        "counter heap after two recording threads: {two} B (+{} B)",
-        two - one
+        "counter cells after two recording threads: {} B",
+        counter.heap_bytes()
     );
 }

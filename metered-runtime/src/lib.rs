@@ -25,10 +25,10 @@
 //! ```
 //!
 //! # Memory and the record path
-//! Counters, meters, histograms and timers keep one shard per recording thread (a thread owns
-//! its shard and updates it with plain relaxed stores), allocated on the first record. An idle
-//! metric holds a single pointer. See [`slot_capacity`] for how many threads get a shard of their
-//! own; the rest share one more shard updated with atomic read-modify-write operations.
+//! Counters, meters, histograms and timers keep one cell or shard per recording thread (a thread
+//! owns it and updates it with plain relaxed stores), allocated on the thread's first record, so
+//! memory grows with the threads that record into a metric, never with the CPU count. See
+//! [`metric::family`](crate::metric::family#memory) for the figures per series.
 //!
 //! # Features
 //! - `serde`: [`Snapshot`] implements `serde::Serialize` (the nested view).

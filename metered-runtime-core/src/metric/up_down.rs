@@ -1,13 +1,12 @@
 //! Up-down counters: a sharded integer that only moves by deltas.
 
-use crate::slot::{PaddedU64, Shards};
-use std::sync::atomic::Ordering;
+use crate::slot::ShardedSum;
 
 /// An integer that goes up and down by deltas only: requests in flight, open connections.
 ///
 /// Unlike [`Gauge`](crate::Gauge), it has no `set`, and so it can be sharded like a
-/// [`Counter`](crate::Counter): each recording thread moves its own cache-padded shard with a
-/// plain store, and [`get`](Self::get) sums the shards. Two threads incrementing and decrementing
+/// [`Counter`](crate::Counter), with the same storage and the same memory: each recording thread
+/// moves a cell of its own with a plain store, and [`get`](Self::get) sums the cells. Two threads incrementing and decrementing
 /// it never contend, which is why `#[metered]` counts calls in flight with one. A delta made on
 /// one thread and undone on another (a future that moved between threads) still sums correctly.
 ///
@@ -24,7 +23,7 @@ use std::sync::atomic::Ordering;
 /// ```
 #[derive(Debug)]
 pub struct UpDownCounter {
-    shards: Shards<PaddedU64>,
+    sum: ShardedSum,
 }
 
 impl UpDownCounter {
@@ -32,7 +31,7 @@ impl UpDownCounter {
     #[must_use]
     pub const fn new() -> Self {
         UpDownCounter {
-            shards: Shards::new(),
+            sum: ShardedSum::new(),
         }
     }
 
@@ -52,8 +51,7 @@ impl UpDownCounter {
     #[inline]
     pub fn add(&self, n: i64) {
         // Two's complement: adding the bit pattern of a negative `n` subtracts, with wrapping.
-        self.shards
-            .with(|cell, w| w.add(&cell.0, n.cast_unsigned()));
+        self.sum.add(n.cast_unsigned());
     }
 
     /// Subtracts `n` (wrapping).
@@ -65,10 +63,7 @@ impl UpDownCounter {
     /// The current value: the sum of every shard.
     #[must_use]
     pub fn get(&self) -> i64 {
-        let mut total = 0u64;
-        self.shards
-            .for_each(|cell| total = total.wrapping_add(cell.0.load(Ordering::Relaxed)));
-        total.cast_signed()
+        self.sum.sum().cast_signed()
     }
 
     /// Increments now and decrements when the returned guard drops, however the scope is left
@@ -79,10 +74,11 @@ impl UpDownCounter {
         UpDownGuard { counter: self }
     }
 
-    /// Heap bytes held (0 until the first change).
+    /// Heap bytes of its cells (0 until the first change), counted as for
+    /// [`Counter::heap_bytes`](crate::Counter::heap_bytes).
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.shards.heap_bytes(|_| 0)
+        self.sum.heap_bytes()
     }
 }
 
@@ -135,7 +131,8 @@ mod tests {
         let c2 = Arc::clone(&c);
         std::thread::spawn(move || c2.dec()).join().unwrap();
         assert_eq!(c.get(), 0);
-        assert_eq!(std::mem::size_of::<UpDownCounter>(), 8);
+        assert_eq!(std::mem::size_of::<UpDownCounter>(), 4);
+        assert!(c.heap_bytes() >= 16);
     }
 
     #[test]
