@@ -12,6 +12,8 @@
 mod clock;
 mod descriptor;
 mod error;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
+pub mod export;
 pub mod metric;
 mod name;
 mod registry;
