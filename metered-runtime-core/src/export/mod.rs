@@ -68,6 +68,8 @@ mod text;
 pub mod openmetrics;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+pub mod render;
 
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
 pub use name::exposition_name;
+pub use render::{Format, Rendered, render};

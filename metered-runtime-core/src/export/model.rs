@@ -242,6 +242,10 @@ pub(crate) struct Family<'a> {
     pub ty: Type,
     pub help: Cow<'a, str>,
     /// The unit, mapped (`""` for none); always a suffix of `name` when not empty.
+    #[cfg_attr(
+        not(feature = "openmetrics"),
+        allow(dead_code, reason = "only OpenMetrics writes units")
+    )]
     pub unit: Cow<'static, str>,
     pub series: Vec<Series<'a>>,
 }
