@@ -257,6 +257,27 @@ pub(crate) struct Model<'a> {
     pub problems: Vec<Problem>,
 }
 
+impl Model<'_> {
+    /// About how many bytes the text formats take, to reserve the output once.
+    pub(crate) fn estimated_len(&self) -> usize {
+        self.families
+            .iter()
+            .map(|f| {
+                let lines: usize = f
+                    .series
+                    .iter()
+                    .map(|s| match &s.sample {
+                        Sample::Histogram { buckets, .. } => buckets.len() + 2,
+                        Sample::Summary(q) => q.len(),
+                        _ => 1,
+                    })
+                    .sum();
+                2 * f.name.len() + f.help.len() + 40 + lines * (f.name.len() + 32)
+            })
+            .sum()
+    }
+}
+
 /// The label sets of a type-label family seen so far: `(type, other labels)`.
 type Seen<'a> = HashSet<(&'a str, &'a [(String, String)])>;
 
@@ -271,11 +292,40 @@ enum Slot<'a> {
     },
 }
 
+/// FNV-1a: names are short and not attacker-chosen, so a fast hash beats the default one.
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+
 struct Builder<'a> {
     opts: Options,
     families: Vec<Family<'a>>,
-    slots: HashMap<(bool, &'a str), Slot<'a>>,
-    claimed: HashMap<String, String>,
+    slots: Vec<Slot<'a>>,
+    index: HashMap<(bool, &'a str), usize, Fnv>,
+    /// The last identity looked up and its slot (a family's children come one after another).
+    last: Option<((bool, &'a str), usize)>,
+    /// Sample names taken, by the dotted name that took them (`""`: metered's own metrics).
+    claimed: HashMap<String, (Type, &'a str), Fnv>,
+    /// A buffer for looking up sample names without allocating.
+    scratch: String,
     problems: Vec<Problem>,
 }
 
@@ -323,15 +373,17 @@ fn family_name(dotted: &str, ty: Type, unit: &str) -> String {
 }
 
 /// The names a family's samples use (so that no other family can take them).
-fn claims(name: &str, ty: Type) -> Vec<String> {
-    let suffixes: &[&str] = match ty {
-        Type::Counter => &["", "_total", "_created"],
-        Type::Gauge => &[""],
-        Type::Histogram => &["", "_bucket", "_count", "_sum", "_created"],
-        Type::Summary => &["", "_count", "_sum", "_created"],
-    };
-    suffixes.iter().map(|s| format!("{name}{s}")).collect()
+fn suffixes(ty: Type) -> &'static [&'static str] {
+    match ty {
+        Type::Counter => &["_total"],
+        Type::Gauge => &[],
+        Type::Histogram => &["_bucket", "_count", "_sum"],
+        Type::Summary => &["_count", "_sum"],
+    }
 }
+
+/// Every suffix some type adds to its samples.
+const ALL_SUFFIXES: [&str; 4] = ["_total", "_bucket", "_count", "_sum"];
 
 /// Checks the label keys of one series once mapped: no two equal, none reserved.
 fn check_keys(
@@ -340,12 +392,28 @@ fn check_keys(
     post: Option<&str>,
     reserved: &[&str],
 ) -> Result<(), String> {
-    let keys = pre
-        .into_iter()
-        .chain(labels.iter().map(|(k, _)| k.as_str()))
-        .chain(post);
+    let keys = || {
+        pre.into_iter()
+            .chain(labels.iter().map(|(k, _)| k.as_str()))
+            .chain(post)
+    };
+    // The common case: every key already plain, so no mapping (and no allocation) is needed.
+    if keys().all(is_plain) {
+        for (i, k) in keys().enumerate() {
+            if reserved.contains(&k) {
+                return Err(format!("label key {k:?} is reserved here"));
+            }
+            if k.starts_with("__") {
+                return Err(format!("label key {k:?} is reserved"));
+            }
+            if keys().take(i).any(|earlier| earlier == k) {
+                return Err(format!("two label keys map to {k:?}"));
+            }
+        }
+        return Ok(());
+    }
     let mut mapped: Vec<Cow<'_, str>> = Vec::with_capacity(labels.len() + 2);
-    for k in keys {
+    for k in keys() {
         let m = if is_plain(k) {
             Cow::Borrowed(k)
         } else {
@@ -428,16 +496,49 @@ impl<'a> Builder<'a> {
         self.problems.push(Problem { kind, message });
     }
 
-    fn claim(&mut self, names: &[String], owner: &str) -> Result<(), String> {
-        for n in names {
-            if let Some(other) = self.claimed.get(n) {
+    /// The family that already uses a sample name of a new family `base` of type `ty`, and
+    /// that name: `base` itself, `base` plus one of `ty`'s suffixes, or `base` as a sample of
+    /// an existing family (a gauge `x_total` beside a counter `x`).
+    fn taken(&mut self, base: &str, ty: Type) -> Option<(String, &'a str)> {
+        if let Some(&(_, owner)) = self.claimed.get(base) {
+            return Some((base.to_owned(), owner));
+        }
+        for suffix in suffixes(ty) {
+            self.scratch.clear();
+            self.scratch.push_str(base);
+            self.scratch.push_str(suffix);
+            if let Some(&(_, owner)) = self.claimed.get(self.scratch.as_str()) {
+                return Some((self.scratch.clone(), owner));
+            }
+        }
+        for suffix in ALL_SUFFIXES {
+            if let Some(stem) = base.strip_suffix(suffix)
+                && let Some(&(other, owner)) = self.claimed.get(stem)
+                && suffixes(other).contains(&suffix)
+            {
+                return Some((base.to_owned(), owner));
+            }
+        }
+        None
+    }
+
+    /// Takes the exposition names of the families `names` (base name and type) for `owner`
+    /// (a dotted name; `""` for metered's own), or says which family has one of them.
+    fn claim(&mut self, names: &[(&str, Type)], owner: &'a str) -> Result<(), String> {
+        for &(base, ty) in names {
+            if let Some((name, other)) = self.taken(base, ty) {
+                let other = if other.is_empty() {
+                    "metered's own metrics".to_owned()
+                } else {
+                    format!("`{other}`")
+                };
                 return Err(format!(
-                    "{owner} is left out: its exposition name clashes with {other} on {n:?}"
+                    "`{owner}` is left out: its exposition name clashes with {other} on {name:?}"
                 ));
             }
         }
-        for n in names {
-            self.claimed.insert(n.clone(), owner.to_owned());
+        for &(base, ty) in names {
+            self.claimed.insert(base.to_owned(), (ty, owner));
         }
         Ok(())
     }
@@ -446,7 +547,6 @@ impl<'a> Builder<'a> {
         let ty = exposition_type(m.kind);
         let unit = unit_name(m.kind, m.unit);
         let name = family_name(dotted, ty, &unit);
-        let mut names = claims(&name, ty);
         let companion = match m.kind {
             MetricKind::Meter if self.opts.meter_rates => {
                 Some((format!("{name}_rate"), Type::Gauge))
@@ -456,10 +556,11 @@ impl<'a> Builder<'a> {
             }
             _ => None,
         };
-        if let Some((n, t)) = &companion {
-            names.extend(claims(n, *t));
-        }
-        if let Err(e) = self.claim(&names, &format!("`{dotted}`")) {
+        let claimed = match &companion {
+            Some((n, t)) => self.claim(&[(&name, ty), (n, *t)], dotted),
+            None => self.claim(&[(&name, ty)], dotted),
+        };
+        if let Err(e) = claimed {
             self.problem(ProblemKind::NameClash, e);
             return Slot::Rejected;
         }
@@ -510,17 +611,28 @@ impl<'a> Builder<'a> {
             );
             return;
         }
-        if !self.slots.contains_key(&ident) {
-            let slot = self.open(m, ident.1, ident.0);
-            self.slots.insert(ident, slot);
-        }
+        let at = match self.last {
+            Some((last, at)) if last == ident => at,
+            _ => {
+                let at = if let Some(&at) = self.index.get(&ident) {
+                    at
+                } else {
+                    let slot = self.open(m, ident.1, ident.0);
+                    self.slots.push(slot);
+                    self.index.insert(ident, self.slots.len() - 1);
+                    self.slots.len() - 1
+                };
+                self.last = Some((ident, at));
+                at
+            }
+        };
         let Some(Slot::Open {
             primary,
             companion,
             kind,
             unit,
             seen,
-        }) = self.slots.get_mut(&ident)
+        }) = self.slots.get_mut(at)
         else {
             return;
         };
@@ -625,15 +737,22 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
     let mut b = Builder {
         opts,
         families: Vec::new(),
-        slots: HashMap::new(),
-        claimed: HashMap::new(),
+        slots: Vec::new(),
+        index: HashMap::with_capacity_and_hasher(scrape.snapshot.metrics().len(), Fnv::default()),
+        last: None,
+        claimed: HashMap::with_capacity_and_hasher(
+            scrape.snapshot.metrics().len() + 2,
+            Fnv::default(),
+        ),
+        scratch: String::new(),
         problems: Vec::new(),
     };
-    let own = "metered's own metrics";
-    let mut own_names = claims(PROBLEMS_NAME, Type::Gauge);
-    own_names.extend(claims(OVERFLOWED_NAME, Type::Counter));
+    let own_names = [
+        (PROBLEMS_NAME, Type::Gauge),
+        (OVERFLOWED_NAME, Type::Counter),
+    ];
     // Nothing is claimed yet, so this cannot clash.
-    let _ = b.claim(&own_names, own);
+    let _ = b.claim(&own_names, "");
     for m in scrape.snapshot.metrics() {
         b.add(m);
     }

@@ -15,7 +15,7 @@
 //! ```
 
 use super::model::{self, Options, Scrape};
-use super::text::{push_help, push_samples, type_word};
+use super::text::{LeCache, push_help, push_samples, type_word};
 
 /// The `Content-Type` of this format.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -25,6 +25,8 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// then its samples; `# EOF` last. A counter's family name has no `_total`; its sample has.
 pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
     let m = model::build(scrape, *opts);
+    let mut le = LeCache::default();
+    out.reserve(m.estimated_len());
     for f in &m.families {
         out.push_str("# HELP ");
         out.push_str(&f.name);
@@ -42,7 +44,7 @@ pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
             out.push_str(&f.unit);
             out.push('\n');
         }
-        push_samples(out, f);
+        push_samples(out, f, &mut le);
     }
     out.push_str("# EOF\n");
 }

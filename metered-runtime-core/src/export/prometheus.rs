@@ -14,7 +14,7 @@
 //! ```
 
 use super::model::{self, Options, Scrape, Type};
-use super::text::{push_help, push_samples, type_word};
+use super::text::{LeCache, push_help, push_samples, type_word};
 
 /// The `Content-Type` of this format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -24,6 +24,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// suffix, as 0.0.4 tools expect.
 pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
     let m = model::build(scrape, *opts);
+    let mut le = LeCache::default();
+    out.reserve(m.estimated_len());
     for f in &m.families {
         let total = if f.ty == Type::Counter { "_total" } else { "" };
         out.push_str("# HELP ");
@@ -37,7 +39,7 @@ pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
         out.push(' ');
         out.push_str(type_word(f.ty));
         out.push('\n');
-        push_samples(out, f);
+        push_samples(out, f, &mut le);
     }
 }
 

@@ -84,9 +84,35 @@ fn push_key(out: &mut String, k: &str) {
     }
 }
 
-/// Appends the label set of `s` plus `extra` (`le` or `quantile`), with braces, or nothing when
-/// there are no labels.
-fn push_labels(out: &mut String, s: &Series<'_>, extra: Option<(&str, f64)>) {
+/// The `le` texts of the bounds written last, reused while bounds repeat (histograms usually
+/// share their bounds), so that each is formatted once.
+#[derive(Default)]
+pub(crate) struct LeCache {
+    bounds: Vec<u64>,
+    text: Vec<String>,
+}
+
+impl LeCache {
+    fn get(&mut self, i: usize, bound: f64) -> &str {
+        let bits = bound.to_bits();
+        if self.bounds.get(i) != Some(&bits) {
+            let mut t = String::new();
+            push_f64(&mut t, bound);
+            if i < self.bounds.len() {
+                self.bounds[i] = bits;
+                self.text[i] = t;
+            } else {
+                self.bounds.push(bits);
+                self.text.push(t);
+            }
+        }
+        &self.text[i]
+    }
+}
+
+/// Appends the label set of `s` plus `extra` (`le` or `quantile`, already formatted), with
+/// braces, or nothing when there are no labels.
+fn push_labels(out: &mut String, s: &Series<'_>, extra: Option<(&str, &str)>) {
     let mut first = true;
     let mut sep = |out: &mut String| {
         out.push(if first { '{' } else { ',' });
@@ -117,7 +143,7 @@ fn push_labels(out: &mut String, s: &Series<'_>, extra: Option<(&str, f64)>) {
         sep(out);
         out.push_str(k);
         out.push_str("=\"");
-        push_f64(out, v);
+        out.push_str(v);
         out.push('"');
     }
     if !first {
@@ -131,7 +157,7 @@ fn push_line_start(out: &mut String, name: &str, suffix: &str) {
 }
 
 /// Appends every sample line of `f` (the same in both formats).
-pub(crate) fn push_samples(out: &mut String, f: &Family<'_>) {
+pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
     for s in &f.series {
         match &s.sample {
             Sample::Uint(n) => {
@@ -160,9 +186,9 @@ pub(crate) fn push_samples(out: &mut String, f: &Family<'_>) {
                 out.push('\n');
             }
             Sample::Histogram { buckets, sum } => {
-                for &(bound, count) in buckets.iter() {
+                for (i, &(bound, count)) in buckets.iter().enumerate() {
                     push_line_start(out, &f.name, "_bucket");
-                    push_labels(out, s, Some(("le", bound)));
+                    push_labels(out, s, Some(("le", le.get(i, bound))));
                     out.push(' ');
                     push_u64(out, count);
                     out.push('\n');
@@ -180,8 +206,10 @@ pub(crate) fn push_samples(out: &mut String, f: &Family<'_>) {
             }
             Sample::Summary(quantiles) => {
                 for &(q, v) in quantiles {
+                    let mut level = String::new();
+                    push_f64(&mut level, q);
                     push_line_start(out, &f.name, "");
-                    push_labels(out, s, Some(("quantile", q)));
+                    push_labels(out, s, Some(("quantile", &level)));
                     out.push(' ');
                     push_f64(out, v);
                     out.push('\n');
