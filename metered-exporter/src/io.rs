@@ -6,19 +6,18 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-/// A TCP stream whose writes (and flushes) time out with `TimedOut` after `limit` without
+/// A stream (a TCP connection) whose writes (and flushes) time out with `TimedOut` after `limit` without
 /// progress, so a client that stops reading its response releases the connection.
-pub(crate) struct WriteTimeout {
-    io: TcpStream,
+pub(crate) struct WriteTimeout<T> {
+    io: T,
     limit: Duration,
     stalled: Option<Pin<Box<Sleep>>>,
 }
 
-impl WriteTimeout {
-    pub(crate) fn new(io: TcpStream, limit: Duration) -> Self {
+impl<T: AsyncWrite + Unpin> WriteTimeout<T> {
+    pub(crate) fn new(io: T, limit: Duration) -> Self {
         WriteTimeout {
             io,
             limit,
@@ -26,7 +25,7 @@ impl WriteTimeout {
         }
     }
 
-    fn on_write<T>(&mut self, cx: &mut Context<'_>, r: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+    fn on_write<R>(&mut self, cx: &mut Context<'_>, r: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
         if r.is_ready() {
             self.stalled = None;
             return r;
@@ -45,7 +44,7 @@ impl WriteTimeout {
     }
 }
 
-impl AsyncRead for WriteTimeout {
+impl<T: AsyncRead + Unpin> AsyncRead for WriteTimeout<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -55,7 +54,7 @@ impl AsyncRead for WriteTimeout {
     }
 }
 
-impl AsyncWrite for WriteTimeout {
+impl<T: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -90,5 +89,36 @@ impl AsyncWrite for WriteTimeout {
         let this = self.get_mut();
         let r = Pin::new(&mut this.io).poll_shutdown(cx);
         this.on_write(cx, r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt as _;
+
+    #[tokio::test]
+    async fn a_write_nobody_reads_times_out_and_one_that_is_read_does_not() {
+        let (ours, theirs) = tokio::io::duplex(64);
+        let mut w = WriteTimeout::new(ours, Duration::from_millis(100));
+        let started = std::time::Instant::now();
+        let err = w.write_all(&[0; 1024]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        drop(theirs);
+
+        // A reader that keeps up, however slowly in total, never trips it.
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let reader = tokio::spawn(async move {
+            let mut sink = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut theirs, &mut sink)
+                .await
+                .map(|_| sink.len())
+        });
+        let mut w = WriteTimeout::new(ours, Duration::from_millis(100));
+        w.write_all(&[7; 100_000]).await.unwrap();
+        w.shutdown().await.unwrap();
+        drop(w);
+        assert_eq!(reader.await.unwrap().unwrap(), 100_000);
     }
 }
