@@ -116,7 +116,7 @@ mod tests {
                 .map(|_| sink.len())
         });
         let mut w = WriteTimeout::new(ours, Duration::from_millis(100));
-        w.write_all(&[7; 100_000]).await.unwrap();
+        w.write_all(&vec![7; 100_000]).await.unwrap();
         w.shutdown().await.unwrap();
         drop(w);
         assert_eq!(reader.await.unwrap().unwrap(), 100_000);
