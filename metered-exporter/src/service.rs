@@ -6,11 +6,13 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use metered_runtime_core::export::{Options, render};
+use metered_runtime_core::export::{Collectors, Options, Scrape, render};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 pub(crate) struct Handler {
     registry: Target,
+    collectors: Option<Arc<Collectors>>,
     options: Options,
     auth: Option<(Vec<u8>, &'static str)>,
 }
@@ -26,9 +28,15 @@ fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 impl Handler {
-    pub(crate) fn new(registry: Target, options: Options, auth: Option<&Auth>) -> Self {
+    pub(crate) fn new(
+        registry: Target,
+        collectors: Option<Arc<Collectors>>,
+        options: Options,
+        auth: Option<&Auth>,
+    ) -> Self {
         Handler {
             registry,
+            collectors,
             options,
             auth: auth.map(|a| (a.expected_header(), a.challenge())),
         }
@@ -70,13 +78,13 @@ impl Handler {
                 let encoding = header_str(header::ACCEPT_ENCODING);
                 let registry = self.registry.clone();
                 let options = self.options;
+                let collectors = self.collectors.clone();
                 let rendered = tokio::task::spawn_blocking(move || {
-                    render::render_with(
-                        &*registry,
-                        &options,
-                        accept.as_deref(),
-                        encoding.as_deref(),
-                    )
+                    let mut scrape = Scrape::of(&registry);
+                    if let Some(c) = &collectors {
+                        scrape = scrape.with_collectors(c);
+                    }
+                    render::render_with(&scrape, &options, accept.as_deref(), encoding.as_deref())
                 })
                 .await;
                 let Ok(rendered) = rendered else {

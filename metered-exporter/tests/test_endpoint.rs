@@ -257,3 +257,22 @@ async fn runs_on_the_programs_runtime() {
         .await
         .unwrap();
 }
+
+#[test]
+fn collectors_are_served() {
+    use metered_runtime_core::export::{CollectedFamily, Collectors};
+    let collectors = Collectors::new();
+    collectors.register("pools", Duration::ZERO, || {
+        Ok(vec![
+            CollectedFamily::gauge("workers", "Workers.").set(&[("state", "idle")], 2.0),
+        ])
+    });
+    let e = start(Config::new().collectors(std::sync::Arc::new(collectors)));
+    let metrics = get(e.local_addr(), "/metrics", "");
+    assert!(
+        metrics.contains("\nworkers{state=\"idle\"} 2.0\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("\nmetered_collector_errors{collector=\"pools\"} 0\n"));
+    e.shutdown();
+}

@@ -58,8 +58,17 @@
 //!   with their family, label keys that clash once mapped, duplicate series.
 //! - `metered_family_overflowed_total{family=...}` (counter): for a [`Scrape`] of a registry,
 //!   the label sets each labelled family sent to its overflow child because it was full.
+//! - `metered_collector_errors{collector=...}` (gauge): with [`Collectors`], 1 for each
+//!   collector that returned an error or panicked in this scrape (the rest of the scrape
+//!   succeeds; messages in [`Scrape::collector_errors`]), 0 for the others.
+//!
+//! # Metrics computed at scrape time
+//! [`Collectors`] hold [`Collector`]s (closures or trait objects) that yield labelled gauge and
+//! histogram families ([`CollectedFamily`]) when a scrape asks, each result cached for a
+//! configurable time; add them with [`Scrape::with_collectors`].
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
+mod collector;
 mod model;
 mod name;
 mod text;
@@ -70,6 +79,7 @@ pub mod openmetrics;
 pub mod prometheus;
 pub mod render;
 
+pub use collector::{CollectedFamily, Collector, Collectors};
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
 pub use name::exposition_name;
 pub use render::{Format, Rendered, render};

@@ -3,6 +3,7 @@
 //! exporters that reads the snapshot's and the registry's types, so a change there is handled
 //! here once for every format.
 
+use super::collector::{Collected, CollectedFamily, CollectedValue, Collectors};
 use super::name::{is_plain, push_exposition_name};
 use crate::metric::histogram::{HistogramSnapshot, bucket_edges};
 use crate::metric::{MetricKind, Unit};
@@ -39,6 +40,7 @@ pub const DEFAULT_BOUNDS: &[f64] = &[
 pub struct Scrape {
     snapshot: Snapshot,
     overflowed: Vec<(String, u64)>,
+    collected: Vec<Collected>,
 }
 
 impl Scrape {
@@ -56,6 +58,7 @@ impl Scrape {
         Scrape {
             snapshot: registry.snapshot(),
             overflowed,
+            collected: Vec::new(),
         }
     }
 
@@ -63,6 +66,22 @@ impl Scrape {
     #[must_use]
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
+    }
+
+    /// Adds what `collectors` compute now (or have cached) to the scrape.
+    #[must_use]
+    pub fn with_collectors(mut self, collectors: &Collectors) -> Self {
+        self.collected.extend(collectors.collect());
+        self
+    }
+
+    /// The collectors that failed in this scrape, with their messages.
+    #[must_use]
+    pub fn collector_errors(&self) -> Vec<(&str, &str)> {
+        self.collected
+            .iter()
+            .filter_map(|(name, r)| r.as_ref().err().map(|e| (name.as_str(), e.as_str())))
+            .collect()
     }
 }
 
@@ -73,6 +92,7 @@ impl From<Snapshot> for Scrape {
         Scrape {
             snapshot,
             overflowed: Vec::new(),
+            collected: Vec::new(),
         }
     }
 }
@@ -201,6 +221,8 @@ impl fmt::Display for Problem {
 pub(crate) const PROBLEMS_NAME: &str = "metered_export_problems";
 /// The base name of the toolkit's own overflow counter.
 pub(crate) const OVERFLOWED_NAME: &str = "metered_family_overflowed";
+/// The name of the toolkit's own collector error gauge.
+pub(crate) const COLLECTOR_ERRORS_NAME: &str = "metered_collector_errors";
 
 /// The exposition type of a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -732,6 +754,57 @@ impl<'a> Builder<'a> {
     }
 }
 
+impl<'a> Builder<'a> {
+    /// Adds a family computed by a collector: a name of its own (a clash is left out and
+    /// counted like any other), its series as given.
+    fn add_collected(&mut self, f: &'a CollectedFamily) {
+        let ty = if f.histogram {
+            Type::Histogram
+        } else {
+            Type::Gauge
+        };
+        let name = family_name(&f.name, ty, "");
+        if let Err(e) = self.claim(&[(&name, ty)], &f.name) {
+            self.problem(ProblemKind::NameClash, e);
+            return;
+        }
+        let reserved: &[&str] = if f.histogram { &["le"] } else { &[] };
+        let mut series = Vec::with_capacity(f.series.len());
+        for (labels, value) in &f.series {
+            if let Err(e) = check_keys(None, labels, None, reserved) {
+                let message = format!("a series of `{}` is left out: {e}", f.name);
+                self.problem(ProblemKind::LabelClash, message);
+                continue;
+            }
+            let sample = match value {
+                CollectedValue::Gauge(v) => Sample::Float(*v),
+                CollectedValue::Histogram(buckets, sum) => Sample::Histogram {
+                    buckets: Cow::Borrowed(buckets.as_slice()),
+                    sum: *sum,
+                },
+            };
+            series.push(Series {
+                pre: None,
+                labels,
+                post: None,
+                sample,
+            });
+        }
+        let help = if f.help.is_empty() {
+            Cow::Owned(format!("{} (collected)", f.name))
+        } else {
+            Cow::Borrowed(f.help.as_str())
+        };
+        self.families.push(Family {
+            name,
+            ty,
+            help,
+            unit: Cow::Borrowed(""),
+            series,
+        });
+    }
+}
+
 /// Builds the families of `scrape` for the text encoders.
 pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
     let mut b = Builder {
@@ -756,6 +829,11 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
     for m in scrape.snapshot.metrics() {
         b.add(m);
     }
+    for (_, result) in &scrape.collected {
+        for f in result.iter().flat_map(|families| families.iter()) {
+            b.add_collected(f);
+        }
+    }
     let mut families = b.families;
     if !scrape.overflowed.is_empty() {
         families.push(Family {
@@ -773,6 +851,26 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
                     labels: &[],
                     post: None,
                     sample: Sample::Uint(*n),
+                })
+                .collect(),
+        });
+    }
+    if !scrape.collected.is_empty() {
+        families.push(Family {
+            name: COLLECTOR_ERRORS_NAME.to_owned(),
+            ty: Type::Gauge,
+            help: Cow::Borrowed(
+                "Whether each collector failed (an error or a panic) in this scrape.",
+            ),
+            unit: Cow::Borrowed(""),
+            series: scrape
+                .collected
+                .iter()
+                .map(|(name, r)| Series {
+                    pre: Some(("collector", Cow::Borrowed(name.as_str()))),
+                    labels: &[],
+                    post: None,
+                    sample: Sample::Uint(u64::from(r.is_err())),
                 })
                 .collect(),
         });
