@@ -202,10 +202,23 @@ fn main() {
     }
 }
 
+/// The process's CPU time, memory, threads and file descriptors, read at each scrape.
+fn process_collector() -> std::sync::Arc<metered_runtime::export::Collectors> {
+    let collectors = metered_runtime::export::Collectors::new();
+    collectors.register(
+        "process",
+        std::time::Duration::ZERO,
+        metered_runtime::export::ProcessCollector,
+    );
+    std::sync::Arc::new(collectors)
+}
+
 /// Serves the global registry at `addr` while simulated traffic goes on, until interrupted.
 fn serve(addr: std::net::SocketAddr, cache: &mut LruCache<String>, db: &mut Db) {
     let exporter = match metered_runtime::http::Exporter::start(
-        metered_runtime::http::Config::new().address(addr),
+        metered_runtime::http::Config::new()
+            .address(addr)
+            .collectors(process_collector()),
     ) {
         Ok(e) => e,
         Err(e) => {

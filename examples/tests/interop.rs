@@ -3,7 +3,9 @@
 //! 2.42 server scraping the built-in endpoint and the axum example. A missing program fails
 //! these tests (`.ci/run` installs them); nothing is skipped.
 
-use metered_runtime::export::{Options, Scrape, openmetrics, prometheus};
+use metered_runtime::export::{
+    CollectedFamily, Collectors, Options, ProcessCollector, Scrape, openmetrics, prometheus,
+};
 use metered_runtime::http::{Config, Exporter};
 use metered_runtime::{Descriptor, HistogramConfig, Registry, StaticMetric, Timer, TypeLabel};
 use std::collections::BTreeMap;
@@ -110,6 +112,44 @@ fn hostile_registry() -> &'static Registry {
     r
 }
 
+/// The process collector and a collector of families computed at scrape time, with label
+/// sets that carry only some of the keys.
+fn collectors() -> Collectors {
+    let c = Collectors::new();
+    c.register("process", Duration::ZERO, ProcessCollector);
+    c.register("db", Duration::from_secs(30), || {
+        Ok(vec![
+            CollectedFamily::gauge("work_requests", "Work requests by status.")
+                .set(
+                    &[
+                        ("task_type", "Worker"),
+                        ("status", "pending"),
+                        ("scope", "debian"),
+                    ],
+                    4.0,
+                )
+                .set(&[("status", "running")], 1.0),
+            CollectedFamily::histogram("user_activity", "Users by days since last activity.")
+                .buckets(
+                    &[],
+                    &[
+                        (1.0, 3),
+                        (3.0, 4),
+                        (7.0, 6),
+                        (14.0, 6),
+                        (30.0, 8),
+                        (90.0, 9),
+                        (365.0, 9),
+                    ],
+                    10,
+                    900.0,
+                )?,
+        ])
+    });
+    c.register("broken", Duration::ZERO, || Err("database away".to_owned()));
+    c
+}
+
 /// Runs `program args` with `input` on stdin; its exit status and output.
 fn run(program: &str, args: &[&str], input: &str) -> (std::process::ExitStatus, String, String) {
     let mut child = Command::new(program)
@@ -135,7 +175,7 @@ fn run(program: &str, args: &[&str], input: &str) -> (std::process::ExitStatus, 
 
 #[test]
 fn promtool_accepts_our_text_without_lint_problems() {
-    let scrape = Scrape::of(hostile_registry());
+    let scrape = Scrape::of(hostile_registry()).with_collectors(&collectors());
     for opts in [
         Options::new(),
         Options::new().meter_rates(true).summaries(true),
@@ -244,7 +284,7 @@ fn assert_known_values(samples: &BTreeMap<String, String>) {
 
 #[test]
 fn python_openmetrics_parser_accepts_our_openmetrics() {
-    let scrape = Scrape::of(hostile_registry());
+    let scrape = Scrape::of(hostile_registry()).with_collectors(&collectors());
     let text = openmetrics::to_string(&scrape, &Options::new());
     assert_known_values(&python_samples("openmetrics.parser", &text));
     let with_extras =
@@ -257,6 +297,14 @@ fn python_openmetrics_parser_accepts_our_openmetrics() {
         .unwrap();
     assert!((median - 1.5).abs() < 0.015, "{median}");
     assert!(samples.contains_key("interop_jobs_rate{window=\"1m\"}"));
+    // Collected families, and the failed collector's error series.
+    assert_eq!(samples["work_requests{status=\"running\"}"], "1.0");
+    assert_eq!(samples["user_activity_bucket{le=\"7.0\"}"], "6.0");
+    assert_eq!(
+        samples["metered_collector_errors{collector=\"broken\"}"],
+        "1.0"
+    );
+    assert!(samples["process_threads{}"].parse::<f64>().unwrap() >= 1.0);
 }
 
 #[test]

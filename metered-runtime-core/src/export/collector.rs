@@ -6,6 +6,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// The exposition type of a collected family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CollectedKind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
 /// What one series of a collected family holds.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum CollectedValue {
@@ -31,7 +39,7 @@ pub(crate) enum CollectedValue {
 pub struct CollectedFamily {
     pub(crate) name: String,
     pub(crate) help: String,
-    pub(crate) histogram: bool,
+    pub(crate) kind: CollectedKind,
     pub(crate) series: Vec<(Vec<(String, String)>, CollectedValue)>,
 }
 
@@ -42,7 +50,7 @@ impl CollectedFamily {
         CollectedFamily {
             name: name.to_owned(),
             help: help.to_owned(),
-            histogram: false,
+            kind: CollectedKind::Gauge,
             series: Vec::new(),
         }
     }
@@ -51,7 +59,17 @@ impl CollectedFamily {
     #[must_use]
     pub fn histogram(name: &str, help: &str) -> Self {
         CollectedFamily {
-            histogram: true,
+            kind: CollectedKind::Histogram,
+            ..CollectedFamily::gauge(name, help)
+        }
+    }
+
+    /// An empty counter family named `name` (for totals the program keeps itself, such as CPU
+    /// time; exported with `_total`). Add series with [`set`](Self::set).
+    #[must_use]
+    pub fn counter(name: &str, help: &str) -> Self {
+        CollectedFamily {
+            kind: CollectedKind::Counter,
             ..CollectedFamily::gauge(name, help)
         }
     }

@@ -65,12 +65,15 @@
 //! # Metrics computed at scrape time
 //! [`Collectors`] hold [`Collector`]s (closures or trait objects) that yield labelled gauge and
 //! histogram families ([`CollectedFamily`]) when a scrape asks, each result cached for a
-//! configurable time; add them with [`Scrape::with_collectors`].
+//! configurable time; add them with [`Scrape::with_collectors`]. [`ProcessCollector`] reports
+//! the process's CPU time, memory, threads and file descriptors under the standard
+//! `process_*` names.
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
 mod collector;
 mod model;
 mod name;
+mod process;
 mod text;
 
 #[cfg(feature = "openmetrics")]
@@ -82,4 +85,5 @@ pub mod render;
 pub use collector::{CollectedFamily, Collector, Collectors};
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
 pub use name::exposition_name;
+pub use process::ProcessCollector;
 pub use render::{Format, Rendered, render};

@@ -3,7 +3,7 @@
 //! exporters that reads the snapshot's and the registry's types, so a change there is handled
 //! here once for every format.
 
-use super::collector::{Collected, CollectedFamily, CollectedValue, Collectors};
+use super::collector::{Collected, CollectedFamily, CollectedKind, CollectedValue, Collectors};
 use super::name::{is_plain, push_exposition_name};
 use crate::metric::histogram::{HistogramSnapshot, bucket_edges};
 use crate::metric::{MetricKind, Unit};
@@ -758,17 +758,17 @@ impl<'a> Builder<'a> {
     /// Adds a family computed by a collector: a name of its own (a clash is left out and
     /// counted like any other), its series as given.
     fn add_collected(&mut self, f: &'a CollectedFamily) {
-        let ty = if f.histogram {
-            Type::Histogram
-        } else {
-            Type::Gauge
+        let ty = match f.kind {
+            CollectedKind::Counter => Type::Counter,
+            CollectedKind::Gauge => Type::Gauge,
+            CollectedKind::Histogram => Type::Histogram,
         };
         let name = family_name(&f.name, ty, "");
         if let Err(e) = self.claim(&[(&name, ty)], &f.name) {
             self.problem(ProblemKind::NameClash, e);
             return;
         }
-        let reserved: &[&str] = if f.histogram { &["le"] } else { &[] };
+        let reserved: &[&str] = if ty == Type::Histogram { &["le"] } else { &[] };
         let mut series = Vec::with_capacity(f.series.len());
         for (labels, value) in &f.series {
             if let Err(e) = check_keys(None, labels, None, reserved) {

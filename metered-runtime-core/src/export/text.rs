@@ -179,7 +179,11 @@ pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
                 out.push('\n');
             }
             Sample::Float(v) => {
-                push_line_start(out, &f.name, "");
+                push_line_start(
+                    out,
+                    &f.name,
+                    if f.ty == Type::Counter { "_total" } else { "" },
+                );
                 push_labels(out, s, None);
                 out.push(' ');
                 push_f64(out, *v);
