@@ -67,7 +67,7 @@
 //! histogram families ([`CollectedFamily`]) when a scrape asks, each result cached for a
 //! configurable time; add them with [`Scrape::with_collectors`]. [`ProcessCollector`] reports
 //! the process's CPU time, memory, threads and file descriptors under the standard
-//! `process_*` names.
+//! `process_*` names; [`SchedulerProbe`] measures how late a thread wakes.
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
 mod collector;
@@ -85,5 +85,5 @@ pub mod render;
 pub use collector::{CollectedFamily, Collector, Collectors};
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
 pub use name::exposition_name;
-pub use process::ProcessCollector;
+pub use process::{ProcessCollector, SchedulerProbe};
 pub use render::{Format, Rendered, render};
