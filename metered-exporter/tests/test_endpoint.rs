@@ -276,3 +276,80 @@ fn collectors_are_served() {
     assert!(metrics.contains("\nmetered_collector_errors{collector=\"pools\"} 0\n"));
     e.shutdown();
 }
+
+/// Reads one HTTP/1.1 response with a `content-length` from a keep-alive connection.
+fn read_response(conn: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if conn.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let mut body = vec![0; len];
+    conn.read_exact(&mut body).ok()?;
+    Some((head, body))
+}
+
+#[test]
+fn under_load_every_well_formed_request_is_answered() {
+    let e = start(Config::new().header_read_timeout(Duration::from_millis(300)));
+    let addr = e.local_addr();
+    // Hostile clients: garbage, headers one byte at a time, connections opened and abandoned.
+    let hostile: Vec<_> = (0..6)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let Ok(mut c) = TcpStream::connect(addr) else {
+                    return;
+                };
+                match i % 3 {
+                    0 => {
+                        let _ = c.write_all(b"\x16\x03\x01 not http at all\r\n\r\n");
+                    }
+                    1 => {
+                        for b in b"GET /metrics HTTP/1.1\r\nHost: t\r\n" {
+                            let _ = c.write_all(&[*b]);
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                    }
+                    _ => std::thread::sleep(Duration::from_millis(500)),
+                }
+            })
+        })
+        .collect();
+    // Keep-alive scrapers: 8 connections, 25 requests each.
+    let scrapers: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(addr).unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut ok = 0;
+                for _ in 0..25 {
+                    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+                        .unwrap();
+                    let (head, body) = read_response(&mut c).unwrap();
+                    if head.starts_with("HTTP/1.1 200 OK")
+                        && String::from_utf8_lossy(&body).contains("\njobs_done_total 2\n")
+                    {
+                        ok += 1;
+                    }
+                }
+                ok
+            })
+        })
+        .collect();
+    let answered: usize = scrapers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(answered, 8 * 25);
+    for t in hostile {
+        t.join().unwrap();
+    }
+    e.shutdown();
+}
