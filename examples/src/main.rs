@@ -1,7 +1,9 @@
 //! The main example: handlers with per-type metrics, declared three ways, a short simulated
 //! workload with errors and a caught panic, then the generated names and a registry snapshot.
 //!
-//! Run with `cargo run -p examples --bin handlers`.
+//! Run with `cargo run -p examples --bin handlers`. With `--listen 127.0.0.1:PORT` it then
+//! serves its metrics at `http://127.0.0.1:PORT/metrics` (and `/stats`) while the simulated
+//! traffic goes on, until interrupted (Ctrl-C).
 
 use metered_runtime::snapshot::Value;
 use metered_runtime::{HasMetrics, Metered, metered, metric_set, registry};
@@ -114,7 +116,26 @@ fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// The address after `--listen`, if given; `Err` with a message for anything else.
+fn listen_address() -> Result<Option<std::net::SocketAddr>, String> {
+    let mut args = std::env::args().skip(1);
+    match (args.next().as_deref(), args.next(), args.next()) {
+        (None, _, _) => Ok(None),
+        (Some("--listen"), Some(addr), None) => addr.parse().map(Some).map_err(|e| {
+            format!("--listen {addr}: {e} (expected an address such as 127.0.0.1:9464)")
+        }),
+        _ => Err("usage: handlers [--listen 127.0.0.1:PORT]".into()),
+    }
+}
+
 fn main() {
+    let listen = match listen_address() {
+        Ok(listen) => listen,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
     // Every statically declared name is known before any handler runs.
     println!(
         "declared before the workload: {} metrics",
@@ -175,4 +196,46 @@ fn main() {
     }
     let problems = metered_runtime::self_check().problems;
     println!("\nself-check problems: {}", problems.len());
+
+    if let Some(addr) = listen {
+        serve(addr, &mut cache, &mut db);
+    }
+}
+
+/// The process's CPU time, memory, threads and file descriptors, read at each scrape.
+fn process_collector() -> std::sync::Arc<metered_runtime::export::Collectors> {
+    let collectors = metered_runtime::export::Collectors::new();
+    collectors.register(
+        "process",
+        std::time::Duration::ZERO,
+        metered_runtime::export::ProcessCollector,
+    );
+    std::sync::Arc::new(collectors)
+}
+
+/// Serves the global registry at `addr` while simulated traffic goes on, until interrupted.
+fn serve(addr: std::net::SocketAddr, cache: &mut LruCache<String>, db: &mut Db) {
+    let exporter = match metered_runtime::http::Exporter::start(
+        metered_runtime::http::Config::new()
+            .address(addr)
+            .collectors(process_collector()),
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "\nserving http://{0}/metrics and http://{0}/stats; Ctrl-C to stop",
+        exporter.local_addr()
+    );
+    for round in 0u32.. {
+        let id = round % 1000 + 1;
+        let _ = MyImplHandler.get(id);
+        let _ = MyOtherImplHandler.get(id);
+        cache.get_or_insert(id % 5, || id.to_string());
+        let _ = db.query(usize::try_from(id).unwrap_or(0) % 50);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -16,6 +16,8 @@ mod clock;
 mod collect;
 mod descriptor;
 mod error;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
+pub mod export;
 mod instrument;
 pub mod metric;
 mod name;

@@ -35,6 +35,9 @@
 //! - `tsc`: timers read the CPU's time-stamp counter through `quanta` instead of
 //!   [`std::time::Instant`], which roughly halves the cost of a timed call (see the README's
 //!   Performance section for the measured figures).
+//! - `prometheus`, `openmetrics`: the text exposition formats in [`export`], with the table of
+//!   how each kind is exported; `gzip`: compressed responses from [`export::render()`].
+//! - `http`: the built-in endpoint [`http::Exporter`] (`/metrics`, `/stats`) on hyper 1.
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the
@@ -48,6 +51,10 @@ pub use metered_runtime_core::*;
 
 #[doc(hidden)]
 pub use metered_runtime_core::__private;
+
+/// The built-in `/metrics` endpoint (feature `http`): see [`http::Exporter`].
+#[cfg(feature = "http")]
+pub use metered_exporter as http;
 
 #[doc = include_str!("../docs/derive.md")]
 pub use metered_macros::Metered;

@@ -5,15 +5,34 @@
 
 use crate::metric::{MetricKind, Unit};
 
-/// Rules 1 and 2: `[a-zA-Z0-9_]` kept, anything else `_`, a leading digit prefixed with `_`.
-fn sanitize(s: &str, out: &mut String) {
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
+/// Rules 1 and 2, the one character mapping every exporter shares (the encoders call it too):
+/// ASCII lower-case letters, digits and `_` kept; an upper-case letter lowered, with a `_`
+/// before it after a lower-case letter or digit (Prometheus names are snake case:
+/// `MyImplHandler` gives `my_impl_handler`); anything else `_`; a leading digit prefixed with `_`.
+pub(crate) fn sanitize(s: &str, out: &mut String) {
+    if s.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         out.push('_');
     }
-    out.extend(
-        s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
-    );
+    let mut after_lower_or_digit = false;
+    for c in s.chars() {
+        match c {
+            'a'..='z' | '0'..='9' => {
+                out.push(c);
+                after_lower_or_digit = true;
+            }
+            'A'..='Z' => {
+                if after_lower_or_digit {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+                after_lower_or_digit = false;
+            }
+            _ => {
+                out.push('_');
+                after_lower_or_digit = false;
+            }
+        }
+    }
 }
 
 /// The exposition name of a metric or family, computed once by the registry for each.
@@ -22,6 +41,8 @@ fn sanitize(s: &str, out: &mut String) {
 ///
 /// 1. every character other than an ASCII letter, digit or `_` becomes `_` (dots, `-`, `:`,
 ///    which Prometheus keeps for recording rules, and any non-ASCII character, one `_` each);
+///    an upper-case letter is lowered, with a `_` before it after a lower-case letter or digit
+///    (`getUser` gives `get_user`, as promtool's snake-case lint wants);
 /// 2. a name that starts with a digit gets a leading `_`;
 /// 3. for a counter or a meter, a trailing `_total` is taken off: it is the suffix of the
 ///    sample, written once by the encoder (`jobs.done.total` and `jobs.done` both give the

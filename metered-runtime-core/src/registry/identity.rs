@@ -45,6 +45,10 @@ pub(super) struct Identities {
     families: BTreeMap<Arc<str>, Exported>,
     /// Sample name (and family name) to the exposition name of the family that takes it.
     taken: BTreeMap<String, Arc<str>>,
+    /// The dotted family name of every type-label family to its exposition name, so that a
+    /// member of another kind or unit (which would map to another exposition name) is refused
+    /// instead of starting a second family from the same template.
+    typed: BTreeMap<&'static str, Arc<str>>,
 }
 
 /// Where `entry` would be exported, checked against the families registered so far: what
@@ -55,6 +59,8 @@ pub(super) struct Placement {
     shape: Shape,
     member: &'static str,
     joins: bool,
+    /// The dotted family name, for a member of a type-label family.
+    template: Option<&'static str>,
 }
 
 impl Placement {
@@ -114,7 +120,13 @@ fn shape_of(entry: &Entry) -> Result<(String, Shape, &'static str), Error> {
         keys.push(exposition_label_key(t.key));
         (t.family, true, t.value)
     } else {
-        keys.extend(entry.metric.label_keys().iter().cloned());
+        keys.extend(
+            entry
+                .metric
+                .label_keys()
+                .iter()
+                .map(|k| exposition_label_key(k)),
+        );
         (&*entry.name, false, "")
     };
     let bad = |reason: String| Error::InvalidLabel {
@@ -145,6 +157,18 @@ impl Identities {
     /// Where `entry` would be exported, or the clash that forbids it.
     pub(super) fn place(&self, entry: &Entry) -> Result<Placement, Error> {
         let (exposition, shape, member) = shape_of(entry)?;
+        let template = entry.type_label.map(|t| t.family);
+        if let Some(t) = template
+            && let Some(owner) = self.typed.get(t)
+            && **owner != *exposition
+        {
+            let family = &self.families[owner];
+            let reason = format!(
+                "both are members of the family {t:?}, but {}",
+                difference(&family.shape, &shape)
+            );
+            return Err(clash(entry, &family.first, reason));
+        }
         if let Some(family) = self.families.get(exposition.as_str()) {
             let first = &family.first;
             if family.shape != shape {
@@ -169,6 +193,7 @@ impl Identities {
                 shape,
                 member,
                 joins: true,
+                template,
             });
         }
         for sample in sample_names(&exposition, shape.kind) {
@@ -186,6 +211,7 @@ impl Identities {
             shape,
             member,
             joins: false,
+            template,
         })
     }
 
@@ -200,6 +226,9 @@ impl Identities {
         }
         for sample in sample_names(&placement.exposition, placement.shape.kind) {
             self.taken.insert(sample, Arc::clone(&placement.exposition));
+        }
+        if let Some(t) = placement.template {
+            self.typed.insert(t, Arc::clone(&placement.exposition));
         }
         self.families.insert(
             placement.exposition,

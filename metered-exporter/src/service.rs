@@ -1,0 +1,133 @@
+//! Request handling: routing, methods, authentication, rendering.
+
+use crate::Target;
+use crate::auth::{Auth, constant_time_eq};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use metered_runtime_core::export::{Collectors, Options, Scrape, render};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+pub(crate) struct Handler {
+    registry: Target,
+    collectors: Option<Arc<Collectors>>,
+    options: Options,
+    auth: Option<(Vec<u8>, &'static str)>,
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+impl Handler {
+    pub(crate) fn new(
+        registry: Target,
+        collectors: Option<Arc<Collectors>>,
+        options: Options,
+        auth: Option<&Auth>,
+    ) -> Self {
+        Handler {
+            registry,
+            collectors,
+            options,
+            auth: auth.map(|a| (a.expected_header(), a.challenge())),
+        }
+    }
+
+    pub(crate) async fn handle<B>(
+        &self,
+        req: &Request<B>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return Ok(r);
+        }
+        if let Some((expected, challenge)) = &self.auth {
+            let given = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .map_or(&b""[..], HeaderValue::as_bytes);
+            if !constant_time_eq(given, expected) {
+                let mut r = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                );
+                return Ok(r);
+            }
+        }
+        let header_str = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let response = match req.uri().path() {
+            "/metrics" => {
+                let accept = header_str(header::ACCEPT);
+                let encoding = header_str(header::ACCEPT_ENCODING);
+                let registry = self.registry.clone();
+                let options = self.options;
+                let collectors = self.collectors.clone();
+                let rendered = tokio::task::spawn_blocking(move || {
+                    let mut scrape = Scrape::of(&registry);
+                    if let Some(c) = &collectors {
+                        scrape = scrape.with_collectors(c);
+                    }
+                    render::render_with(&scrape, &options, accept.as_deref(), encoding.as_deref())
+                })
+                .await;
+                let Ok(rendered) = rendered else {
+                    return Ok(text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "rendering failed\n",
+                    ));
+                };
+                let mut r = Response::new(Full::new(Bytes::from(rendered.body)));
+                let h = r.headers_mut();
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(rendered.content_type),
+                );
+                if let Some(enc) = rendered.content_encoding {
+                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+                }
+                h.insert(
+                    header::VARY,
+                    HeaderValue::from_static("Accept, Accept-Encoding"),
+                );
+                r
+            }
+            "/stats" => {
+                let registry = self.registry.clone();
+                let Ok(json) =
+                    tokio::task::spawn_blocking(move || registry.snapshot().to_json()).await
+                else {
+                    return Ok(text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "rendering failed\n",
+                    ));
+                };
+                let mut r = Response::new(Full::new(Bytes::from(json)));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                r
+            }
+            _ => text(StatusCode::NOT_FOUND, "not found; try /metrics or /stats\n"),
+        };
+        // hyper sends no body in answer to HEAD, and keeps the body's Content-Length.
+        Ok(response)
+    }
+}

@@ -1,0 +1,89 @@
+//! Exposition in the Prometheus text formats: [`prometheus`] (text 0.0.4, feature `prometheus`)
+//! and [`openmetrics`] (OpenMetrics 1.0 text, feature `openmetrics`). Both are pure functions
+//! of a [`Scrape`] (a snapshot plus the families' overflow counts) that append to a `String`.
+//!
+//! ```
+//! # extern crate metered_runtime_core as metered_runtime;
+//! use metered_runtime::{Registry, export::{Options, Scrape, openmetrics}};
+//! let r = Registry::new();
+//! r.gauge("app.queue.depth").unwrap().set(7);
+//! let text = openmetrics::to_string(&Scrape::of(&r), &Options::new());
+//! assert_eq!(text.lines().take(3).collect::<Vec<_>>(), [
+//!     "# HELP app_queue_depth app.queue.depth (gauge)",
+//!     "# TYPE app_queue_depth gauge",
+//!     "app_queue_depth 7",
+//! ]);
+//! ```
+//!
+//! # Names
+//! Each metric's exposition name is its dotted name through [`exposition_name`] (dots and other
+//! characters to `_`, camel case to snake case, a leading digit prefixed with `_`), then:
+//! - counters and meters lose any trailing `_total`, and their samples get exactly one;
+//! - a unit is appended as a suffix (`_bytes`) unless the name already ends with it; timers
+//!   always have the unit `seconds`;
+//! - a metric declared with a [`TypeLabel`](crate::TypeLabel) is exported under its family's
+//!   name with the type as a label, every member in one family under one `# HELP`/`# TYPE`:
+//!   `my.http.endpoints.{}.latency` gives
+//!   `my_http_endpoints_latency_seconds_bucket{type="MyImplHandler",le="0.1"}`;
+//! - label keys are mapped the same way.
+//!
+//! Two metrics whose names map to one exposition name (`a.b_c` and `a_b.c`), or to each other's
+//! sample names (a counter `x` and a gauge `x_total`), are never both exported: the first in
+//! name order is, the other is left out and counted (see below). Metrics without help text get
+//! `<dotted name> (<kind>)` as help, so that lint-clean output never lacks one.
+//!
+//! # Kinds
+//! | metered kind | exposed as |
+//! |---|---|
+//! | [`Counter`](crate::Counter) | counter `<name>_total` |
+//! | [`Gauge`](crate::Gauge), [`UpDownCounter`](crate::UpDownCounter) (in-flight counts) | gauge (integer) |
+//! | [`FloatGauge`](crate::FloatGauge), [`FnGauge`](crate::FnGauge) | gauge |
+//! | [`Meter`](crate::Meter) | counter `<name>_total` of its count (rates are `rate()`'s job); with [`Options::meter_rates`] also a gauge `<name>_rate{window="1m"\|"5m"\|"15m"\|"lifetime"}` |
+//! | [`Histogram`](crate::Histogram) | classic histogram: cumulative `_bucket{le=...}` ending with `+Inf`, `_sum`, `_count` |
+//! | [`Timer`](crate::Timer) | classic histogram `<name>_seconds` |
+//! | family ([`Family`](crate::Family)) | one series per label set, the overflow child (every label `__overflow__`) included |
+//!
+//! Histograms and timers are exported at their configured bounds
+//! ([`HistogramConfig::bounds`](crate::HistogramConfig::bounds)), exactly. Without configured
+//! bounds they are exported at a fixed default ladder, [`DEFAULT_SECONDS_BOUNDS`] for timers
+//! and [`DEFAULT_BOUNDS`] otherwise, with counts read from the histogram's log-linear sketch
+//! (each sketch bucket counted under every bound at or above its midpoint, so within the
+//! sketch's 1/64 relative resolution). Never a summary in their place: quantile summaries
+//! (`<name>_quantiles`, windowed) are added only with [`Options::summaries`].
+//!
+//! # The toolkit's own metrics
+//! - `metered_export_problems{reason=...}` (gauge): metrics left out of this exposition, by
+//!   [`ProblemKind`]: a function gauge that panicked or returned NaN (its message is in the
+//!   JSON view and in [`Scrape::problems`]), name clashes, type-label members that disagree
+//!   with their family, label keys that clash once mapped, duplicate series.
+//! - `metered_family_overflowed_total{family=...}` (counter): for a [`Scrape`] of a registry,
+//!   the label sets each labelled family sent to its overflow child because it was full.
+//! - `metered_collector_errors{collector=...}` (gauge): with [`Collectors`], 1 for each
+//!   collector that returned an error or panicked in this scrape (the rest of the scrape
+//!   succeeds; messages in [`Scrape::collector_errors`]), 0 for the others.
+//!
+//! # Metrics computed at scrape time
+//! [`Collectors`] hold [`Collector`]s (closures or trait objects) that yield labelled gauge and
+//! histogram families ([`CollectedFamily`]) when a scrape asks, each result cached for a
+//! configurable time; add them with [`Scrape::with_collectors`]. [`ProcessCollector`] reports
+//! the process's CPU time, memory, threads and file descriptors under the standard
+//! `process_*` names; [`SchedulerProbe`] measures how late a thread wakes.
+#![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
+
+mod collector;
+mod model;
+mod name;
+mod process;
+mod text;
+
+#[cfg(feature = "openmetrics")]
+pub mod openmetrics;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
+pub mod render;
+
+pub use collector::{CollectedFamily, Collector, Collectors};
+pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
+pub use name::exposition_name;
+pub use process::{ProcessCollector, SchedulerProbe};
+pub use render::{Format, Rendered, render};

@@ -1,0 +1,918 @@
+//! The adapter from a [`Snapshot`] to what the text encoders write: families keyed by
+//! exposition name, their series, and the problems met on the way. This is the only file of the
+//! exporters that reads the snapshot's and the registry's types, so a change there is handled
+//! here once for every format.
+
+use super::collector::{Collected, CollectedFamily, CollectedKind, CollectedValue, Collectors};
+use super::name::{is_plain, push_exposition_name};
+use crate::metric::histogram::{HistogramSnapshot, bucket_edges};
+use crate::metric::{MetricKind, Unit};
+use crate::registry::{FamilyRef, MetricRef, Registry};
+use crate::snapshot::{MetricSnapshot, Snapshot, Value};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+/// Bounds (in seconds) of the classic buckets of a timer that has none configured.
+pub const DEFAULT_SECONDS_BOUNDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// Bounds of the classic buckets of a histogram that has none configured: 1, 2.5 and 5 times
+/// each power of ten from 0.01 to 1,000,000.
+pub const DEFAULT_BOUNDS: &[f64] = &[
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1e3,
+    2.5e3, 5e3, 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 1e6,
+];
+
+/// What an exposition is made from: a [`Snapshot`] and, when taken from a [`Registry`], how
+/// many label sets each labelled family sent to its overflow child.
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::{Registry, export::Scrape};
+/// let r = Registry::new();
+/// r.counter("jobs.done").unwrap().inc();
+/// let scrape = Scrape::of(&r);
+/// assert_eq!(scrape.snapshot().metrics().len(), 1);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Scrape {
+    snapshot: Snapshot,
+    overflowed: Vec<(String, u64)>,
+    collected: Vec<Collected>,
+}
+
+impl Scrape {
+    /// Reads `registry` now: its snapshot and every labelled family's overflow count.
+    #[must_use]
+    pub fn of(registry: &Registry) -> Self {
+        let overflowed = registry
+            .metrics()
+            .iter()
+            .filter_map(|e| match e.metric() {
+                MetricRef::Family(f) => Some((e.name().to_owned(), overflowed(f))),
+                _ => None,
+            })
+            .collect();
+        Scrape {
+            snapshot: registry.snapshot(),
+            overflowed,
+            collected: Vec::new(),
+        }
+    }
+
+    /// The snapshot.
+    #[must_use]
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Adds what `collectors` compute now (or have cached) to the scrape.
+    #[must_use]
+    pub fn with_collectors(mut self, collectors: &Collectors) -> Self {
+        self.collected.extend(collectors.collect());
+        self
+    }
+
+    /// The collectors that failed in this scrape, with their messages.
+    #[must_use]
+    pub fn collector_errors(&self) -> Vec<(&str, &str)> {
+        self.collected
+            .iter()
+            .filter_map(|(name, r)| r.as_ref().err().map(|e| (name.as_str(), e.as_str())))
+            .collect()
+    }
+}
+
+impl From<Snapshot> for Scrape {
+    /// A scrape of a snapshot alone: overflow children are visible by their labels, but no
+    /// overflow counts are exported.
+    fn from(snapshot: Snapshot) -> Self {
+        Scrape {
+            snapshot,
+            overflowed: Vec::new(),
+            collected: Vec::new(),
+        }
+    }
+}
+
+fn overflowed(f: &FamilyRef) -> u64 {
+    match f {
+        FamilyRef::Counter(f) => f.overflowed(),
+        FamilyRef::Gauge(f) => f.overflowed(),
+        FamilyRef::UpDownCounter(f) => f.overflowed(),
+        FamilyRef::FloatGauge(f) => f.overflowed(),
+        FamilyRef::Meter(f) => f.overflowed(),
+        FamilyRef::Histogram(f) => f.overflowed(),
+        FamilyRef::Timer(f) => f.overflowed(),
+    }
+}
+
+/// What the text encoders export beyond the defaults.
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// let opts = metered_runtime::export::Options::new().meter_rates(true).summaries(true);
+/// assert!(opts.has_meter_rates() && opts.has_summaries());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    meter_rates: bool,
+    summaries: bool,
+}
+
+impl Options {
+    /// The defaults: no meter rate gauges, no quantile summaries.
+    #[must_use]
+    pub const fn new() -> Self {
+        Options {
+            meter_rates: false,
+            summaries: false,
+        }
+    }
+
+    /// Also export each meter's rates as a gauge family `<name>_rate` with a `window` label
+    /// (`1m`, `5m`, `15m`, `lifetime`), in events per second.
+    #[must_use]
+    pub const fn meter_rates(mut self, on: bool) -> Self {
+        self.meter_rates = on;
+        self
+    }
+
+    /// Also export each histogram's and timer's windowed quantiles as a summary family
+    /// `<name>_quantiles` (quantiles 0.5, 0.75, 0.95, 0.98, 0.99, 0.999, no `_sum`/`_count`:
+    /// those are on the histogram).
+    #[must_use]
+    pub const fn summaries(mut self, on: bool) -> Self {
+        self.summaries = on;
+        self
+    }
+
+    /// Whether meter rates are exported.
+    #[must_use]
+    pub const fn has_meter_rates(&self) -> bool {
+        self.meter_rates
+    }
+
+    /// Whether quantile summaries are exported.
+    #[must_use]
+    pub const fn has_summaries(&self) -> bool {
+        self.summaries
+    }
+}
+
+/// Why a metric was left out of an exposition. Each is counted in the toolkit's own gauge
+/// `metered_export_problems{reason="..."}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A function gauge panicked or returned NaN (its message is in the JSON view).
+    FnGaugeFailed,
+    /// Two metrics map to the same exposition name (or to each other's sample names).
+    NameClash,
+    /// A member of a type-label family differs from the family in kind or unit.
+    MemberMismatch,
+    /// Label keys that collide once mapped, or a reserved key (`le`, `quantile`).
+    LabelClash,
+    /// Two members of a type-label family with the same labels.
+    DuplicateSeries,
+}
+
+impl ProblemKind {
+    /// Every kind, in the order the problem gauge lists them.
+    pub const ALL: [ProblemKind; 5] = [
+        ProblemKind::FnGaugeFailed,
+        ProblemKind::NameClash,
+        ProblemKind::MemberMismatch,
+        ProblemKind::LabelClash,
+        ProblemKind::DuplicateSeries,
+    ];
+
+    /// The value of the `reason` label.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::FnGaugeFailed => "fn_gauge_failed",
+            ProblemKind::NameClash => "name_clash",
+            ProblemKind::MemberMismatch => "member_mismatch",
+            ProblemKind::LabelClash => "label_clash",
+            ProblemKind::DuplicateSeries => "duplicate_series",
+        }
+    }
+}
+
+/// A metric left out of an exposition, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Why.
+    pub kind: ProblemKind,
+    /// What, naming the metric(s) involved.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}
+
+/// The name of the toolkit's own problem gauge.
+pub(crate) const PROBLEMS_NAME: &str = "metered_export_problems";
+/// The base name of the toolkit's own overflow counter.
+pub(crate) const OVERFLOWED_NAME: &str = "metered_family_overflowed";
+/// The name of the toolkit's own collector error gauge.
+pub(crate) const COLLECTOR_ERRORS_NAME: &str = "metered_collector_errors";
+
+/// The exposition type of a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Type {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+}
+
+/// One sample group (a series, or a histogram's buckets, sum and count).
+#[derive(Debug)]
+pub(crate) enum Sample<'a> {
+    Uint(u64),
+    Int(i64),
+    Float(f64),
+    /// Cumulative `(upper bound, count)` with `+Inf` last (its count is the `_count`).
+    Histogram {
+        buckets: Cow<'a, [(f64, u64)]>,
+        sum: f64,
+    },
+    Summary([(f64, f64); 6]),
+}
+
+/// One series of a family: labels in order `pre`, `labels`, `post`; keys not yet mapped.
+#[derive(Debug)]
+pub(crate) struct Series<'a> {
+    pub pre: Option<(&'a str, Cow<'a, str>)>,
+    pub labels: &'a [(String, String)],
+    pub post: Option<(&'static str, &'static str)>,
+    pub sample: Sample<'a>,
+}
+
+/// A family: one HELP/TYPE block.
+#[derive(Debug)]
+pub(crate) struct Family<'a> {
+    /// The exposition name (without `_total` for counters; with the unit suffix).
+    pub name: String,
+    pub ty: Type,
+    pub help: Cow<'a, str>,
+    /// The unit, mapped (`""` for none); always a suffix of `name` when not empty.
+    #[cfg_attr(
+        not(feature = "openmetrics"),
+        allow(dead_code, reason = "only OpenMetrics writes units")
+    )]
+    pub unit: Cow<'static, str>,
+    pub series: Vec<Series<'a>>,
+}
+
+/// Everything the encoders write, in order.
+#[derive(Debug)]
+pub(crate) struct Model<'a> {
+    pub families: Vec<Family<'a>>,
+    pub problems: Vec<Problem>,
+}
+
+impl Model<'_> {
+    /// About how many bytes the text formats take, to reserve the output once.
+    pub(crate) fn estimated_len(&self) -> usize {
+        self.families
+            .iter()
+            .map(|f| {
+                let lines: usize = f
+                    .series
+                    .iter()
+                    .map(|s| match &s.sample {
+                        Sample::Histogram { buckets, .. } => buckets.len() + 2,
+                        Sample::Summary(q) => q.len(),
+                        _ => 1,
+                    })
+                    .sum();
+                2 * f.name.len() + f.help.len() + 40 + lines * (f.name.len() + 32)
+            })
+            .sum()
+    }
+}
+
+/// The label sets of a type-label family seen so far: `(type, other labels)`.
+type Seen<'a> = HashSet<(&'a str, &'a [(String, String)])>;
+
+enum Slot<'a> {
+    Rejected,
+    Open {
+        primary: usize,
+        companion: Option<usize>,
+        kind: MetricKind,
+        unit: Unit,
+        seen: Option<Seen<'a>>,
+    },
+}
+
+/// FNV-1a: names are short and not attacker-chosen, so a fast hash beats the default one.
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+
+struct Builder<'a> {
+    opts: Options,
+    families: Vec<Family<'a>>,
+    slots: Vec<Slot<'a>>,
+    index: HashMap<(bool, &'a str), usize, Fnv>,
+    /// The last identity looked up and its slot (a family's children come one after another).
+    last: Option<((bool, &'a str), usize)>,
+    /// Sample names taken, by the dotted name that took them (`""`: metered's own metrics).
+    claimed: HashMap<String, (Type, &'a str), Fnv>,
+    /// A buffer for looking up sample names without allocating.
+    scratch: String,
+    problems: Vec<Problem>,
+}
+
+fn exposition_type(kind: MetricKind) -> Type {
+    match kind {
+        MetricKind::Counter | MetricKind::Meter => Type::Counter,
+        MetricKind::Gauge
+        | MetricKind::UpDownCounter
+        | MetricKind::FloatGauge
+        | MetricKind::FnGauge => Type::Gauge,
+        MetricKind::Histogram | MetricKind::Timer => Type::Histogram,
+    }
+}
+
+fn unit_name(kind: MetricKind, unit: Unit) -> Cow<'static, str> {
+    if kind == MetricKind::Timer {
+        return Cow::Borrowed("seconds");
+    }
+    let s = unit.as_str();
+    if is_plain(s) {
+        Cow::Borrowed(s)
+    } else {
+        let mut out = String::new();
+        push_exposition_name(&mut out, s);
+        Cow::Owned(out)
+    }
+}
+
+/// The family name of a metric: mapped, `_total` taken off counters, the unit suffix added.
+fn family_name(dotted: &str, ty: Type, unit: &str) -> String {
+    let mut name = String::with_capacity(dotted.len() + unit.len() + 8);
+    push_exposition_name(&mut name, dotted);
+    if ty == Type::Counter {
+        while let Some(stripped) = name.strip_suffix("_total") {
+            let len = stripped.len();
+            name.truncate(len);
+        }
+    }
+    let has_suffix = name.ends_with(unit) && name[..name.len() - unit.len()].ends_with('_');
+    if !(unit.is_empty() || has_suffix) {
+        name.push('_');
+        name.push_str(unit);
+    }
+    name
+}
+
+/// The names a family's samples use (so that no other family can take them).
+fn suffixes(ty: Type) -> &'static [&'static str] {
+    match ty {
+        Type::Counter => &["_total"],
+        Type::Gauge => &[],
+        Type::Histogram => &["_bucket", "_count", "_sum"],
+        Type::Summary => &["_count", "_sum"],
+    }
+}
+
+/// Every suffix some type adds to its samples.
+const ALL_SUFFIXES: [&str; 4] = ["_total", "_bucket", "_count", "_sum"];
+
+/// Checks the label keys of one series once mapped: no two equal, none reserved.
+fn check_keys(
+    pre: Option<&str>,
+    labels: &[(String, String)],
+    post: Option<&str>,
+    reserved: &[&str],
+) -> Result<(), String> {
+    let keys = || {
+        pre.into_iter()
+            .chain(labels.iter().map(|(k, _)| k.as_str()))
+            .chain(post)
+    };
+    // The common case: every key already plain, so no mapping (and no allocation) is needed.
+    if keys().all(is_plain) {
+        for (i, k) in keys().enumerate() {
+            if reserved.contains(&k) {
+                return Err(format!("label key {k:?} is reserved here"));
+            }
+            if k.starts_with("__") {
+                return Err(format!("label key {k:?} is reserved"));
+            }
+            if keys().take(i).any(|earlier| earlier == k) {
+                return Err(format!("two label keys map to {k:?}"));
+            }
+        }
+        return Ok(());
+    }
+    let mut mapped: Vec<Cow<'_, str>> = Vec::with_capacity(labels.len() + 2);
+    for k in keys() {
+        let m = if is_plain(k) {
+            Cow::Borrowed(k)
+        } else {
+            let mut s = String::new();
+            push_exposition_name(&mut s, k);
+            Cow::Owned(s)
+        };
+        if reserved.contains(&&*m) {
+            return Err(format!("label key {k:?} is reserved here"));
+        }
+        if m.starts_with("__") {
+            return Err(format!("label key {k:?} maps to {m:?}, which is reserved"));
+        }
+        if mapped.contains(&m) {
+            return Err(format!("two label keys map to {m:?}"));
+        }
+        mapped.push(m);
+    }
+    Ok(())
+}
+
+/// Classic buckets at `bounds` from the log-linear sketch: each sketch bucket is counted
+/// under every bound at or above its midpoint (the value the sketch reports for it), so counts
+/// are exact at bounds that fall on bucket edges and within the sketch's resolution otherwise.
+fn derived_buckets(h: &HistogramSnapshot, bounds: &[f64]) -> Vec<(f64, u64)> {
+    let sketch = &h.sketch;
+    let divisor = sketch.divisor();
+    let mut out = Vec::with_capacity(bounds.len() + 1);
+    let mut acc = sketch.zero_count();
+    let mut rest = sketch.buckets().iter().peekable();
+    for &bound in bounds {
+        let limit = bound * divisor;
+        while let Some(&&(index, count)) = rest.peek() {
+            let (lower, upper) = bucket_edges(index);
+            if lower + (upper - lower) / 2.0 > limit {
+                break;
+            }
+            acc += count;
+            rest.next();
+        }
+        out.push((bound, acc));
+    }
+    out.push((f64::INFINITY, sketch.count()));
+    out
+}
+
+fn histogram_sample(h: &HistogramSnapshot, kind: MetricKind) -> Sample<'_> {
+    let buckets = if h.buckets.is_empty() {
+        let bounds = if kind == MetricKind::Timer {
+            DEFAULT_SECONDS_BOUNDS
+        } else {
+            DEFAULT_BOUNDS
+        };
+        Cow::Owned(derived_buckets(h, bounds))
+    } else {
+        Cow::Borrowed(h.buckets.as_slice())
+    };
+    Sample::Histogram {
+        buckets,
+        sum: h.sum,
+    }
+}
+
+fn quantiles(h: &HistogramSnapshot) -> [(f64, f64); 6] {
+    let q = &h.quantiles;
+    let values = [q.q50, q.q75, q.q95, q.q98, q.q99, q.q999];
+    let mut out = [(0.0, 0.0); 6];
+    for (slot, (level, v)) in out.iter_mut().zip(
+        crate::metric::histogram::Quantiles::LEVELS
+            .into_iter()
+            .zip(values),
+    ) {
+        *slot = (level, v);
+    }
+    out
+}
+
+impl<'a> Builder<'a> {
+    fn problem(&mut self, kind: ProblemKind, message: String) {
+        self.problems.push(Problem { kind, message });
+    }
+
+    /// The family that already uses a sample name of a new family `base` of type `ty`, and
+    /// that name: `base` itself, `base` plus one of `ty`'s suffixes, or `base` as a sample of
+    /// an existing family (a gauge `x_total` beside a counter `x`).
+    fn taken(&mut self, base: &str, ty: Type) -> Option<(String, &'a str)> {
+        if let Some(&(_, owner)) = self.claimed.get(base) {
+            return Some((base.to_owned(), owner));
+        }
+        for suffix in suffixes(ty) {
+            self.scratch.clear();
+            self.scratch.push_str(base);
+            self.scratch.push_str(suffix);
+            if let Some(&(_, owner)) = self.claimed.get(self.scratch.as_str()) {
+                return Some((self.scratch.clone(), owner));
+            }
+        }
+        for suffix in ALL_SUFFIXES {
+            if let Some(stem) = base.strip_suffix(suffix)
+                && let Some(&(other, owner)) = self.claimed.get(stem)
+                && suffixes(other).contains(&suffix)
+            {
+                return Some((base.to_owned(), owner));
+            }
+        }
+        None
+    }
+
+    /// Takes the exposition names of the families `names` (base name and type) for `owner`
+    /// (a dotted name; `""` for metered's own), or says which family has one of them.
+    fn claim(&mut self, names: &[(&str, Type)], owner: &'a str) -> Result<(), String> {
+        for &(base, ty) in names {
+            if let Some((name, other)) = self.taken(base, ty) {
+                let other = if other.is_empty() {
+                    "metered's own metrics".to_owned()
+                } else {
+                    format!("`{other}`")
+                };
+                return Err(format!(
+                    "`{owner}` is left out: its exposition name clashes with {other} on {name:?}"
+                ));
+            }
+        }
+        for &(base, ty) in names {
+            self.claimed.insert(base.to_owned(), (ty, owner));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, m: &'a MetricSnapshot, dotted: &'a str, type_label: bool) -> Slot<'a> {
+        let ty = exposition_type(m.kind);
+        let unit = unit_name(m.kind, m.unit);
+        let name = family_name(dotted, ty, &unit);
+        let companion = match m.kind {
+            MetricKind::Meter if self.opts.meter_rates => {
+                Some((format!("{name}_rate"), Type::Gauge))
+            }
+            MetricKind::Histogram | MetricKind::Timer if self.opts.summaries => {
+                Some((format!("{name}_quantiles"), Type::Summary))
+            }
+            _ => None,
+        };
+        let claimed = match &companion {
+            Some((n, t)) => self.claim(&[(&name, ty), (n, *t)], dotted),
+            None => self.claim(&[(&name, ty)], dotted),
+        };
+        if let Err(e) = claimed {
+            self.problem(ProblemKind::NameClash, e);
+            return Slot::Rejected;
+        }
+        let help: Cow<'a, str> = if m.help.is_empty() {
+            Cow::Owned(format!("{dotted} ({})", m.kind))
+        } else {
+            Cow::Borrowed(m.help.as_str())
+        };
+        let primary = self.families.len();
+        self.families.push(Family {
+            name,
+            ty,
+            help: help.clone(),
+            unit: unit.clone(),
+            series: Vec::new(),
+        });
+        let companion = companion.map(|(name, ty)| {
+            self.families.push(Family {
+                name,
+                ty,
+                help: match ty {
+                    Type::Summary => Cow::Owned(format!("{help} (windowed quantiles)")),
+                    _ => Cow::Owned(format!("{help} (rate per second)")),
+                },
+                unit: Cow::Borrowed(""),
+                series: Vec::new(),
+            });
+            self.families.len() - 1
+        });
+        Slot::Open {
+            primary,
+            companion,
+            kind: m.kind,
+            unit: m.unit,
+            seen: type_label.then(HashSet::new),
+        }
+    }
+
+    fn add(&mut self, m: &'a MetricSnapshot) {
+        let (ident, pre) = match &m.type_label {
+            Some(tl) => ((true, tl.family), Some((tl.key, Cow::Borrowed(tl.value)))),
+            None => ((false, m.name.as_str()), None),
+        };
+        if let Value::Error(e) = &m.value {
+            self.problem(
+                ProblemKind::FnGaugeFailed,
+                format!("`{}` is left out: {e}", m.name),
+            );
+            return;
+        }
+        let at = match self.last {
+            Some((last, at)) if last == ident => at,
+            _ => {
+                let at = if let Some(&at) = self.index.get(&ident) {
+                    at
+                } else {
+                    let slot = self.open(m, ident.1, ident.0);
+                    self.slots.push(slot);
+                    self.index.insert(ident, self.slots.len() - 1);
+                    self.slots.len() - 1
+                };
+                self.last = Some((ident, at));
+                at
+            }
+        };
+        let Some(Slot::Open {
+            primary,
+            companion,
+            kind,
+            unit,
+            seen,
+        }) = self.slots.get_mut(at)
+        else {
+            return;
+        };
+        let (primary, companion) = (*primary, *companion);
+        if *kind != m.kind || *unit != m.unit {
+            let message = format!(
+                "`{}` is left out: it is a {} in {:?} but its type-label family `{}` holds a {} in {:?}",
+                m.name,
+                m.kind,
+                m.unit.as_str(),
+                ident.1,
+                kind,
+                unit.as_str()
+            );
+            self.problem(ProblemKind::MemberMismatch, message);
+            return;
+        }
+        if let Some(seen) = seen
+            && !seen.insert((m.type_label.map_or("", |t| t.value), m.labels.as_slice()))
+        {
+            let message = format!(
+                "`{}` is left out: another member of `{}` has the same labels",
+                m.name, ident.1
+            );
+            self.problem(ProblemKind::DuplicateSeries, message);
+            return;
+        }
+        let reserved: &[&str] = match exposition_type(m.kind) {
+            Type::Histogram => &["le", "quantile"],
+            _ => &[],
+        };
+        if let Err(e) = check_keys(pre.as_ref().map(|p| p.0), &m.labels, None, reserved) {
+            self.problem(
+                ProblemKind::LabelClash,
+                format!("`{}` is left out: {e}", m.name),
+            );
+            return;
+        }
+        self.push_value(m, pre.as_ref(), primary, companion);
+    }
+
+    fn push_value(
+        &mut self,
+        m: &'a MetricSnapshot,
+        pre: Option<&(&'a str, Cow<'a, str>)>,
+        primary: usize,
+        companion: Option<usize>,
+    ) {
+        let series = |sample, post| Series {
+            pre: pre.cloned(),
+            labels: &m.labels,
+            post,
+            sample,
+        };
+        match &m.value {
+            Value::Counter(c) => self.families[primary]
+                .series
+                .push(series(Sample::Uint(*c), None)),
+            Value::Gauge(g) | Value::UpDownCounter(g) => self.families[primary]
+                .series
+                .push(series(Sample::Int(*g), None)),
+            Value::FloatGauge(g) => {
+                self.families[primary]
+                    .series
+                    .push(series(Sample::Float(*g), None));
+            }
+            Value::Meter(s) => {
+                self.families[primary]
+                    .series
+                    .push(series(Sample::Uint(s.count), None));
+                if let Some(c) = companion {
+                    for (window, v) in [
+                        ("1m", s.m1),
+                        ("5m", s.m5),
+                        ("15m", s.m15),
+                        ("lifetime", s.mean_rate),
+                    ] {
+                        self.families[c]
+                            .series
+                            .push(series(Sample::Float(v), Some(("window", window))));
+                    }
+                }
+            }
+            Value::Histogram(h)
+            | Value::Timer(crate::metric::timer::TimerSnapshot { histogram: h, .. }) => {
+                self.families[primary]
+                    .series
+                    .push(series(histogram_sample(h, m.kind), None));
+                if let Some(c) = companion {
+                    self.families[c]
+                        .series
+                        .push(series(Sample::Summary(quantiles(h)), None));
+                }
+            }
+            Value::Error(_) => {}
+        }
+    }
+}
+
+impl<'a> Builder<'a> {
+    /// Adds a family computed by a collector: a name of its own (a clash is left out and
+    /// counted like any other), its series as given.
+    fn add_collected(&mut self, f: &'a CollectedFamily) {
+        let ty = match f.kind {
+            CollectedKind::Counter => Type::Counter,
+            CollectedKind::Gauge => Type::Gauge,
+            CollectedKind::Histogram => Type::Histogram,
+        };
+        let name = family_name(&f.name, ty, "");
+        if let Err(e) = self.claim(&[(&name, ty)], &f.name) {
+            self.problem(ProblemKind::NameClash, e);
+            return;
+        }
+        let reserved: &[&str] = if ty == Type::Histogram { &["le"] } else { &[] };
+        let mut series = Vec::with_capacity(f.series.len());
+        for (labels, value) in &f.series {
+            if let Err(e) = check_keys(None, labels, None, reserved) {
+                let message = format!("a series of `{}` is left out: {e}", f.name);
+                self.problem(ProblemKind::LabelClash, message);
+                continue;
+            }
+            let sample = match value {
+                CollectedValue::Gauge(v) => Sample::Float(*v),
+                CollectedValue::Histogram(buckets, sum) => Sample::Histogram {
+                    buckets: Cow::Borrowed(buckets.as_slice()),
+                    sum: *sum,
+                },
+            };
+            series.push(Series {
+                pre: None,
+                labels,
+                post: None,
+                sample,
+            });
+        }
+        let help = if f.help.is_empty() {
+            Cow::Owned(format!("{} (collected)", f.name))
+        } else {
+            Cow::Borrowed(f.help.as_str())
+        };
+        self.families.push(Family {
+            name,
+            ty,
+            help,
+            unit: Cow::Borrowed(""),
+            series,
+        });
+    }
+}
+
+/// Builds the families of `scrape` for the text encoders.
+pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
+    let mut b = Builder {
+        opts,
+        families: Vec::new(),
+        slots: Vec::new(),
+        index: HashMap::with_capacity_and_hasher(scrape.snapshot.metrics().len(), Fnv::default()),
+        last: None,
+        claimed: HashMap::with_capacity_and_hasher(
+            scrape.snapshot.metrics().len() + 2,
+            Fnv::default(),
+        ),
+        scratch: String::new(),
+        problems: Vec::new(),
+    };
+    let own_names = [
+        (PROBLEMS_NAME, Type::Gauge),
+        (OVERFLOWED_NAME, Type::Counter),
+    ];
+    // Nothing is claimed yet, so this cannot clash.
+    let _ = b.claim(&own_names, "");
+    for m in scrape.snapshot.metrics() {
+        b.add(m);
+    }
+    for (_, result) in &scrape.collected {
+        for f in result.iter().flat_map(|families| families.iter()) {
+            b.add_collected(f);
+        }
+    }
+    let mut families = b.families;
+    if !scrape.overflowed.is_empty() {
+        families.push(Family {
+            name: OVERFLOWED_NAME.to_owned(),
+            ty: Type::Counter,
+            help: Cow::Borrowed(
+                "Label sets sent to a labelled family's overflow child because the family was full.",
+            ),
+            unit: Cow::Borrowed(""),
+            series: scrape
+                .overflowed
+                .iter()
+                .map(|(dotted, n)| Series {
+                    pre: Some(("family", Cow::Owned(super::exposition_name(dotted)))),
+                    labels: &[],
+                    post: None,
+                    sample: Sample::Uint(*n),
+                })
+                .collect(),
+        });
+    }
+    if !scrape.collected.is_empty() {
+        families.push(Family {
+            name: COLLECTOR_ERRORS_NAME.to_owned(),
+            ty: Type::Gauge,
+            help: Cow::Borrowed(
+                "Whether each collector failed (an error or a panic) in this scrape.",
+            ),
+            unit: Cow::Borrowed(""),
+            series: scrape
+                .collected
+                .iter()
+                .map(|(name, r)| Series {
+                    pre: Some(("collector", Cow::Borrowed(name.as_str()))),
+                    labels: &[],
+                    post: None,
+                    sample: Sample::Uint(u64::from(r.is_err())),
+                })
+                .collect(),
+        });
+    }
+    let counts = ProblemKind::ALL.map(|k| b.problems.iter().filter(|p| p.kind == k).count());
+    families.push(Family {
+        name: PROBLEMS_NAME.to_owned(),
+        ty: Type::Gauge,
+        help: Cow::Borrowed("Metrics left out of this exposition, by reason."),
+        unit: Cow::Borrowed(""),
+        series: ProblemKind::ALL
+            .iter()
+            .zip(counts)
+            .map(|(k, n)| Series {
+                pre: Some(("reason", Cow::Borrowed(k.as_str()))),
+                labels: &[],
+                post: None,
+                sample: Sample::Uint(n as u64),
+            })
+            .collect(),
+    });
+    Model {
+        families,
+        problems: b.problems,
+    }
+}
+
+impl Scrape {
+    /// The metrics that an exposition of this scrape leaves out, and why (also counted in
+    /// `metered_export_problems`).
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{Registry, export::{Options, ProblemKind, Scrape}};
+    /// let r = Registry::new();
+    /// r.fn_gauge("app.broken", || f64::NAN).unwrap();
+    /// let problems = Scrape::of(&r).problems(&Options::new());
+    /// assert_eq!(problems.len(), 1);
+    /// assert_eq!(problems[0].kind, ProblemKind::FnGaugeFailed);
+    /// ```
+    #[must_use]
+    pub fn problems(&self, opts: &Options) -> Vec<Problem> {
+        build(self, *opts).problems
+    }
+}

@@ -1,0 +1,58 @@
+//! OpenMetrics 1.0 text format.
+//!
+//! ```
+//! # extern crate metered_runtime_core as metered_runtime;
+//! use metered_runtime::{Registry, export::{Options, Scrape, openmetrics}};
+//! let r = Registry::new();
+//! r.counter("shop.checkout.requests").unwrap().add(3);
+//! let text = openmetrics::to_string(&Scrape::of(&r), &Options::new());
+//! assert_eq!(text.lines().take(3).collect::<Vec<_>>(), [
+//!     "# HELP shop_checkout_requests shop.checkout.requests (counter)",
+//!     "# TYPE shop_checkout_requests counter",
+//!     "shop_checkout_requests_total 3",
+//! ]);
+//! assert!(text.ends_with("# EOF\n"));
+//! ```
+
+use super::model::{self, Options, Scrape};
+use super::text::{LeCache, push_help, push_samples, type_word};
+
+/// The `Content-Type` of this format.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Appends the OpenMetrics text of `scrape` to `out`: per family `# HELP` (`\`, newline and
+/// `"` escaped), `# TYPE`, `# UNIT` where the family has a unit (always a suffix of its name),
+/// then its samples; `# EOF` last. A counter's family name has no `_total`; its sample has.
+pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
+    let m = model::build(scrape, *opts);
+    let mut le = LeCache::default();
+    out.reserve(m.estimated_len());
+    for f in &m.families {
+        out.push_str("# HELP ");
+        out.push_str(&f.name);
+        out.push(' ');
+        push_help(out, &f.help, true);
+        out.push_str("\n# TYPE ");
+        out.push_str(&f.name);
+        out.push(' ');
+        out.push_str(type_word(f.ty));
+        out.push('\n');
+        if !f.unit.is_empty() {
+            out.push_str("# UNIT ");
+            out.push_str(&f.name);
+            out.push(' ');
+            out.push_str(&f.unit);
+            out.push('\n');
+        }
+        push_samples(out, f, &mut le);
+    }
+    out.push_str("# EOF\n");
+}
+
+/// The OpenMetrics text of `scrape`.
+#[must_use]
+pub fn to_string(scrape: &Scrape, opts: &Options) -> String {
+    let mut out = String::new();
+    encode(scrape, opts, &mut out);
+    out
+}

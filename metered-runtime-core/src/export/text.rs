@@ -1,0 +1,277 @@
+//! What the two text formats share: numbers, escaping, label sets and sample lines.
+
+use super::model::{Family, Sample, Series, Type};
+use super::name::{is_plain, push_exposition_name};
+use std::fmt::Write as _;
+
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        // `n % 10` is below 10, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation, reason = "a digit fits in a u8")]
+        let digit = (n % 10) as u8;
+        buf[i] = b'0' + digit;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends `n` in decimal, with a `-` when negative.
+pub(crate) fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+/// Appends `v` as both formats spell it: `NaN`, `+Inf`, `-Inf`, or the shortest decimal that
+/// reads back as the same `f64` (`0.5`, `1.0`, `1e-7`).
+pub(crate) fn push_f64(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v == f64::INFINITY {
+        out.push_str("+Inf");
+    } else if v == f64::NEG_INFINITY {
+        out.push_str("-Inf");
+    } else {
+        let _ = write!(out, "{v:?}");
+    }
+}
+
+/// Appends a label value escaped for both formats: `\` as `\\`, `"` as `\"`, newline as `\n`;
+/// everything else (any UTF-8) as it is.
+pub(crate) fn push_label_value(out: &mut String, v: &str) {
+    if !v.contains(['\\', '"', '\n']) {
+        out.push_str(v);
+        return;
+    }
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends help text: `\` as `\\` and newline as `\n`, and `"` as `\"` when `quotes`
+/// (OpenMetrics).
+pub(crate) fn push_help(out: &mut String, help: &str, quotes: bool) {
+    for c in help.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if quotes => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+}
+
+fn push_key(out: &mut String, k: &str) {
+    if is_plain(k) {
+        out.push_str(k);
+    } else {
+        push_exposition_name(out, k);
+    }
+}
+
+/// The `le` texts of the bounds written last, reused while bounds repeat (histograms usually
+/// share their bounds), so that each is formatted once.
+#[derive(Default)]
+pub(crate) struct LeCache {
+    bounds: Vec<u64>,
+    text: Vec<String>,
+}
+
+impl LeCache {
+    fn get(&mut self, i: usize, bound: f64) -> &str {
+        let bits = bound.to_bits();
+        if self.bounds.get(i) != Some(&bits) {
+            let mut t = String::new();
+            push_f64(&mut t, bound);
+            if i < self.bounds.len() {
+                self.bounds[i] = bits;
+                self.text[i] = t;
+            } else {
+                self.bounds.push(bits);
+                self.text.push(t);
+            }
+        }
+        &self.text[i]
+    }
+}
+
+/// Appends the label set of `s` plus `extra` (`le` or `quantile`, already formatted), with
+/// braces, or nothing when there are no labels.
+fn push_labels(out: &mut String, s: &Series<'_>, extra: Option<(&str, &str)>) {
+    let mut first = true;
+    let mut sep = |out: &mut String| {
+        out.push(if first { '{' } else { ',' });
+        first = false;
+    };
+    if let Some((k, v)) = &s.pre {
+        sep(out);
+        push_key(out, k);
+        out.push_str("=\"");
+        push_label_value(out, v);
+        out.push('"');
+    }
+    for (k, v) in s.labels {
+        sep(out);
+        push_key(out, k);
+        out.push_str("=\"");
+        push_label_value(out, v);
+        out.push('"');
+    }
+    if let Some((k, v)) = s.post {
+        sep(out);
+        out.push_str(k);
+        out.push_str("=\"");
+        push_label_value(out, v);
+        out.push('"');
+    }
+    if let Some((k, v)) = extra {
+        sep(out);
+        out.push_str(k);
+        out.push_str("=\"");
+        out.push_str(v);
+        out.push('"');
+    }
+    if !first {
+        out.push('}');
+    }
+}
+
+fn push_line_start(out: &mut String, name: &str, suffix: &str) {
+    out.push_str(name);
+    out.push_str(suffix);
+}
+
+/// Appends every sample line of `f` (the same in both formats).
+pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
+    for s in &f.series {
+        match &s.sample {
+            Sample::Uint(n) => {
+                push_line_start(
+                    out,
+                    &f.name,
+                    if f.ty == Type::Counter { "_total" } else { "" },
+                );
+                push_labels(out, s, None);
+                out.push(' ');
+                push_u64(out, *n);
+                out.push('\n');
+            }
+            Sample::Int(n) => {
+                push_line_start(out, &f.name, "");
+                push_labels(out, s, None);
+                out.push(' ');
+                push_i64(out, *n);
+                out.push('\n');
+            }
+            Sample::Float(v) => {
+                push_line_start(
+                    out,
+                    &f.name,
+                    if f.ty == Type::Counter { "_total" } else { "" },
+                );
+                push_labels(out, s, None);
+                out.push(' ');
+                push_f64(out, *v);
+                out.push('\n');
+            }
+            Sample::Histogram { buckets, sum } => {
+                for (i, &(bound, count)) in buckets.iter().enumerate() {
+                    push_line_start(out, &f.name, "_bucket");
+                    push_labels(out, s, Some(("le", le.get(i, bound))));
+                    out.push(' ');
+                    push_u64(out, count);
+                    out.push('\n');
+                }
+                push_line_start(out, &f.name, "_sum");
+                push_labels(out, s, None);
+                out.push(' ');
+                push_f64(out, *sum);
+                out.push('\n');
+                push_line_start(out, &f.name, "_count");
+                push_labels(out, s, None);
+                out.push(' ');
+                push_u64(out, buckets.last().map_or(0, |b| b.1));
+                out.push('\n');
+            }
+            Sample::Summary(quantiles) => {
+                for &(q, v) in quantiles {
+                    let mut level = String::new();
+                    push_f64(&mut level, q);
+                    push_line_start(out, &f.name, "");
+                    push_labels(out, s, Some(("quantile", &level)));
+                    out.push(' ');
+                    push_f64(out, v);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+}
+
+/// The `# TYPE` word of a family (the same in both formats).
+pub(crate) fn type_word(ty: Type) -> &'static str {
+    match ty {
+        Type::Counter => "counter",
+        Type::Gauge => "gauge",
+        Type::Histogram => "histogram",
+        Type::Summary => "summary",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_escapes() {
+        let mut out = String::new();
+        for n in [0, 7, 10, 1_234_567_890, u64::MAX] {
+            push_u64(&mut out, n);
+            out.push(' ');
+        }
+        push_i64(&mut out, -42);
+        out.push(' ');
+        push_i64(&mut out, i64::MIN);
+        assert_eq!(
+            out,
+            "0 7 10 1234567890 18446744073709551615 -42 -9223372036854775808"
+        );
+        out.clear();
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.5,
+            1.0,
+            1e-7,
+            -2.25,
+        ] {
+            push_f64(&mut out, v);
+            out.push(' ');
+        }
+        assert_eq!(out, "NaN +Inf -Inf 0.5 1.0 1e-7 -2.25 ");
+        out.clear();
+        push_label_value(&mut out, "a\\b\"c\nd ünï");
+        assert_eq!(out, r#"a\\b\"c\nd ünï"#);
+        out.clear();
+        push_help(&mut out, "x \"q\" \\ \n", false);
+        out.push('|');
+        push_help(&mut out, "x \"q\"", true);
+        assert_eq!(out, "x \"q\" \\\\ \\n|x \\\"q\\\"");
+    }
+}
