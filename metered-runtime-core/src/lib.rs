@@ -30,6 +30,7 @@ pub use metric::family::Family;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
 pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
 pub use metric::meter::{Meter, MeterSnapshot};
+#[cfg(feature = "dropwizard")]
 pub use metric::reservoir;
 pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
 pub use metric::up_down::{UpDownCounter, UpDownGuard};
