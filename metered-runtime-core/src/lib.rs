@@ -28,7 +28,9 @@ pub use error::{Error, Result};
 pub use metric::counter::Counter;
 pub use metric::family::Family;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
-pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
+pub use metric::histogram::{
+    BucketSpan, Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch,
+};
 pub use metric::meter::{Meter, MeterSnapshot};
 #[cfg(feature = "dropwizard")]
 pub use metric::reservoir;

@@ -1,42 +1,60 @@
-//! Histograms: a lock-free log-linear bucketed distribution with bounded relative error,
+//! Histograms: a lock-free distribution in base-2 exponential buckets (the layout of Prometheus
+//! native histograms and OpenTelemetry exponential histograms) with bounded relative error,
 //! mergeable across processes, with windowed quantiles and exact classic buckets.
 //!
 //! # Bucket layout
 //!
-//! A positive finite `f64` is `2^e * (1 + m)`; its bit pattern shifted right by 46 keeps the
-//! 11 exponent bits and the top 6 mantissa bits, so consecutive values of `bits >> 46` are
-//! log-linear buckets: 64 equal-width sub-buckets per power of two (the layout of HDR
-//! Histogram's sub-buckets and of DDSketch-style log buckets, taken over the float's own bits, so
-//! finding a bucket is a shift and a clamp). A bucket `[l, u)` has `u - l <= l / 64`, so its
-//! midpoint is within `1/128` (0.78 %) of every value in it. This is the documented 1 % bound.
+//! Schema 6: bucket `i` holds the values in `(2^((i-1)/64), 2^(i/64)]`, 64 buckets per power of
+//! two, and a zero bucket holds the values in `[0, 2^-40]`. A value exactly `2^(i/64)` belongs
+//! to bucket `i` (upper bounds are inclusive, as in both formats). The bucket is found without a
+//! logarithm: a 128-entry table on the top 7 mantissa bits and one comparison with a
+//! 65-entry table of boundaries (see [`bucket_index`]). Buckets are numbered as Prometheus does;
+//! OpenTelemetry numbers bucket `i` as `i - 1`.
 //!
-//! The exponent range is clamped to `[2^-40, 2^63)`, which is [`OCTAVES`] = 103 powers of two.
-//! That covers 1 ns to 292 years in nanoseconds and 1e-12 to 9e18 in any unit. Values below the
-//! range are counted in the lowest bucket, values above it in the highest. Their quantile
-//! estimates lose the 1 % bound, but `min` and `max` stay exact and estimates are clamped into
-//! `[min, max]`. Zero has a bucket of its own. Negative, NaN and infinite values are rejected
-//! with [`Error::InvalidValue`](crate::Error::InvalidValue) and not counted.
+//! The range is `(2^-40, 2^64]`, 104 powers of two ([`MIN_INDEX`]`..=`[`MAX_INDEX`]): 1 ns to
+//! 584 years in seconds, and 1e-12 to 1.8e19 in any unit. Values at or below the zero threshold
+//! are counted in the zero bucket, values above `2^64` in the highest bucket; their quantile
+//! estimates lose the error bound, but `min` and `max` stay exact and estimates are clamped into
+//! `[min, max]`. Negative, NaN and infinite values are rejected with
+//! [`Error::InvalidValue`](crate::Error::InvalidValue) and not counted.
+//!
+//! Timers record integer nanoseconds into the buckets of the duration in seconds: a timer's
+//! [`Sketch`] has exactly the layout of a histogram that records seconds (no index offset), so
+//! exporters hand both over alike. Sum, sum of squares, min and max of a timer stay exact
+//! integers of nanoseconds (sums in `u128`) up to the final conversion to seconds.
+//!
+//! # What exporters read
+//!
+//! [`HistogramSnapshot::sketch`] (cumulative) is a [`Sketch`]: its schema, zero threshold and
+//! zero count, and the non-empty buckets, as `(index, count)` pairs or as runs of consecutive
+//! buckets ([`Sketch::spans`]), which is what a Prometheus native histogram and an OTLP
+//! exponential histogram carry. Sketches merge exactly, at the same schema or at a coarser one
+//! ([`Sketch::downscale`]: bucket `i` of schema `s` lies in bucket `ceil(i / 2)` of `s - 1`).
+//! [`HistogramSnapshot::buckets`] are the exact cumulative counts at configured classic bounds,
+//! for the text formats.
 //!
 //! # Record path and memory
 //!
 //! Each recording thread owns a shard (see the crate's slot mechanism): the record path is a few
 //! relaxed loads and plain stores (bucket, sum, sum of squares, min, max, and a bound counter when
-//! bounds are configured). It takes no lock and allocates nothing after warm-up. A shard holds one
-//! pointer per power of two; the 64 counters of a power of two (512 bytes) are allocated the
-//! first time that shard records a value in it. An idle histogram holds no heap memory at all.
+//! bounds are configured). It takes no lock and allocates nothing after warm-up. The classic
+//! bound of a value is the number of bounds below it, counted without branches for up to 16
+//! bounds (a binary search beyond).
 //!
-//! Timers record integer nanoseconds on a path of their own that never converts to `f64`: the
-//! bucket comes from the integer's leading zeros (the same bucket the `f64` bit pattern gives),
-//! sum and sum of squares are exact `u128` integers (two 64-bit cells each, the carry a rarely
-//! taken branch), min and max are integers. Sum, mean and stddev of a timer are therefore exact
-//! up to the final conversion to seconds.
+//! A shard is 192 bytes; its buckets are allocated in chunks of 32 (half a power of two, 256
+//! bytes) on first touch, behind a two-level directory: 13 pointers in the shard, each to a
+//! 128-byte group of 16 chunk pointers (eight powers of two). A histogram recorded from `t`
+//! threads whose values span `c` chunks within `g` groups holds `t * (192 + 128 g + 256 c)`
+//! bytes in its shards (values within one power of two: `c <= 2`, `g <= 2`), whatever the number
+//! of CPUs; an idle histogram holds no heap memory at all.
 //!
 //! # Quantiles
 //!
 //! Quantiles are nearest-rank: the estimate for `q` over `n` values is taken from the bucket of
 //! the smallest recorded value `v` such that at least `max(1, ceil(q * n))` values are `<= v`. The
-//! estimate is the bucket's midpoint (0 for the zero bucket), clamped into `[min, max]`, so a
-//! single value and all-equal values come out exact.
+//! estimate is the bucket's geometric midpoint `2^((i - 1/2) / 64)`, within
+//! `2^(1/128) - 1` (0.54 %) of every value in the bucket (0 for the zero bucket), clamped into
+//! `[min, max]`, so a single value and all-equal values come out exact.
 
 mod config;
 mod layout;
@@ -47,8 +65,8 @@ mod sketch;
 mod snapshot;
 
 pub use config::{DEFAULT_WINDOW, HistogramConfig};
-pub use layout::{BUCKETS, OCTAVES, SUB_BUCKETS, bucket_edges};
+pub use layout::{MAX_INDEX, MIN_INDEX, SCHEMA, ZERO_THRESHOLD, bucket_edges, bucket_index};
 pub use quantile::{Quantiles, nearest_rank};
 pub use recorder::Histogram;
-pub use sketch::Sketch;
+pub use sketch::{BucketSpan, Sketch};
 pub use snapshot::HistogramSnapshot;

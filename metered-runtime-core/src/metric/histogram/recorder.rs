@@ -1,15 +1,15 @@
 //! The histogram itself: the record paths and the reads over every shard.
 
 use super::config::HistogramConfig;
-use super::layout::{OCTAVES, SUB_BUCKETS, bucket_of, bucket_of_u64};
+use super::layout::{index_of, position};
 use super::quantile::Quantiles;
-use super::shard::{Recorded, Shard, new_octave};
+use super::shard::{CHUNK, Recorded, Shard};
 use super::sketch::Sketch;
 use super::snapshot::HistogramSnapshot;
 use crate::clock::{Clock, ClockRef};
 use crate::error::{Error, Result};
 use crate::slot::{Shards, Writer};
-use once_cell::race::OnceBox;
+use std::collections::BTreeMap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -129,28 +129,29 @@ impl Histogram {
 
     /// Records a duration in nanoseconds (for timers, whose reports are in seconds).
     ///
-    /// Integer all the way, so that the chain of dependent instructions behind the clock read
-    /// stays short: the bucket comes from the integer's leading zeros, the sum and the sum of
-    /// squares are exact `u128` integers, min and max are integers. Only for [`Recorded::Nanos`].
+    /// The bucket is that of the duration in seconds, `ns as f64 / 1e9` (a correctly rounded
+    /// division, so exact powers of two of seconds stay on their bucket's upper edge), so a
+    /// timer's sketch has the same layout as a histogram recording seconds. The sum and the sum
+    /// of squares are exact `u128` integers, min and max are integers. Only for
+    /// [`Recorded::Nanos`].
     #[inline]
     pub(crate) fn record_nanos(&self, ns: u64) {
         debug_assert!(self.recorded == Recorded::Nanos);
         let bounds = self.config.live_bounds();
+        #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
+        let secs = ns as f64 / 1e9;
+        let p = position(secs);
         self.shards.with(|s, w| {
-            if ns > 0 {
-                let (o, sub) = bucket_of_u64(ns);
-                let octave = s.octaves[o].get_or_init(new_octave);
-                w.add(&octave.0[sub], 1);
-            } else {
-                w.add(&s.zero, 1);
+            match usize::try_from(p) {
+                Ok(p) => w.add(s.counter(p), 1),
+                Err(_) => w.add(&s.zero, 1),
             }
             w.add_wide(&s.sum, &s.sum_hi, u128::from(ns));
             w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
             w.min(&s.min, ns);
             w.max(&s.max, ns);
             if let Some(bounds) = bounds {
-                #[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
-                record_bound(s, w, bounds, ns as f64, Recorded::Nanos.divisor());
+                record_bound(s, w, bounds, secs);
             }
         });
     }
@@ -160,21 +161,18 @@ impl Histogram {
     fn record_raw(&self, v: f64) {
         debug_assert!(self.recorded == Recorded::Floats);
         let bounds = self.config.live_bounds();
-        let divisor = self.recorded.divisor();
+        let p = position(v);
         self.shards.with(|s, w| {
-            if v > 0.0 {
-                let i = bucket_of(v);
-                let octave = s.octaves[i / SUB_BUCKETS].get_or_init(new_octave);
-                w.add(&octave.0[i % SUB_BUCKETS], 1);
-            } else {
-                w.add(&s.zero, 1);
+            match usize::try_from(p) {
+                Ok(p) => w.add(s.counter(p), 1),
+                Err(_) => w.add(&s.zero, 1),
             }
             w.add_f64(&s.sum, v);
             w.add_f64(&s.sum_sq, v * v);
             w.min(&s.min, v.to_bits());
             w.max(&s.max, v.to_bits());
             if let Some(bounds) = bounds {
-                record_bound(s, w, bounds, v, divisor);
+                record_bound(s, w, bounds, v);
             }
         });
     }
@@ -185,42 +183,35 @@ impl Histogram {
         let mut n = 0u64;
         self.shards.for_each(|s| {
             n = n.wrapping_add(s.zero.load(Ordering::Relaxed));
-            for o in s.octaves.iter().filter_map(OnceBox::get) {
-                for c in &o.0 {
+            s.for_each_chunk(|_, chunk| {
+                for c in &chunk.0 {
                     n = n.wrapping_add(c.load(Ordering::Relaxed));
                 }
-            }
+            });
         });
         n
     }
 
     /// The cumulative sketch over every shard.
     fn cumulative_sketch(&self) -> Sketch {
-        let mut sketch = Sketch::new(self.recorded.divisor());
-        let mut acc = [0u64; SUB_BUCKETS];
-        for o in 0..OCTAVES {
-            let mut any = false;
-            self.shards.for_each(|s| {
-                if let Some(octave) = s.octaves[o].get() {
-                    any = true;
-                    for (a, c) in acc.iter_mut().zip(&octave.0) {
-                        *a = a.wrapping_add(c.load(Ordering::Relaxed));
-                    }
+        let mut chunks: BTreeMap<usize, [u64; CHUNK]> = BTreeMap::new();
+        let mut sketch = Sketch::new();
+        self.shards.for_each(|s| {
+            sketch.zero = sketch.zero.wrapping_add(s.zero.load(Ordering::Relaxed));
+            s.for_each_chunk(|first, chunk| {
+                let acc = chunks.entry(first).or_insert([0; CHUNK]);
+                for (a, c) in acc.iter_mut().zip(&chunk.0) {
+                    *a = a.wrapping_add(c.load(Ordering::Relaxed));
                 }
             });
-            if any {
-                for (sub, a) in acc.iter_mut().enumerate() {
-                    if *a > 0 {
-                        // o * 64 + sub < BUCKETS, far below u32::MAX.
-                        #[allow(clippy::cast_possible_truncation)]
-                        sketch.buckets.push(((o * SUB_BUCKETS + sub) as u32, *a));
-                    }
-                    *a = 0;
+        });
+        for (first, counts) in chunks {
+            for (j, &c) in counts.iter().enumerate() {
+                if c > 0 {
+                    sketch.buckets.push((index_of(first + j), c));
                 }
             }
         }
-        self.shards
-            .for_each(|s| sketch.zero = sketch.zero.wrapping_add(s.zero.load(Ordering::Relaxed)));
         sketch.count = sketch
             .buckets
             .iter()
@@ -371,16 +362,11 @@ impl Histogram {
     }
 }
 
-/// Counts `value` at its classic bound: the first bound `>= value / divisor`.
+/// Counts `v` (in reported units) at its classic bound: the first bound `>= v`. Values above
+/// the last bound are counted by the total only.
 #[inline]
-#[allow(clippy::float_cmp)] // a divisor of exactly 1 means unscaled
-fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], value: f64, divisor: f64) {
-    let scaled = if divisor == 1.0 {
-        value
-    } else {
-        value / divisor
-    };
-    let i = bounds.partition_point(|&b| b < scaled);
+fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], v: f64) {
+    let i = classic_index(bounds, v);
     if i < bounds.len() {
         let cells = shard
             .bounds
@@ -388,6 +374,18 @@ fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], value: f64, divis
         if let Some(c) = cells.get(i) {
             writer.add(c, 1);
         }
+    }
+}
+
+/// The number of bounds below `v`: the index of the classic bucket of `v`. Up to 16 bounds, a
+/// count of comparisons with no branch and no dependency between them (the compiler
+/// vectorizes it); beyond, a binary search.
+#[inline]
+fn classic_index(bounds: &[f64], v: f64) -> usize {
+    if bounds.len() <= 16 {
+        bounds.iter().map(|&b| usize::from(b < v)).sum()
+    } else {
+        bounds.partition_point(|&b| b < v)
     }
 }
 
