@@ -112,6 +112,24 @@ fn zeros_are_counted_exactly() {
 }
 
 #[test]
+fn negative_zero_is_zero() {
+    let h = Histogram::with_config(
+        HistogramConfig::new()
+            .cumulative()
+            .bounds(&[-1.0, 0.0, 1.0]),
+    );
+    h.record(-0.0).unwrap();
+    h.record(2.0).unwrap();
+    let s = h.snapshot();
+    assert_eq!((s.sketch.zero_count(), s.min, s.max), (1, 0.0, 2.0));
+    assert_eq!(s.sketch.buckets(), [(64, 1)]);
+    assert_eq!(
+        s.buckets,
+        [(-1.0, 0), (0.0, 1), (1.0, 1), (f64::INFINITY, 2)]
+    );
+}
+
+#[test]
 fn rejects_negative_nan_and_infinite() {
     let h = cumulative();
     for v in [-1.0, -0.0001, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {

@@ -145,24 +145,26 @@ const fn cells() -> [u8; 128] {
 /// The bucket of `1 + m / 2^52` within its power of two: the smallest `k` in `0..=64` with
 /// `m <= BOUND[k]` (0 only for `m = 0`, an exact power of two).
 #[inline]
-fn sub_index(m: u64) -> usize {
+const fn sub_index(m: u64) -> usize {
     #[allow(clippy::cast_possible_truncation, reason = "the top 7 of 52 bits")]
-    let k = usize::from(CELL[(m >> CELL_SHIFT) as usize & 127]);
+    let k = CELL[(m >> CELL_SHIFT) as usize & 127] as usize;
     // `k <= 64`; `BOUND[64] = 2^52` is never exceeded.
-    k + usize::from(m > BOUND[k & 127])
+    #[allow(clippy::cast_lossless, reason = "`usize::from` is not const")]
+    let above = (m > BOUND[k & 127]) as usize;
+    k + above
 }
 
 /// The storage position of a finite non-negative `v`: `index - MIN_INDEX`, negative for the
 /// zero bucket (values up to [`ZERO_THRESHOLD`]), and possibly past `POSITIONS - 1` for values
 /// above `2^64` (callers clamp).
 #[inline]
-pub(super) fn position(v: f64) -> i64 {
+pub(super) const fn position(v: f64) -> i64 {
     let bits = v.to_bits();
     #[allow(clippy::cast_possible_wrap, reason = "11 exponent bits")]
     let biased = (bits >> 52) as i64;
     #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
     let k = sub_index(bits & ((1 << 52) - 1)) as i64;
-    (biased - 1023 - i64::from(MIN_EXP)) * 64 + k - 1
+    (biased - 1023 - MIN_EXP as i64) * 64 + k - 1
 }
 
 /// The schema-6 bucket index of a position in `0..POSITIONS`.

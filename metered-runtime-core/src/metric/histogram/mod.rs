@@ -37,9 +37,12 @@
 //!
 //! Each recording thread owns a shard (see the crate's slot mechanism): the record path is a few
 //! relaxed loads and plain stores (bucket, sum, sum of squares, min, max, and a bound counter when
-//! bounds are configured). It takes no lock and allocates nothing after warm-up. The classic
-//! bound of a value is the number of bounds below it, counted without branches for up to 16
-//! bounds (a binary search beyond).
+//! bounds are configured). It takes no lock and allocates nothing after warm-up. With up to 12
+//! classic bounds, the classic bucket comes from the exponential one: the configuration keeps
+//! each bound's exponential bucket (computed when it is built, in const code), the record path
+//! counts the bounds in lower buckets (a branch-free compare of 16-bit integers) and compares the
+//! value with the one or two bounds that can share its bucket. Beyond 12 bounds, a binary
+//! search.
 //!
 //! A shard is 192 bytes; its buckets are allocated in chunks of 32 (half a power of two, 256
 //! bytes) on first touch, behind a two-level directory: 13 pointers in the shard, each to a

@@ -117,7 +117,9 @@ impl Histogram {
     pub fn record(&self, v: f64) -> Result<()> {
         // Also false for NaN.
         if (0.0..f64::INFINITY).contains(&v) {
-            self.record_raw(v);
+            // `-0.0` passes the range check: record it as `0.0` (its sign bit would otherwise
+            // give it the top bucket and the largest bits for `max`).
+            self.record_raw(v.abs());
             Ok(())
         } else {
             Err(Error::InvalidValue {
@@ -151,7 +153,7 @@ impl Histogram {
             w.min(&s.min, ns);
             w.max(&s.max, ns);
             if let Some(bounds) = bounds {
-                record_bound(s, w, bounds, secs);
+                record_bound(s, w, bounds, self.config.classic_index(bounds, p, secs));
             }
         });
     }
@@ -172,7 +174,7 @@ impl Histogram {
             w.min(&s.min, v.to_bits());
             w.max(&s.max, v.to_bits());
             if let Some(bounds) = bounds {
-                record_bound(s, w, bounds, v);
+                record_bound(s, w, bounds, self.config.classic_index(bounds, p, v));
             }
         });
     }
@@ -222,7 +224,7 @@ impl Histogram {
     /// The windowed part: `(window sketch, window length)` for the cumulative `now_sketch`.
     fn windowed(&self, now: u64, now_sketch: &Sketch) -> (Sketch, Duration) {
         let since_start = Duration::from_nanos(now.saturating_sub(self.start));
-        let w = u64::try_from(self.config.window.as_nanos()).unwrap_or(u64::MAX);
+        let w = u64::try_from(self.config.quantile_window().as_nanos()).unwrap_or(u64::MAX);
         if w == 0 {
             return (now_sketch.clone(), since_start);
         }
@@ -362,11 +364,10 @@ impl Histogram {
     }
 }
 
-/// Counts `v` (in reported units) at its classic bound: the first bound `>= v`. Values above
-/// the last bound are counted by the total only.
+/// Counts a value in classic bucket `i` (values above the last bound are counted by the total
+/// only).
 #[inline]
-fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], v: f64) {
-    let i = classic_index(bounds, v);
+fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], i: usize) {
     if i < bounds.len() {
         let cells = shard
             .bounds
@@ -374,18 +375,6 @@ fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], v: f64) {
         if let Some(c) = cells.get(i) {
             writer.add(c, 1);
         }
-    }
-}
-
-/// The number of bounds below `v`: the index of the classic bucket of `v`. Up to 16 bounds, a
-/// count of comparisons with no branch and no dependency between them (the compiler
-/// vectorizes it); beyond, a binary search.
-#[inline]
-fn classic_index(bounds: &[f64], v: f64) -> usize {
-    if bounds.len() <= 16 {
-        bounds.iter().map(|&b| usize::from(b < v)).sum()
-    } else {
-        bounds.partition_point(|&b| b < v)
     }
 }
 
