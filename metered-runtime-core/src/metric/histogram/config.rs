@@ -219,7 +219,9 @@ mod tests {
         let c = HistogramConfig::new().window(Duration::from_secs(90));
         assert_eq!(c.quantile_window(), Duration::from_secs(90));
         assert_eq!(
-            HistogramConfig::new().window(Duration::MAX).quantile_window(),
+            HistogramConfig::new()
+                .window(Duration::MAX)
+                .quantile_window(),
             Duration::from_nanos(u64::MAX)
         );
     }

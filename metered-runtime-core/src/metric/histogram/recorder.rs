@@ -115,17 +115,15 @@ impl Histogram {
     /// [`Error::InvalidValue`] (and nothing recorded) if `v` is negative, NaN or infinite.
     #[inline]
     pub fn record(&self, v: f64) -> Result<()> {
-        // Also false for NaN.
+        // Also false for NaN. Kept small, so that it inlines at every call site and the caller
+        // sees the `Ok` (nothing to drop); the error is built out of line.
         if (0.0..f64::INFINITY).contains(&v) {
             // `-0.0` passes the range check: record it as `0.0` (its sign bit would otherwise
             // give it the top bucket and the largest bits for `max`).
             self.record_raw(v.abs());
             Ok(())
         } else {
-            Err(Error::InvalidValue {
-                what: "Histogram::record".into(),
-                value: v.to_string(),
-            })
+            Err(invalid_value(v))
         }
     }
 
@@ -139,44 +137,20 @@ impl Histogram {
     #[inline]
     pub(crate) fn record_nanos(&self, ns: u64) {
         debug_assert!(self.recorded == Recorded::Nanos);
-        let bounds = self.config.live_bounds();
         #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
         let secs = ns as f64 / 1e9;
         let p = position(secs);
-        self.shards.with(|s, w| {
-            match usize::try_from(p) {
-                Ok(p) => w.add(s.counter(p), 1),
-                Err(_) => w.add(&s.zero, 1),
-            }
-            w.add_wide(&s.sum, &s.sum_hi, u128::from(ns));
-            w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
-            w.min(&s.min, ns);
-            w.max(&s.max, ns);
-            if let Some(bounds) = bounds {
-                record_bound(s, w, bounds, self.config.classic_index(bounds, p, secs));
-            }
-        });
+        self.shards
+            .with(|s, w| update_nanos(s, w, &self.config, ns, secs, p));
     }
 
     /// Records a finite non-negative `v`.
     #[inline]
     fn record_raw(&self, v: f64) {
         debug_assert!(self.recorded == Recorded::Floats);
-        let bounds = self.config.live_bounds();
         let p = position(v);
-        self.shards.with(|s, w| {
-            match usize::try_from(p) {
-                Ok(p) => w.add(s.counter(p), 1),
-                Err(_) => w.add(&s.zero, 1),
-            }
-            w.add_f64(&s.sum, v);
-            w.add_f64(&s.sum_sq, v * v);
-            w.min(&s.min, v.to_bits());
-            w.max(&s.max, v.to_bits());
-            if let Some(bounds) = bounds {
-                record_bound(s, w, bounds, self.config.classic_index(bounds, p, v));
-            }
-        });
+        self.shards
+            .with(|s, w| update_floats(s, w, &self.config, v, p));
     }
 
     /// Values recorded so far (sums every shard's buckets: meant for reads, not hot paths).
@@ -361,6 +335,54 @@ impl Histogram {
                 .map(|(_, s)| s.buckets.capacity() * std::mem::size_of::<(u32, u64)>())
                 .sum::<usize>();
         self.shards.heap_bytes(Shard::heap_bytes) + frame_bytes
+    }
+}
+
+/// The shard update of [`Histogram::record_nanos`]. Always inlined: [`Shards::with`] calls its
+/// closure from two places (an exclusive and a shared shard), and an out-of-line closure would
+/// pass every argument through memory.
+#[inline(always)]
+#[allow(
+    clippy::inline_always,
+    reason = "see above: measured in benches/hot_path.rs"
+)]
+fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, secs: f64, p: i64) {
+    match usize::try_from(p) {
+        Ok(p) => w.add(s.counter(p), 1),
+        Err(_) => w.add(&s.zero, 1),
+    }
+    w.add_wide(&s.sum, &s.sum_hi, u128::from(ns));
+    w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
+    w.min(&s.min, ns);
+    w.max(&s.max, ns);
+    if let Some(bounds) = config.live_bounds() {
+        record_bound(s, w, bounds, config.classic_index(bounds, p, secs));
+    }
+}
+
+/// The shard update of [`Histogram::record`], always inlined as [`update_nanos`] is.
+#[inline(always)]
+#[allow(clippy::inline_always, reason = "see `update_nanos`")]
+fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64) {
+    match usize::try_from(p) {
+        Ok(p) => w.add(s.counter(p), 1),
+        Err(_) => w.add(&s.zero, 1),
+    }
+    w.add_f64(&s.sum, v);
+    w.add_f64(&s.sum_sq, v * v);
+    w.min(&s.min, v.to_bits());
+    w.max(&s.max, v.to_bits());
+    if let Some(bounds) = config.live_bounds() {
+        record_bound(s, w, bounds, config.classic_index(bounds, p, v));
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_value(v: f64) -> Error {
+    Error::InvalidValue {
+        what: "Histogram::record".into(),
+        value: v.to_string(),
     }
 }
 
