@@ -13,7 +13,8 @@
 //! multiple of 64 the boundary is irrational, so no `f64` lies on it). The boundaries are not
 //! evenly spaced in `m`, but any two are more than `2^52 / 128` apart, so the top 7 bits of `m`
 //! pick one of 128 cells holding at most one boundary: a second table gives the first `k` whose
-//! boundary is at or past the cell's start, and one comparison with that boundary corrects it.
+//! boundary is at or past the cell's start, packed with that boundary in one `u64` (one load),
+//! and one comparison with the boundary corrects it.
 //!
 //! The range recorded is `(ZERO_THRESHOLD, 2^64]` with [`ZERO_THRESHOLD`] `= 2^-40` (about
 //! 9.1e-13): 104 powers of two, 6,656 buckets, indices [`MIN_INDEX`]`..=`[`MAX_INDEX`]. That is
@@ -123,20 +124,19 @@ const fn pad(bounds: &[u64; PER_OCTAVE + 1]) -> [u64; 128] {
 
 /// Width of a cell of the first lookup: the top 7 mantissa bits.
 const CELL_SHIFT: u32 = 45;
-/// `CELL[c]`: the smallest `k` with `BOUND[k] >= c << CELL_SHIFT`.
-const CELL: [u8; 128] = cells();
+/// `CELL[c]`: the smallest `k` with `BOUND[k] >= c << CELL_SHIFT`, packed with that boundary
+/// as `k << 56 | BOUND[k]`, so that the lookup is one load and the correction needs no second.
+const CELL: [u64; 128] = cells();
 
-const fn cells() -> [u8; 128] {
-    let mut out = [0u8; 128];
+const fn cells() -> [u64; 128] {
+    let mut out = [0u64; 128];
     let mut c = 0;
     let mut k = 0;
     while c < 128 {
         while BOUND[k] < (c as u64) << CELL_SHIFT {
             k += 1;
         }
-        #[allow(clippy::cast_possible_truncation, reason = "k <= 64")]
-        let k8 = k as u8;
-        out[c] = k8;
+        out[c] = (k as u64) << 56 | BOUND[k];
         c += 1;
     }
     out
@@ -147,10 +147,12 @@ const fn cells() -> [u8; 128] {
 #[inline]
 const fn sub_index(m: u64) -> usize {
     #[allow(clippy::cast_possible_truncation, reason = "the top 7 of 52 bits")]
-    let k = CELL[(m >> CELL_SHIFT) as usize & 127] as usize;
+    let cell = CELL[(m >> CELL_SHIFT) as usize & 127];
     // `k <= 64`; `BOUND[64] = 2^52` is never exceeded.
+    #[allow(clippy::cast_possible_truncation, reason = "k <= 64")]
+    let k = (cell >> 56) as usize;
     #[allow(clippy::cast_lossless, reason = "`usize::from` is not const")]
-    let above = (m > BOUND[k & 127]) as usize;
+    let above = (m > cell & ((1 << 56) - 1)) as usize;
     k + above
 }
 
@@ -165,6 +167,35 @@ pub(super) const fn position(v: f64) -> i64 {
     #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
     let k = sub_index(bits & ((1 << 52) - 1)) as i64;
     (biased - 1023 - MIN_EXP as i64) * 64 + k - 1
+}
+
+/// `floor(2^93 / 1e9)`: nanoseconds times this are seconds in fixed point with 93 fraction bits.
+const NANOS_TO_SECS_FIXED: u64 = 9_903_520_314_283_042_199;
+
+/// The storage position of `ns` nanoseconds as seconds: the position of `ns / 1e9`, computed in
+/// integers (a 64 x 64-bit multiply, the leading zeros and a shift instead of a conversion and
+/// a division, which would lengthen the chain from a timer's clock read to its store).
+///
+/// `ns * floor(2^93 / 1e9)` is `ns / 1e9` in fixed point, below it by less than `2^-63`
+/// relative, and its top 53 bits give the exponent and the 52-bit mantissa. So the position is
+/// that of the exact quotient, except for a quotient within `2^-52` (relative) above a bucket
+/// boundary, which may be counted in the bucket below, as an `f64` rounding could. Exact powers
+/// of two of seconds (0.5 s, 1 s, 2 s ...) are exact: they stay the upper edge of their bucket,
+/// and one nanosecond more is in the next, for durations up to 2^52 ns (52 days).
+#[inline]
+pub(super) fn position_of_nanos(ns: u64) -> i64 {
+    let fixed = u128::from(ns) * u128::from(NANOS_TO_SECS_FIXED);
+    if fixed == 0 {
+        return -1;
+    }
+    let lz = fixed.leading_zeros(); // at most 64, since ns >= 1
+    #[allow(clippy::cast_possible_truncation, reason = "52 bits")]
+    let m = ((fixed << lz) >> 75) as u64 & ((1 << 52) - 1);
+    // The leading one is bit 127 - lz of 2^93 * seconds: the exponent is 34 - lz.
+    let e = 34 - i64::from(lz);
+    #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
+    let k = sub_index(m) as i64;
+    (e - i64::from(MIN_EXP)) * 64 + k - 1
 }
 
 /// The schema-6 bucket index of a position in `0..POSITIONS`.
@@ -328,6 +359,33 @@ mod tests {
             let below = f64::from_bits(p.to_bits() - 1);
             assert_eq!(bucket_index(below), Some(64 * j), "2^{j}-");
         }
+    }
+
+    #[test]
+    fn nanosecond_positions_are_those_of_seconds() {
+        #[allow(clippy::cast_precision_loss, reason = "exact below 2^53")]
+        let float = |ns: u64| position(ns as f64 / 1e9).max(-1);
+        let mut x = 0x0DDB_1A5E_5BAD_5EEDu64;
+        let mut values = vec![0, 1, 2, 999, 1000, 1_000_000, 3_600_000_000_000];
+        for j in 0..=22 {
+            // 2^j seconds and its neighbours; 2^-j seconds where that is a whole number of ns.
+            let p = 1_000_000_000u64 << j;
+            values.extend([p - 1, p, p + 1]);
+            if 1_000_000_000 % (1u64 << j.min(9)) == 0 && j <= 9 {
+                let q = 1_000_000_000 >> j;
+                values.extend([q - 1, q, q + 1]);
+            }
+        }
+        for _ in 0..300_000 {
+            values.push(xorshift(&mut x) >> (x % 40 + 12)); // 2^12 to 2^52 ns
+        }
+        for ns in values {
+            assert_eq!(position_of_nanos(ns), float(ns), "{ns} ns");
+        }
+        assert_eq!(position_of_nanos(1_000_000_000), position(1.0));
+        assert_eq!(position_of_nanos(1_000_000_001), position(1.0) + 1);
+        assert_eq!(position_of_nanos(0), -1);
+        assert!(position_of_nanos(u64::MAX) < 6656);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! Schema 6: bucket `i` holds the values in `(2^((i-1)/64), 2^(i/64)]`, 64 buckets per power of
 //! two, and a zero bucket holds the values in `[0, 2^-40]`. A value exactly `2^(i/64)` belongs
 //! to bucket `i` (upper bounds are inclusive, as in both formats). The bucket is found without a
-//! logarithm: a 128-entry table on the top 7 mantissa bits and one comparison with a
-//! 65-entry table of boundaries (see [`bucket_index`]). Buckets are numbered as Prometheus does;
+//! logarithm: one load from a 128-entry table on the top 7 mantissa bits (a candidate bucket
+//! and its boundary) and one comparison (see [`bucket_index`]). Buckets are numbered as Prometheus does;
 //! OpenTelemetry numbers bucket `i` as `i - 1`.
 //!
 //! The range is `(2^-40, 2^64]`, 104 powers of two ([`MIN_INDEX`]`..=`[`MAX_INDEX`]): 1 ns to

@@ -1,7 +1,7 @@
 //! The histogram itself: the record paths and the reads over every shard.
 
 use super::config::HistogramConfig;
-use super::layout::{index_of, position};
+use super::layout::{index_of, position, position_of_nanos};
 use super::quantile::Quantiles;
 use super::shard::{CHUNK, Recorded, Shard};
 use super::sketch::Sketch;
@@ -129,17 +129,18 @@ impl Histogram {
 
     /// Records a duration in nanoseconds (for timers, whose reports are in seconds).
     ///
-    /// The bucket is that of the duration in seconds, `ns as f64 / 1e9` (a correctly rounded
-    /// division, so exact powers of two of seconds stay on their bucket's upper edge), so a
-    /// timer's sketch has the same layout as a histogram recording seconds. The sum and the sum
+    /// The bucket is that of the duration in seconds, computed in integers (see
+    /// `position_of_nanos`), so a timer's sketch has the same layout as a histogram recording
+    /// seconds. The sum and the sum
     /// of squares are exact `u128` integers, min and max are integers. Only for
     /// [`Recorded::Nanos`].
     #[inline]
     pub(crate) fn record_nanos(&self, ns: u64) {
         debug_assert!(self.recorded == Recorded::Nanos);
+        let p = position_of_nanos(ns);
+        // For the classic bounds only (in seconds), off the chain from `ns` to the bucket.
         #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
         let secs = ns as f64 / 1e9;
-        let p = position(secs);
         self.shards.with(
             #[inline(always)]
             |s, w| update_nanos(s, w, &self.config, ns, secs, p),
