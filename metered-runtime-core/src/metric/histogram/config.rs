@@ -175,7 +175,11 @@ impl HistogramConfig {
     /// compares: no branch, no dependency between them), then a comparison with the next bound
     /// or two, since only bounds inside `v`'s own bucket can still be below it. Beyond 12 bounds,
     /// a binary search.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "two call sites per record path; measured"
+    )]
     pub(super) fn classic_index(&self, bounds: &[f64], p: i64, v: f64) -> usize {
         if bounds.len() > FAST_BOUNDS {
             return bounds.partition_point(|&b| b < v);
@@ -186,7 +190,13 @@ impl HistogramConfig {
             reason = "clamped to -1..=6655"
         )]
         let p = p.clamp(-1, POSITIONS as i64 - 1) as i16;
-        let mut below: usize = self.positions.iter().map(|&q| usize::from(q < p)).sum();
+        // The keys are sorted (bounds increase, padding is `i16::MAX`), so the bits set are a
+        // prefix: their count is the trailing ones of the mask.
+        let mut lower = 0u32;
+        for (j, &q) in self.positions.iter().enumerate() {
+            lower |= u32::from(q < p) << j;
+        }
+        let mut below = (!lower).trailing_zeros() as usize;
         while below < bounds.len() && bounds[below] < v {
             below += 1;
         }

@@ -311,7 +311,7 @@ impl Histogram {
         };
         let mut per = vec![0u64; bounds.len()];
         self.shards.for_each(|s| {
-            if let Some(cells) = s.bounds.get() {
+            if let Some(cells) = s.bound_counters() {
                 for (p, c) in per.iter_mut().zip(cells) {
                     *p = p.wrapping_add(c.load(Ordering::Relaxed));
                 }
@@ -398,13 +398,10 @@ fn invalid_value(v: f64) -> Error {
 /// only).
 #[inline]
 fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], i: usize) {
-    if i < bounds.len() {
-        let cells = shard
-            .bounds
-            .get_or_init(|| Box::new((0..bounds.len()).map(|_| AtomicU64::new(0)).collect()));
-        if let Some(c) = cells.get(i) {
-            writer.add(c, 1);
-        }
+    if i < bounds.len()
+        && let Some(c) = shard.bound_counter(bounds.len(), i)
+    {
+        writer.add(c, 1);
     }
 }
 

@@ -26,6 +26,8 @@ impl Recorded {
 /// Counters per chunk: half a power of two. A chunk is allocated the first time its shard
 /// records a value in it.
 pub(super) const CHUNK: usize = PER_OCTAVE / 2;
+/// Up to this many classic bounds, their counters are one fixed array (128 bytes).
+pub(super) const FEW_BOUNDS: usize = 16;
 /// Chunks per group: eight powers of two.
 const GROUP: usize = 16;
 /// Groups in a shard: 13 x 8 = 104 powers of two, the recorded range.
@@ -61,8 +63,11 @@ pub(super) struct Shard {
     pub(super) min: AtomicU64,
     /// f64 bits of the largest value, or the integer for [`Recorded::Nanos`].
     pub(super) max: AtomicU64,
-    /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`.
-    pub(super) bounds: OnceBox<Vec<AtomicU64>>,
+    /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`, for up to
+    /// [`FEW_BOUNDS`] bounds (one allocation, one pointer to follow)...
+    few_bounds: OnceBox<[AtomicU64; FEW_BOUNDS]>,
+    /// ... and for more.
+    many_bounds: OnceBox<Vec<AtomicU64>>,
 }
 
 impl Default for Shard {
@@ -76,7 +81,8 @@ impl Default for Shard {
             sum_sq_hi: AtomicU64::new(0),
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
-            bounds: OnceBox::new(),
+            few_bounds: OnceBox::new(),
+            many_bounds: OnceBox::new(),
         }
     }
 }
@@ -90,6 +96,30 @@ impl Shard {
         let group = self.groups[p / (CHUNK * GROUP)].get_or_init(new_group);
         let chunk = group.0[p / CHUNK % GROUP].get_or_init(new_chunk);
         &chunk.0[p % CHUNK]
+    }
+
+    /// The counter of classic bucket `i` of `n` (`i < n`), allocating the counters on first use.
+    #[inline]
+    pub(super) fn bound_counter(&self, n: usize, i: usize) -> Option<&AtomicU64> {
+        if n <= FEW_BOUNDS {
+            let cells = self.few_bounds.get_or_init(new_few_bounds);
+            Some(&cells[i % FEW_BOUNDS])
+        } else {
+            let cells = self
+                .many_bounds
+                .get_or_init(|| Box::new((0..n).map(|_| AtomicU64::new(0)).collect()));
+            cells.get(i)
+        }
+    }
+
+    /// The classic bucket counters, if any value was counted in one (at least as many as the
+    /// bounds).
+    pub(super) fn bound_counters(&self) -> Option<&[AtomicU64]> {
+        match (self.few_bounds.get(), self.many_bounds.get()) {
+            (Some(few), _) => Some(few),
+            (None, Some(many)) => Some(many),
+            (None, None) => None,
+        }
     }
 
     /// Visits every allocated chunk with the storage position of its first counter, in
@@ -114,10 +144,20 @@ impl Shard {
             bytes += group.0.iter().filter(|c| c.get().is_some()).count() * size_of::<Chunk>();
         }
         bytes
-            + self.bounds.get().map_or(0, |v| {
+            + self.few_bounds.get().map_or(0, std::mem::size_of_val)
+            + self.many_bounds.get().map_or(0, |v| {
                 std::mem::size_of::<Vec<AtomicU64>>() + v.capacity() * 8
             })
     }
+}
+
+#[cold]
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "`OnceBox::get_or_init` takes a `Box`"
+)]
+fn new_few_bounds() -> Box<[AtomicU64; FEW_BOUNDS]> {
+    Box::new([const { AtomicU64::new(0) }; FEW_BOUNDS])
 }
 
 #[cold]
