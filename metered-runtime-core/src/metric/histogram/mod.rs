@@ -48,8 +48,10 @@
 //! bytes) on first touch, behind a two-level directory: 13 pointers in the shard, each to a
 //! 128-byte group of 16 chunk pointers (eight powers of two). A histogram recorded from `t`
 //! threads whose values span `c` chunks within `g` groups holds `t * (192 + 128 g + 256 c)`
-//! bytes in its shards (values within one power of two: `c <= 2`, `g <= 2`), whatever the number
-//! of CPUs; an idle histogram holds no heap memory at all.
+//! bytes in its shards, plus `t * 128` with up to 16 classic bounds (`t * (32 + 8 n)` with
+//! `n > 16`), whatever the number of CPUs (the shard table of the slot mechanism comes on top).
+//! Values in one power of two `(2^e, 2^(e+1)]` fill `c = 2` chunks in `g = 1` group: 704 bytes
+//! per thread; a single value `c = g = 1`: 576 bytes. An idle histogram holds no heap memory.
 //!
 //! # Quantiles
 //!
