@@ -1,5 +1,6 @@
 //! Hot-path costs, with their baselines in the same run: a bare `AtomicU64::fetch_add`, a bare
-//! pair of `Instant::now()` reads, and a bare shared atomic hit by two threads.
+//! pair of `Instant::now()` reads, that pair plus a hand-written classic histogram (the floor of
+//! any timer built on `Instant`), and a bare shared atomic hit by two threads.
 //!
 //! `cargo bench -p metered-runtime --bench hot_path` (the default build reads the TSC clock;
 //! `--no-default-features` reads `Instant`).
@@ -102,6 +103,27 @@ fn single_thread(c: &mut Criterion) {
             black_box(Instant::now())
         });
     });
+    // The floor of any timer that reads `Instant` twice: the pair, a linear search of 8 bounds
+    // and two atomic adds (what a hand-written classic histogram does).
+    let hand: [AtomicU64; 9] = std::array::from_fn(|_| AtomicU64::new(0));
+    let hand_sum = AtomicU64::new(0);
+    g.bench_function(
+        "baseline: Instant pair + hand-written 8-bound histogram",
+        |b| {
+            b.iter(|| {
+                let start = Instant::now();
+                let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                #[allow(clippy::cast_precision_loss, reason = "short durations")]
+                let secs = ns as f64 / 1e9;
+                let i = BOUNDS
+                    .iter()
+                    .position(|&b| secs <= b)
+                    .unwrap_or(BOUNDS.len());
+                black_box(&hand[i]).fetch_add(1, Ordering::Relaxed);
+                black_box(&hand_sum).fetch_add(ns, Ordering::Relaxed);
+            });
+        },
+    );
     let counter = Counter::new();
     g.bench_function("Counter::inc", |b| b.iter(|| black_box(&counter).inc()));
     let meter = Meter::new();
