@@ -36,8 +36,11 @@ pub use instrument::Classify;
 pub use metric::counter::Counter;
 pub use metric::family::Family;
 pub use metric::gauge::{FloatGauge, FnGauge, Gauge, GaugeGuard};
-pub use metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch};
+pub use metric::histogram::{
+    BucketSpan, Histogram, HistogramConfig, HistogramSnapshot, Quantiles, Sketch,
+};
 pub use metric::meter::{Meter, MeterSnapshot};
+#[cfg(feature = "dropwizard")]
 pub use metric::reservoir;
 pub use metric::timer::{Timer, TimerGuard, TimerSnapshot};
 pub use metric::up_down::{UpDownCounter, UpDownGuard};

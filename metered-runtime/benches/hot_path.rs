@@ -1,13 +1,18 @@
 //! Hot-path costs, with their baselines in the same run: a bare `AtomicU64::fetch_add`, a bare
-//! pair of `Instant::now()` reads, and a bare shared atomic hit by two threads.
+//! pair of `Instant::now()` reads, that pair plus a hand-written classic histogram (the floor of
+//! any timer built on `Instant`), and a bare shared atomic hit by two threads.
 //!
-//! `cargo bench -p metered-runtime --bench hot_path` (add `--features tsc` for the TSC clock).
+//! `cargo bench -p metered-runtime --bench hot_path` (the default build reads the TSC clock;
+//! `--no-default-features` reads `Instant`).
+//!
+//! Rows marked "not inlined" call the metric through an `#[inline(never)]` wrapper, as a binary
+//! that calls it from several places does: the cost users see, and the one the targets are for.
 //! Two-thread figures are per operation per thread: each thread runs the same number of
 //! operations on one shared metric and the slower thread's time is divided by that number.
 #![allow(missing_docs, reason = "criterion_group! generates undocumented items")]
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use metered_runtime::{Counter, Histogram, Meter, Timer};
+use metered_runtime::{Counter, Histogram, HistogramConfig, Meter, Timer};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -37,9 +42,15 @@ fn two_threads<T: Send + Sync + 'static>(shared: &Arc<T>, iters: u64, op: fn(&T)
         .unwrap()
 }
 
-fn record_value(h: &Histogram) {
-    // Varying values, so that the bucket index is really computed; one generator per thread, so
-    // that two threads share nothing but the histogram.
+/// Eight classic bounds, as a latency histogram in seconds might have.
+static BOUNDS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// The same eight bounds in microseconds, for a histogram of values from 1 to 1e6.
+static MICROS: &[f64] = &[5e3, 1e4, 2.5e4, 5e4, 1e5, 2.5e5, 5e5, 1e6];
+
+/// The next value of a per-thread generator: varying values, so that the bucket index is really
+/// computed; one generator per thread, so that two threads share nothing but the metric.
+fn next_value() -> f64 {
     thread_local! {
         static NEXT: Cell<u64> = const { Cell::new(1) };
     }
@@ -48,8 +59,29 @@ fn record_value(h: &Histogram) {
         n.set(v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
         v
     });
-    #[allow(clippy::cast_precision_loss, reason = "a 20-bit integer, exact in f64")]
-    let _ = h.record(black_box((v >> 44) as f64 + 1.0));
+    // 1 to about 1e6: 20 powers of two.
+    #[allow(clippy::cast_precision_loss, reason = "20-bit integers")]
+    let x = (v >> 44) as f64 + 1.0;
+    x
+}
+
+#[inline(never)]
+fn record_not_inlined(h: &Histogram, v: f64) {
+    let _ = h.record(v);
+}
+
+#[inline(never)]
+fn time_not_inlined(t: &Timer) {
+    drop(t.time());
+}
+
+#[inline(never)]
+fn record_duration_not_inlined(t: &Timer, d: Duration) {
+    t.record(d);
+}
+
+fn record_value(h: &Histogram) {
+    let _ = h.record(black_box(next_value()));
 }
 
 /// A `#[metered]` fn: a timer, an error meter and an in-flight count around a trivial body.
@@ -71,6 +103,27 @@ fn single_thread(c: &mut Criterion) {
             black_box(Instant::now())
         });
     });
+    // The floor of any timer that reads `Instant` twice: the pair, a linear search of 8 bounds
+    // and two atomic adds (what a hand-written classic histogram does).
+    let hand: [AtomicU64; 9] = std::array::from_fn(|_| AtomicU64::new(0));
+    let hand_sum = AtomicU64::new(0);
+    g.bench_function(
+        "baseline: Instant pair + hand-written 8-bound histogram",
+        |b| {
+            b.iter(|| {
+                let start = Instant::now();
+                let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                #[allow(clippy::cast_precision_loss, reason = "short durations")]
+                let secs = ns as f64 / 1e9;
+                let i = BOUNDS
+                    .iter()
+                    .position(|&b| secs <= b)
+                    .unwrap_or(BOUNDS.len());
+                black_box(&hand[i]).fetch_add(1, Ordering::Relaxed);
+                black_box(&hand_sum).fetch_add(ns, Ordering::Relaxed);
+            });
+        },
+    );
     let counter = Counter::new();
     g.bench_function("Counter::inc", |b| b.iter(|| black_box(&counter).inc()));
     let meter = Meter::new();
@@ -82,6 +135,42 @@ fn single_thread(c: &mut Criterion) {
     let timer = Timer::new();
     g.bench_function("Timer::time (guard start + drop)", |b| {
         b.iter(|| drop(black_box(&timer).time()));
+    });
+    g.bench_function("Histogram::record, not inlined", |b| {
+        b.iter(|| record_not_inlined(black_box(&histogram), black_box(next_value())));
+    });
+    let bounded = Histogram::with_config(HistogramConfig::new().bounds(MICROS));
+    g.bench_function("Histogram::record, 8 bounds, not inlined", |b| {
+        b.iter(|| record_not_inlined(black_box(&bounded), black_box(next_value())));
+    });
+    g.bench_function("Timer::record(Duration), not inlined", |b| {
+        b.iter(|| {
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "integers below 2^21"
+            )]
+            let d = Duration::from_nanos(next_value() as u64 * 100); // 100 ns to 0.1 s
+            record_duration_not_inlined(black_box(&timer), black_box(d));
+        });
+    });
+    let bounded_timer = Timer::with_config(HistogramConfig::new().bounds(BOUNDS));
+    g.bench_function("Timer::record(Duration), 8 bounds, not inlined", |b| {
+        b.iter(|| {
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "integers below 2^21"
+            )]
+            let d = Duration::from_nanos(next_value() as u64 * 100); // 100 ns to 0.1 s
+            record_duration_not_inlined(black_box(&bounded_timer), black_box(d));
+        });
+    });
+    g.bench_function("Timer::time (guard start + drop), not inlined", |b| {
+        b.iter(|| time_not_inlined(black_box(&timer)));
+    });
+    g.bench_function("Timer::time, 8 bounds, not inlined", |b| {
+        b.iter(|| time_not_inlined(black_box(&bounded_timer)));
     });
     g.bench_function("#[metered] fn call", |b| {
         b.iter(|| instrumented(black_box(1)));

@@ -1,5 +1,5 @@
-//! Integration tests of histograms and timers: accuracy against exact quantiles, merging,
-//! windows, classic buckets, guards and memory.
+//! Integration tests of histograms: accuracy against exact quantiles, merging, windows,
+//! classic buckets, the exporters' read API and memory.
 #![allow(
     clippy::float_cmp,
     reason = "these tests check exact values on purpose"
@@ -9,46 +9,13 @@
     reason = "durations are spelled in the unit each test checks"
 )]
 
-use metered_runtime::{Error, Histogram, HistogramConfig, ManualClock, Quantiles, Timer};
+mod common;
+
+use common::{SplitMix, cumulative, exact};
+use metered_runtime::{Error, Histogram, HistogramConfig, ManualClock, Quantiles};
 use proptest::prelude::*;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-
-/// splitmix64: a tiny deterministic generator for test data.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1].
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "53-bit integers are exact in f64"
-    )]
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// The exact nearest-rank quantile: the smallest v with at least ceil(q*n) values <= v.
-fn exact(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len() as u64;
-    let rank = metered_runtime::metric::histogram::nearest_rank(q, n);
-    sorted[usize::try_from(rank).unwrap() - 1]
-}
-
-fn cumulative() -> Histogram {
-    Histogram::with_config(HistogramConfig::new().cumulative())
-}
 
 /// Records `values` and checks every quantile within 1 % and the exact statistics.
 fn check(values: &[f64]) {
@@ -114,8 +81,28 @@ fn zeros_are_counted_exactly() {
     assert_eq!(s.sketch.zero_count(), 3);
     assert_eq!(s.quantiles.q50, 0.0);
     assert_eq!(s.quantiles.q75, 0.0);
-    assert_eq!(s.quantiles.q95, 5.0);
+    // 5 = 2^(148.6/64) is in bucket 149: the estimate is its geometric midpoint 2^(148.5/64).
+    assert!((s.quantiles.q95 - 2f64.powf(148.5 / 64.0)).abs() < 1e-12);
+    assert!((s.quantiles.q95 - 5.0).abs() <= 5.0 * 0.0055);
     check(&[0.0, 0.0, 1.0, 2.0, 3.0]);
+}
+
+#[test]
+fn negative_zero_is_zero() {
+    let h = Histogram::with_config(
+        HistogramConfig::new()
+            .cumulative()
+            .bounds(&[-1.0, 0.0, 1.0]),
+    );
+    h.record(-0.0).unwrap();
+    h.record(2.0).unwrap();
+    let s = h.snapshot();
+    assert_eq!((s.sketch.zero_count(), s.min, s.max), (1, 0.0, 2.0));
+    assert_eq!(s.sketch.buckets(), [(64, 1)]);
+    assert_eq!(
+        s.buckets,
+        [(-1.0, 0), (0.0, 1), (1.0, 1), (f64::INFINITY, 2)]
+    );
 }
 
 #[test]
@@ -163,6 +150,22 @@ fn exponential_and_log_normal_values() {
         })
         .collect();
     check(&lognormal);
+}
+
+#[test]
+fn a_million_log_normal_and_uniform_values() {
+    let mut rng = SplitMix(6);
+    let lognormal: Vec<f64> = (0..1_000_000)
+        .map(|_| {
+            let (u1, u2) = (rng.unit(), rng.unit());
+            let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            // Median 1 ms in seconds, a spread of 1.5 e-folds: 10 µs to 100 ms mostly.
+            (-6.9 + 1.5 * z).exp()
+        })
+        .collect();
+    check(&lognormal);
+    let uniform: Vec<f64> = (0..1_000_000).map(|_| rng.unit() * 1e6).collect();
+    check(&uniform);
 }
 
 #[test]
@@ -248,19 +251,6 @@ fn classic_buckets_are_exact_and_cumulative() {
         ]
     );
     assert!(cumulative().snapshot().buckets.is_empty());
-}
-
-#[test]
-fn timer_bounds_are_exact_in_seconds() {
-    let t = Timer::with_config(HistogramConfig::new().bounds(&[0.005, 0.01]));
-    t.record(Duration::from_nanos(5_000_000));
-    t.record(Duration::from_nanos(5_000_001));
-    t.record(Duration::from_millis(10));
-    t.record(Duration::from_secs(1));
-    assert_eq!(
-        t.snapshot().histogram.buckets,
-        [(0.005, 1), (0.01, 3), (f64::INFINITY, 4)]
-    );
 }
 
 #[test]
@@ -352,138 +342,61 @@ fn records_from_many_threads() {
     assert!((s.quantiles.q50 - 2000.0).abs() / 2000.0 <= 0.01);
 }
 
-fn manual_timer() -> (Arc<ManualClock>, Timer) {
-    let clock = Arc::new(ManualClock::new());
-    let t = Timer::with_clock(HistogramConfig::new(), clock.clone());
-    (clock, t)
-}
-
 #[test]
-fn timer_reports_seconds_and_rates() {
-    let (clock, t) = manual_timer();
-    t.record(Duration::from_millis(10));
-    t.record_secs(0.030).unwrap();
-    t.time_fn(|| clock.advance(Duration::from_millis(20)));
-    assert!(matches!(
-        t.record_secs(-1.0),
-        Err(Error::InvalidValue { .. })
-    ));
-    assert!(matches!(
-        t.record_secs(f64::NAN),
-        Err(Error::InvalidValue { .. })
-    ));
-    assert!(t.record_secs(f64::INFINITY).is_err());
-    clock.advance(Duration::from_secs(6));
-    let s = t.snapshot();
-    assert_eq!(s.rates.count, 3);
-    assert!((s.rates.m1 - 0.6).abs() < 1e-12);
-    assert_eq!((s.histogram.min, s.histogram.max), (0.010, 0.030));
-    assert!((s.histogram.sum - 0.060).abs() < 1e-15);
-    assert!((s.histogram.quantiles.q50 - 0.020).abs() <= 0.0002);
-    assert_eq!(s.histogram.sketch.divisor(), 1e9);
-}
-
-#[test]
-fn guard_stop_and_discard() {
-    let (clock, t) = manual_timer();
-    let g = t.time();
-    clock.advance(Duration::from_millis(7));
-    assert_eq!(g.stop(), Duration::from_millis(7));
-    let g = t.time();
-    clock.advance(Duration::from_millis(7));
-    g.discard();
-    assert_eq!(t.count(), 1);
-    assert_eq!(std::mem::size_of::<metered_runtime::TimerGuard<'_>>(), 16);
-}
-
-#[test]
-fn guard_records_on_panic() {
-    let (clock, t) = manual_timer();
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _g = t.time();
-        clock.advance(Duration::from_millis(3));
-        panic!("boom");
-    }));
-    assert!(r.is_err());
-    let s = t.snapshot();
-    assert_eq!(s.histogram.count, 1);
-    assert_eq!(s.histogram.max, 0.003);
-}
-
-/// A future that holds a guard and is pending forever.
-struct Stuck<'a> {
-    timer: &'a Timer,
-    guard: Option<metered_runtime::TimerGuard<'a>>,
-}
-
-impl Future for Stuck<'_> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        let timer = self.timer;
-        self.guard.get_or_insert_with(|| timer.time());
-        Poll::Pending
+fn exporters_read_schema_zero_bucket_and_spans() {
+    let h = cumulative();
+    for v in [0.0, 1e-13, 1.0, 1.0, 1.5, 1.5, 1.5, 3.0] {
+        h.record(v).unwrap();
     }
-}
-
-#[test]
-fn guard_records_when_future_is_dropped() {
-    let (clock, t) = manual_timer();
-    let mut fut = Box::pin(Stuck {
-        timer: &t,
-        guard: None,
-    });
-    let mut cx = Context::from_waker(Waker::noop());
-    assert!(fut.as_mut().poll(&mut cx).is_pending());
-    clock.advance(Duration::from_millis(5));
-    assert_eq!(t.count(), 0);
-    drop(fut);
-    assert_eq!(t.count(), 1);
-    assert_eq!(t.snapshot().histogram.max, 0.005);
-}
-
-#[test]
-fn idle_timer_is_small() {
-    let t = Timer::new();
-    let total = std::mem::size_of::<Timer>() + t.heap_bytes();
-    assert_eq!(t.heap_bytes(), 0);
-    assert!(total <= 256, "idle timer takes {total} bytes");
-    let h = Histogram::new();
-    assert_eq!(h.heap_bytes(), 0);
-}
-
-#[test]
-fn active_timer_memory_is_bounded() {
-    let t = Timer::new();
-    // 10 µs to 100 ms, log-uniform, from one thread.
-    let mut rng = SplitMix(5);
-    for _ in 0..100_000 {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "a positive duration in ns, far below u64::MAX"
-        )]
-        let ns = (1e4 * (rng.unit() * 1e4f64.ln()).exp()) as u64;
-        t.record(Duration::from_nanos(ns));
+    let s = h.snapshot().sketch;
+    assert_eq!((s.schema(), s.zero_threshold()), (6, 2f64.powi(-40)));
+    assert_eq!((s.zero_count(), s.count()), (2, 8));
+    // 1 = 2^(0/64); 1.5 = 2^(37.4/64); 3 = 2^(101.4/64).
+    assert_eq!(s.buckets(), [(0, 2), (38, 3), (102, 1)]);
+    for &(i, _) in s.buckets() {
+        let (lower, upper) = s.bucket_edges(i);
+        assert!((upper / lower - 2f64.powf(1.0 / 64.0)).abs() < 1e-12);
     }
-    let bytes = t.heap_bytes();
-    assert!(bytes <= 16 * 1024, "active timer holds {bytes} bytes");
+    let spans = s.spans(0);
+    assert_eq!(spans.len(), 3);
+    assert_eq!((spans[1].start, spans[1].counts.clone()), (38, vec![3]));
+    let dense = s.spans(u32::MAX);
+    assert_eq!(dense.len(), 1);
+    assert_eq!(dense[0].counts.len(), 103);
+    assert_eq!(dense[0].counts.iter().sum::<u64>(), 6);
+    // Downscaled to schema 0 (one bucket per power of two): (0.5, 1], (1, 2], (2, 4].
+    let coarse = s.downscale(0).unwrap();
+    assert_eq!(coarse.buckets(), [(0, 2), (1, 3), (2, 1)]);
+    // A merge of two schemas is at the coarser one, and exact there.
+    let mut m = s.clone();
+    m.merge(&coarse).unwrap();
+    assert_eq!(m.schema(), 0);
+    assert_eq!(m.buckets(), [(0, 4), (1, 6), (2, 2)]);
+    assert_eq!(m.zero_count(), 4);
+}
+
+#[test]
+fn histogram_memory_within_one_power_of_two() {
+    let h = cumulative();
+    for i in 0..1000 {
+        h.record(1.0 + f64::from(i) / 1000.0).unwrap();
+    }
+    // (1, 2] is two chunks of 32 buckets in one group, plus bucket 0 (the value 1) in a third
+    // chunk of another group: shard 192 + 2 groups + 3 chunks, plus the shard table.
+    let shard = 192 + 2 * 128 + 3 * 256;
+    let bytes = h.heap_bytes();
     assert!(
-        bytes >= 14 * 512,
-        "heap_bytes must count the buckets: {bytes}"
+        (shard..=shard + 1024).contains(&bytes),
+        "{bytes} bytes for values within one power of two"
     );
-    // One more thread adds a shard plus its own powers of two.
-    std::thread::scope(|s| {
-        s.spawn(|| t.record(Duration::from_micros(50)));
-    });
-    let more = t.heap_bytes() - bytes;
+    let one = cumulative();
+    one.record(1.5).unwrap();
+    let single = one.heap_bytes();
     assert!(
-        (512..=2048).contains(&more),
-        "second thread added {more} bytes"
+        (192 + 128 + 256..=192 + 128 + 256 + 1024).contains(&single),
+        "{single}"
     );
-    eprintln!(
-        "size_of::<Timer>() = {}, one thread: {bytes} B, second thread: +{more} B",
-        std::mem::size_of::<Timer>()
-    );
+    eprintln!("one value: {single} B; 1000 values in [1, 2): {bytes} B");
 }
 
 #[test]
@@ -501,39 +414,4 @@ fn registry_rejects_invalid_bounds() {
         h.snapshot().buckets,
         [(1.0, 0), (3.0, 1), (f64::INFINITY, 1)]
     );
-}
-
-#[test]
-fn timer_sums_are_exact_integers() {
-    let (_, t) = manual_timer();
-    // Durations of 2^32 ns and more exercise the high half of the sum of squares.
-    let ns = [1u64, 999, 5_000_000_000, 7_000_000_001, 3_600_000_000_000];
-    for n in ns {
-        t.record(Duration::from_nanos(n));
-    }
-    let s = t.snapshot().histogram;
-    let total: u64 = ns.iter().sum();
-    assert_eq!(s.count, 5);
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "nanosecond sums below 2^53 are exact in f64"
-    )]
-    let (sum, mean) = (total as f64 / 1e9, total as f64 / 5.0 / 1e9);
-    assert_eq!(s.sum, sum);
-    assert!((s.mean - mean).abs() <= 1e-12 * mean);
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "nanosecond values below 2^53 are exact in f64"
-    )]
-    let var = ns
-        .iter()
-        .map(|&n| (n as f64 / 1e9 - mean).powi(2))
-        .sum::<f64>()
-        / 5.0;
-    assert!(
-        (s.stddev - var.sqrt()).abs() <= 1e-9 * var.sqrt(),
-        "{}",
-        s.stddev
-    );
-    assert_eq!((s.min, s.max), (1e-9, 3600.0));
 }

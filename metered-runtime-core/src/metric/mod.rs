@@ -5,6 +5,7 @@ pub mod family;
 pub mod gauge;
 pub mod histogram;
 pub mod meter;
+#[cfg(feature = "dropwizard")]
 pub mod reservoir;
 pub mod timer;
 pub mod up_down;

@@ -12,7 +12,7 @@ use std::time::Duration;
 pub struct TimerSnapshot {
     /// Count, mean rate and 1/5/15-minute rates of timed events.
     pub rates: MeterSnapshot,
-    /// Durations in seconds (the sketches record nanoseconds and carry a divisor of 1e9).
+    /// Durations in seconds (the sketches' buckets are those of the durations in seconds).
     pub histogram: HistogramSnapshot,
 }
 
@@ -24,17 +24,15 @@ pub struct TimerSnapshot {
 /// [`time`](Timer::time) returns a 16-byte guard that records when dropped: on return, on `?`,
 /// during a panic's unwinding and when a future holding it is dropped before completion.
 ///
-/// Memory (measured by this crate's tests on a 2-CPU machine, where the slot table has 8
-/// entries): `size_of::<Timer>()` is a little over 200 bytes and an idle timer holds no heap
-/// memory. The first record allocates the shard table (about 1 KiB, including the shard shared by
-/// threads beyond the slot capacity) and the recording thread's shard (896 bytes); each power of
-/// two that thread records durations in adds 512 bytes. One thread recording 10 µs to 100 ms
-/// (14 powers of two) holds about 9.5 KiB. Each further recording thread adds a shard and its
-/// own powers of two: 0.9 KiB plus 512 bytes per power of two of its durations. Snapshots keep
-/// up to about five sparse copies of the bucket counts for the window (16 bytes per non-empty
-/// bucket each). The rates add what a [`Meter`](crate::Meter) holds: on the first record a
-/// table of one pointer per slot plus a shared 128-byte shard, then 128 bytes per recording
-/// thread.
+/// Memory: `size_of::<Timer>()` is a little over 200 bytes and an idle timer holds no heap
+/// memory. Each recording thread holds a 192-byte shard, plus 256 bytes per half power of two
+/// (of seconds) its durations fall in and 128 bytes per eight powers of two; see the
+/// [histogram module](crate::metric::histogram) for the layout. One thread recording 10 µs to
+/// 100 ms (27 or 28 half powers of two in 3 groups) holds about 7.5 KiB in its shard. Snapshots
+/// keep up to about five sparse copies of the bucket counts for the window (16 bytes per
+/// non-empty bucket each). The rates add
+/// what a [`Meter`](crate::Meter) holds: one tick shard per recording thread, in the per-thread
+/// list every sharded metric uses.
 ///
 /// ```
 /// # extern crate metered_runtime_core as metered_runtime;

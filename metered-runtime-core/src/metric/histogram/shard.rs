@@ -1,0 +1,212 @@
+//! One recording thread's part of a histogram.
+
+use super::layout::{PER_OCTAVE, POSITIONS};
+use once_cell::race::OnceBox;
+use std::sync::atomic::AtomicU64;
+
+/// What a histogram records, which fixes how its shards' sums, min and max are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Recorded {
+    /// Any finite non-negative `f64`, reported as recorded. Sums are `f64` bits.
+    Floats,
+    /// Integer nanoseconds, reported in seconds (timers). Sums are exact `u128` integers.
+    Nanos,
+}
+
+impl Recorded {
+    /// Recorded values are divided by this for reports.
+    pub(super) const fn divisor(self) -> f64 {
+        match self {
+            Recorded::Floats => 1.0,
+            Recorded::Nanos => 1e9,
+        }
+    }
+}
+
+/// Counters per chunk: half a power of two. A chunk is allocated the first time its shard
+/// records a value in it.
+pub(super) const CHUNK: usize = PER_OCTAVE / 2;
+/// Up to this many classic bounds, their counters are one fixed array (128 bytes).
+pub(super) const FEW_BOUNDS: usize = 16;
+/// Chunks per group: eight powers of two.
+const GROUP: usize = 16;
+/// Groups in a shard: 13 x 8 = 104 powers of two, the recorded range.
+const GROUPS: usize = POSITIONS / (CHUNK * GROUP);
+
+/// The counters of `CHUNK` consecutive buckets (256 bytes, four cache lines).
+#[repr(align(64))]
+pub(super) struct Chunk(pub(super) [AtomicU64; CHUNK]);
+
+/// The chunk directory of eight powers of two (128 bytes).
+struct Group([OnceBox<Chunk>; GROUP]);
+
+/// One thread's part of a histogram: 192 bytes, plus a 128-byte group and a 256-byte chunk for
+/// each part of the range the thread recorded values in.
+///
+/// The directory has two levels (13 groups of 16 chunks) so that a shard that records values
+/// within a few powers of two holds a few hundred bytes, not a table for the whole range.
+/// Aligned to a cache line, so that shards of two threads never share one.
+#[repr(align(64))]
+pub(super) struct Shard {
+    groups: [OnceBox<Group>; GROUPS],
+    pub(super) zero: AtomicU64,
+    /// f64 bits; for [`Recorded::Nanos`], the low 64 bits of the `u128` sum.
+    pub(super) sum: AtomicU64,
+    /// For [`Recorded::Nanos`], the high 64 bits of the `u128` sum (0 otherwise).
+    pub(super) sum_hi: AtomicU64,
+    /// f64 bits; for [`Recorded::Nanos`], the low 64 bits of the `u128` sum of squares.
+    pub(super) sum_sq: AtomicU64,
+    /// For [`Recorded::Nanos`], the high 64 bits of the `u128` sum of squares (0 otherwise).
+    pub(super) sum_sq_hi: AtomicU64,
+    /// f64 bits of the smallest value (non-negative floats order as their bits), or the integer
+    /// for [`Recorded::Nanos`]; `u64::MAX` = none.
+    pub(super) min: AtomicU64,
+    /// f64 bits of the largest value, or the integer for [`Recorded::Nanos`].
+    pub(super) max: AtomicU64,
+    /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`, for up to
+    /// [`FEW_BOUNDS`] bounds (one allocation, one pointer to follow)...
+    few_bounds: OnceBox<[AtomicU64; FEW_BOUNDS]>,
+    /// ... and for more.
+    many_bounds: OnceBox<Vec<AtomicU64>>,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard {
+            groups: [const { OnceBox::new() }; GROUPS],
+            zero: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
+            sum_hi: AtomicU64::new(0),
+            sum_sq: AtomicU64::new(0),
+            sum_sq_hi: AtomicU64::new(0),
+            min: AtomicU64::new(u64::MAX),
+            max: AtomicU64::new(0),
+            few_bounds: OnceBox::new(),
+            many_bounds: OnceBox::new(),
+        }
+    }
+}
+
+impl Shard {
+    /// The counter of storage position `p` (clamped to the range), allocating its group and
+    /// chunk on first use.
+    #[inline]
+    pub(super) fn counter(&self, p: usize) -> &AtomicU64 {
+        let p = p.min(POSITIONS - 1);
+        let group = self.groups[p / (CHUNK * GROUP)].get_or_init(new_group);
+        let chunk = group.0[p / CHUNK % GROUP].get_or_init(new_chunk);
+        &chunk.0[p % CHUNK]
+    }
+
+    /// The counter of classic bucket `i` of `n` (`i < n`), allocating the counters on first use.
+    #[inline]
+    pub(super) fn bound_counter(&self, n: usize, i: usize) -> Option<&AtomicU64> {
+        if n <= FEW_BOUNDS {
+            let cells = self.few_bounds.get_or_init(new_few_bounds);
+            Some(&cells[i % FEW_BOUNDS])
+        } else {
+            let cells = self
+                .many_bounds
+                .get_or_init(|| Box::new((0..n).map(|_| AtomicU64::new(0)).collect()));
+            cells.get(i)
+        }
+    }
+
+    /// The classic bucket counters, if any value was counted in one (at least as many as the
+    /// bounds).
+    pub(super) fn bound_counters(&self) -> Option<&[AtomicU64]> {
+        match (self.few_bounds.get(), self.many_bounds.get()) {
+            (Some(few), _) => Some(few),
+            (None, Some(many)) => Some(many),
+            (None, None) => None,
+        }
+    }
+
+    /// Visits every allocated chunk with the storage position of its first counter, in
+    /// increasing order.
+    pub(super) fn for_each_chunk(&self, mut f: impl FnMut(usize, &Chunk)) {
+        for (g, group) in self.groups.iter().enumerate() {
+            if let Some(group) = group.get() {
+                for (c, chunk) in group.0.iter().enumerate() {
+                    if let Some(chunk) = chunk.get() {
+                        f((g * GROUP + c) * CHUNK, chunk);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Heap bytes held beyond the shard itself: groups, chunks and bound counters.
+    pub(super) fn heap_bytes(&self) -> usize {
+        let mut bytes = 0;
+        for group in self.groups.iter().filter_map(OnceBox::get) {
+            bytes += std::mem::size_of::<Group>();
+            bytes += group.0.iter().filter(|c| c.get().is_some()).count() * size_of::<Chunk>();
+        }
+        bytes
+            + self.few_bounds.get().map_or(0, std::mem::size_of_val)
+            + self.many_bounds.get().map_or(0, |v| {
+                std::mem::size_of::<Vec<AtomicU64>>() + v.capacity() * 8
+            })
+    }
+}
+
+#[cold]
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "`OnceBox::get_or_init` takes a `Box`"
+)]
+fn new_few_bounds() -> Box<[AtomicU64; FEW_BOUNDS]> {
+    Box::new([const { AtomicU64::new(0) }; FEW_BOUNDS])
+}
+
+#[cold]
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "`OnceBox::get_or_init` takes a `Box`"
+)]
+fn new_group() -> Box<Group> {
+    Box::new(Group([const { OnceBox::new() }; GROUP]))
+}
+
+#[cold]
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "`OnceBox::get_or_init` takes a `Box`"
+)]
+fn new_chunk() -> Box<Chunk> {
+    Box::new(Chunk([const { AtomicU64::new(0) }; CHUNK]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn sizes_are_as_documented() {
+        assert_eq!(std::mem::size_of::<Shard>(), 192);
+        assert_eq!(std::mem::size_of::<Group>(), 128);
+        assert_eq!(std::mem::size_of::<Chunk>(), 256);
+        assert_eq!(GROUPS * GROUP * CHUNK, POSITIONS);
+    }
+
+    #[test]
+    fn chunks_are_allocated_on_first_touch() {
+        let s = Shard::default();
+        assert_eq!(s.heap_bytes(), 0);
+        s.counter(5).store(7, Ordering::Relaxed);
+        s.counter(31).store(1, Ordering::Relaxed);
+        assert_eq!(s.heap_bytes(), 128 + 256);
+        s.counter(32).store(2, Ordering::Relaxed);
+        assert_eq!(s.heap_bytes(), 128 + 2 * 256);
+        s.counter(POSITIONS + 100).store(3, Ordering::Relaxed); // clamped to the last
+        assert_eq!(s.heap_bytes(), 2 * 128 + 3 * 256);
+        let mut seen = Vec::new();
+        s.for_each_chunk(|first, c| {
+            let counts: u64 = c.0.iter().map(|x| x.load(Ordering::Relaxed)).sum();
+            seen.push((first, counts));
+        });
+        assert_eq!(seen, [(0, 8), (32, 2), (POSITIONS - CHUNK, 3)]);
+    }
+}
