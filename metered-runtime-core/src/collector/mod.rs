@@ -86,7 +86,7 @@ mod registered;
 
 pub use collection::{Collection, FamilyWriter, HistogramWriter, SampleValue};
 pub use probe::LatencyProbe;
-pub use process::{ProcessCollector, ProcessStats};
+pub use process::{DEFAULT_CLK_TCK, ProcessCollector, ProcessStats};
 pub(crate) use registered::Registered;
 pub use registered::{CollectError, Collector};
 
