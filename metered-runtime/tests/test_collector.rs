@@ -486,3 +486,54 @@ fn the_latency_probe_records_how_late_it_wakes() {
     assert!(LatencyProbe::start(&r, "sched.latency", Duration::ZERO).is_err());
     assert!(LatencyProbe::start(&r, "sched", Duration::from_secs(1)).is_err()); // overlaps
 }
+
+#[test]
+fn concurrent_snapshots_wait_for_one_run_of_a_cached_collector() {
+    let r = Arc::new(Registry::with_clock(Arc::new(ManualClock::new())));
+    let runs = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&runs);
+    r.register_collector_cached(
+        "slow",
+        Duration::from_secs(30),
+        move |out: &mut Collection| {
+            counted.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(50));
+            out.gauge("slow", "", &[])?.set(&[], 1)?;
+            Ok(())
+        },
+    )
+    .unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let r = Arc::clone(&r);
+            std::thread::spawn(move || r.snapshot().get("slow").unwrap().value.clone())
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Value::Gauge(1));
+    }
+    assert_eq!(runs.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn a_collector_that_snapshots_its_own_registry_fails_instead_of_deadlocking() {
+    let r = Arc::new(Registry::new());
+    let inner = Arc::downgrade(&r);
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let seen_inside = Arc::clone(&seen);
+    r.register_collector("nosy", move |out: &mut Collection| {
+        if let Some(r) = inner.upgrade() {
+            *seen_inside.lock().unwrap() = failure_of(&r.snapshot(), "nosy");
+        }
+        out.gauge("nosy", "", &[])?.set(&[], 1)?;
+        Ok(())
+    })
+    .unwrap();
+    let s = r.snapshot();
+    assert_eq!(s.get("nosy").unwrap().value, Value::Gauge(1));
+    assert_eq!(
+        seen.lock().unwrap().as_deref(),
+        Some("the collector took a snapshot of its own registry while it ran")
+    );
+    assert_eq!(errors_of(&s, "nosy"), Some(0));
+}

@@ -40,6 +40,10 @@
 //! ([`Registry::with_clock`](crate::Registry::with_clock) takes a
 //! [`ManualClock`](crate::ManualClock) in tests). Snapshots taken at once wait for one run.
 //!
+//! A collector runs with no lock of the registry held, so it may create or read registered
+//! metrics. A snapshot of its own registry taken inside a run does not wait for that run (it
+//! would wait forever): it shows the collector as failed instead.
+//!
 //! # Failures
 //! A collector that returns `Err` or panics (the panic is caught; the panic hook still prints
 //! its message to stderr, as for any panic) contributes none of its families; a family whose

@@ -35,6 +35,12 @@ where
     }
 }
 
+std::thread_local! {
+    /// The collectors this thread is running (by address): a collector that takes a snapshot
+    /// of its own registry meets itself here instead of waiting for its own run forever.
+    static RUNNING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A run's result: the families, or the message of the error or panic.
 pub(crate) type Outcome = Result<Collection, String>;
 
@@ -93,11 +99,17 @@ impl Registered {
         self.errors.fetch_add(1, Ordering::Relaxed);
     }
 
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
     fn run(&self) -> Outcome {
+        RUNNING.with(|r| r.borrow_mut().push(self.address()));
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut out = Collection::default();
             self.collector.collect(&mut out).map(|()| out)
         }));
+        RUNNING.with(|r| r.borrow_mut().pop());
         match result {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err(e.to_string()),
@@ -109,6 +121,10 @@ impl Registered {
     /// cached one if younger than the time to live, else a new run's. Also whether it is new.
     /// Concurrent snapshots wait for one run instead of running the collector each.
     pub(crate) fn outcome(&self, now: u64) -> (Arc<Outcome>, bool) {
+        if RUNNING.with(|r| r.borrow().contains(&self.address())) {
+            let message = "the collector took a snapshot of its own registry while it ran";
+            return (Arc::new(Err(message.into())), false);
+        }
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = &*cache
             && now.saturating_sub(c.at) < self.ttl_nanos
