@@ -537,3 +537,83 @@ fn a_collector_that_snapshots_its_own_registry_fails_instead_of_deadlocking() {
     );
     assert_eq!(errors_of(&s, "nosy"), Some(0));
 }
+
+#[test]
+fn an_encoder_walks_collector_families_like_registered_ones() {
+    use metered_runtime::snapshot::{FamilyHeader, Series, Visit};
+    use metered_runtime::{HistogramSnapshot, MeterSnapshot, TimerSnapshot};
+    use std::fmt::Write as _;
+
+    /// Writes one line per family and per series.
+    struct Lines(String);
+    impl Lines {
+        fn series(&mut self, s: &Series<'_>, v: &str) -> std::fmt::Result {
+            let l: Vec<String> = s.labels().map(|(k, v)| format!("{k}={v:?}")).collect();
+            writeln!(self.0, "  {{{}}} {v}", l.join(","))
+        }
+    }
+    impl Visit for Lines {
+        type Error = std::fmt::Error;
+        fn family(&mut self, f: &FamilyHeader<'_>) -> std::fmt::Result {
+            writeln!(self.0, "{} {} {:?}", f.exposition_name, f.kind, f.help)
+        }
+        fn counter(&mut self, s: &Series<'_>, n: u64) -> std::fmt::Result {
+            self.series(s, &n.to_string())
+        }
+        fn gauge(&mut self, s: &Series<'_>, v: i64) -> std::fmt::Result {
+            self.series(s, &v.to_string())
+        }
+        fn up_down_counter(&mut self, s: &Series<'_>, v: i64) -> std::fmt::Result {
+            self.series(s, &v.to_string())
+        }
+        fn float_gauge(&mut self, s: &Series<'_>, v: f64) -> std::fmt::Result {
+            self.series(s, &v.to_string())
+        }
+        fn meter(&mut self, s: &Series<'_>, m: &MeterSnapshot) -> std::fmt::Result {
+            self.series(s, &m.count.to_string())
+        }
+        fn histogram(&mut self, s: &Series<'_>, h: &HistogramSnapshot) -> std::fmt::Result {
+            let b: Vec<String> = h
+                .buckets
+                .iter()
+                .map(|(le, n)| format!("{le}:{n}"))
+                .collect();
+            self.series(s, &format!("{} {} [{}]", h.count, h.sum, b.join(" ")))
+        }
+        fn timer(&mut self, s: &Series<'_>, t: &TimerSnapshot) -> std::fmt::Result {
+            self.series(s, &t.histogram.count.to_string())
+        }
+        fn error(&mut self, s: &Series<'_>, e: &str) -> std::fmt::Result {
+            self.series(s, &format!("error {e:?}"))
+        }
+    }
+
+    let r = Registry::new();
+    r.gauge("queue").unwrap().set(4);
+    r.register_collector("db", |out: &mut Collection| {
+        out.histogram("age", "Age in days.", &["scope"], &[1.0, 7.0])?
+            .per_bucket(&[("scope", "x")], &[1, 0, 2], 30.0)?;
+        out.counter("jobs_total", "Jobs.", &[])?.set(&[], 12)?;
+        Ok(())
+    })
+    .unwrap();
+    r.register_collector("down", |_: &mut Collection| Err("no route".into()))
+        .unwrap();
+    let mut out = Lines(String::new());
+    r.snapshot().visit(&mut out).unwrap();
+    assert_eq!(
+        out.0,
+        r#"age histogram "Age in days."
+  {scope="x"} 3 30 [1:1 7:1 inf:3]
+jobs counter "Jobs."
+  {} 12
+metered_collector_errors counter "Runs of a collector that failed (an error, a panic, a family refused)."
+  {collector="db"} 0
+  {collector="down"} 1
+metered_collector_failure gauge "Why a collector's output is missing from this snapshot (JSON view only)."
+  {collector="down"} error "no route"
+queue gauge ""
+  {} 4
+"#
+    );
+}
