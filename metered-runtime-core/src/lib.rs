@@ -14,6 +14,7 @@
 
 mod clock;
 mod collect;
+pub mod collector;
 mod descriptor;
 mod error;
 #[cfg(any(feature = "prometheus", feature = "openmetrics"))]

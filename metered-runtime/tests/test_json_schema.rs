@@ -69,6 +69,25 @@ fn every_kind_validates() {
 }
 
 #[test]
+fn collector_output_validates() {
+    use metered_runtime::collector::Collection;
+    let r = Registry::new();
+    r.counter("svc.requests").unwrap().add(7);
+    r.register_collector("users", |out: &mut Collection| {
+        out.histogram("svc.activity", "", &["scope"], &[1.0, 3.0])?
+            .per_bucket(&[("scope", "a")], &[1, 2, 3], 20.0)?;
+        out.gauge("svc.workers", "", &["state", "arch"])?
+            .set(&[("state", "idle")], 2)?;
+        Ok(())
+    })
+    .unwrap();
+    r.register_collector("broken", |_: &mut Collection| Err("down".into()))
+        .unwrap();
+    let json = r.snapshot().to_json();
+    assert_eq!(validate(&json).unwrap(), "7", "{json}");
+}
+
+#[test]
 fn the_checker_can_fail() {
     // The same checker rejects what it should, so the test above means something.
     assert!(validate(r#"{"svc":{"requests":{"value":NaN}}}"#).is_err());

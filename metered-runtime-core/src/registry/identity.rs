@@ -215,6 +215,17 @@ impl Identities {
         })
     }
 
+    /// The first name that a family exported as `exposition` with samples of a `kind` would
+    /// share with a registered family, with that family's exposition name.
+    pub(super) fn meets(&self, exposition: &str, kind: MetricKind) -> Option<(String, &str)> {
+        sample_names(exposition, kind)
+            .into_iter()
+            .find_map(|sample| {
+                let owner = self.taken.get(&sample)?;
+                Some((sample, &**owner))
+            })
+    }
+
     /// Records a placement made by [`place`](Self::place) for an entry now registered.
     pub(super) fn commit(&mut self, placement: Placement, entry: &Entry) {
         let member = (Arc::clone(&entry.name), entry.origin);

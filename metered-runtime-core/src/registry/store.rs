@@ -3,7 +3,8 @@
 use super::entry::Entry;
 use super::identity::Identities;
 use super::model::{FamilyMember, Handle, Metric, MetricRef};
-use crate::clock::SystemClock;
+use crate::clock::{Clock, ClockRef, SystemClock};
+use crate::collector::{Collector, Registered};
 use crate::descriptor::Descriptor;
 use crate::error::{Error, Result};
 use crate::metric::MetricKind;
@@ -99,6 +100,10 @@ impl Inner {
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: RwLock<Inner>,
+    /// Collectors by name (see [`register_collector`](Registry::register_collector)).
+    collectors: RwLock<BTreeMap<String, Arc<Registered>>>,
+    /// What collector caching reads time from.
+    clock: ClockRef,
 }
 
 macro_rules! get_or_create {
@@ -154,6 +159,26 @@ impl Registry {
     pub fn new() -> Self {
         SystemClock::start();
         Registry::default()
+    }
+
+    /// An empty registry whose own time-dependent work (how long a collector's result is
+    /// reused) reads `clock`; metrics keep their own clocks.
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::{ManualClock, Registry};
+    /// use std::sync::Arc;
+    /// let clock = Arc::new(ManualClock::new());
+    /// let r = Registry::with_clock(clock.clone());
+    /// # let _ = r;
+    /// ```
+    #[must_use]
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        SystemClock::start();
+        Registry {
+            clock: ClockRef::Custom(clock),
+            ..Registry::default()
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -447,6 +472,118 @@ impl Registry {
     #[must_use]
     pub fn get(&self, name: &str) -> Option<Entry> {
         self.read().by_name.get(name).cloned()
+    }
+
+    /// Registers `collector` under `name`: it runs at every [`snapshot`](Self::snapshot) and
+    /// its families appear there as ordinary families. See [`collector`](crate::collector).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if `name` is empty, holds a control character, or names a
+    /// registered collector.
+    pub fn register_collector(
+        &self,
+        name: &str,
+        collector: impl Collector + 'static,
+    ) -> Result<()> {
+        self.register_collector_cached(name, std::time::Duration::ZERO, collector)
+    }
+
+    /// Registers `collector` under `name`, its result reused for `ttl` (as the registry's
+    /// clock measures it, see [`with_clock`](Self::with_clock)) before it runs again: for a
+    /// collector that queries a database, for example. A failed run is reused as long.
+    ///
+    /// # Errors
+    /// As [`register_collector`](Self::register_collector).
+    pub fn register_collector_cached(
+        &self,
+        name: &str,
+        ttl: std::time::Duration,
+        collector: impl Collector + 'static,
+    ) -> Result<()> {
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(Error::InvalidConfig {
+                reason: format!(
+                    "a collector's name must be non-empty text without control characters, \
+                     not {name:?}"
+                ),
+            });
+        }
+        let mut collectors = self
+            .collectors
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if collectors.contains_key(name) {
+            return Err(Error::InvalidConfig {
+                reason: format!("a collector named {name:?} is registered already"),
+            });
+        }
+        collectors.insert(
+            name.to_owned(),
+            Arc::new(Registered::new(name, ttl, Box::new(collector))),
+        );
+        Ok(())
+    }
+
+    /// Removes the collector named `name`; whether there was one.
+    pub fn remove_collector(&self, name: &str) -> bool {
+        self.collectors
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name)
+            .is_some()
+    }
+
+    /// The names of the registered collectors, sorted.
+    #[must_use]
+    pub fn collector_names(&self) -> Vec<String> {
+        self.collectors
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The registered collectors, sorted by name, and the time now on the registry's clock.
+    pub(crate) fn collectors_now(&self) -> (Vec<Arc<Registered>>, u64) {
+        let collectors = self
+            .collectors
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        (collectors, self.clock.now_nanos())
+    }
+
+    /// Why a family that is not registered (a collector's), named `name` and exported as
+    /// `exposition` with samples of a `kind`, cannot be exported beside the registered
+    /// metrics, if it cannot.
+    pub(crate) fn foreign_clash(
+        &self,
+        name: &str,
+        exposition: &str,
+        kind: MetricKind,
+    ) -> Option<String> {
+        let inner = self.read();
+        if let Some(e) = inner.by_name.get(name) {
+            return Some(format!("{name:?} is the name of a registered {}", e.kind()));
+        }
+        if let Some(existing) = inner.overlap(name) {
+            return Some(format!(
+                "{name:?} overlaps the registered name {existing:?}: one is a dotted prefix of \
+                 the other"
+            ));
+        }
+        inner
+            .identities
+            .meets(exposition, kind)
+            .map(|(sample, owner)| {
+                format!(
+                    "{exposition:?} exports the name {sample:?}, which the registered family \
+                 {owner:?} exports too"
+                )
+            })
     }
 
     /// Problems met while registering declared metrics (those collected through `inventory`

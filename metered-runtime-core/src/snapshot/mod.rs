@@ -1,6 +1,7 @@
 //! Point-in-time snapshots of a registry: the flat list of values (`model`, read by `take`),
 //! the nested view and its JSON text (`tree`), and the walk family by family (`visit`).
 
+mod collected;
 mod model;
 mod take;
 mod tree;

@@ -23,7 +23,9 @@ fn value_of(m: &MetricRef) -> Value {
 
 impl Registry {
     /// Reads every metric now. Function gauges are evaluated; one that panics gives a
-    /// [`Value::Error`] and the snapshot goes on.
+    /// [`Value::Error`] and the snapshot goes on. Collectors run (or their cached result is
+    /// reused) and their families are listed with the registered ones, sorted by name; see
+    /// [`collector`](crate::collector).
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
         let mut metrics = Vec::new();
@@ -66,6 +68,15 @@ impl Registry {
                     keys: exposition_keys,
                 });
             }
+        }
+        let mut collected = self.collected();
+        if !collected.is_empty() {
+            let mut all: Vec<(MetricSnapshot, Exported)> =
+                metrics.into_iter().zip(exported).collect();
+            all.append(&mut collected);
+            // Stable: a family's children keep their order.
+            all.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+            (metrics, exported) = all.into_iter().unzip();
         }
         Snapshot { metrics, exported }
     }
