@@ -19,6 +19,8 @@ mod error;
 mod instrument;
 pub mod metric;
 mod name;
+#[cfg(feature = "push")]
+pub mod push;
 mod registry;
 mod set;
 mod slot;

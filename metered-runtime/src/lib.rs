@@ -49,6 +49,11 @@ pub use metered_runtime_core::*;
 #[doc(hidden)]
 pub use metered_runtime_core::__private;
 
+/// Push reporters: a scheduled reporter thread with per-sink delta state, and the sinks
+/// (feature `push`; the `statsd` sink with feature `statsd`). See the [`metered_push`] crate docs.
+#[cfg(feature = "push")]
+pub use metered_push as push;
+
 #[doc = include_str!("../docs/derive.md")]
 pub use metered_macros::Metered;
 #[doc = include_str!("../docs/metered.md")]
