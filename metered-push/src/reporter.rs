@@ -10,13 +10,37 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-/// Why a send failed: a message for the log (the reporter counts and retries).
+/// Why a send failed: a message for the log, and whether a retry can succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendError(pub String);
+pub struct SendError {
+    /// What went wrong.
+    pub message: String,
+    /// `false` for a payload the receiver will never accept (e.g. an HTTP 400): the reporter
+    /// then drops it (counted) instead of retrying it.
+    pub retry: bool,
+}
+
+impl SendError {
+    /// A failure worth retrying (the receiver is down, busy or unreachable).
+    pub fn retry(message: impl Into<String>) -> Self {
+        SendError {
+            message: message.into(),
+            retry: true,
+        }
+    }
+
+    /// A payload the receiver rejects for good.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        SendError {
+            message: message.into(),
+            retry: false,
+        }
+    }
+}
 
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -24,7 +48,7 @@ impl std::error::Error for SendError {}
 
 impl From<std::io::Error> for SendError {
     fn from(e: std::io::Error) -> Self {
-        SendError(e.to_string())
+        SendError::retry(e.to_string())
     }
 }
 
@@ -396,7 +420,7 @@ impl<S: Sink> Worker<S> {
         while let Some(p) = self.buffer.front() {
             let sink = &mut self.sink;
             let result = catch_unwind(AssertUnwindSafe(|| sink.send(p)))
-                .unwrap_or_else(|_| Err(SendError("the sink panicked".into())));
+                .unwrap_or_else(|_| Err(SendError::retry("the sink panicked")));
             match result {
                 Ok(()) => {
                     self.buffer.pop_front();
@@ -408,9 +432,16 @@ impl<S: Sink> Worker<S> {
                     self.backoff = self.backoff_range.0;
                     self.retry_at = None;
                 }
-                Err(e) => {
-                    self.failed(&e.0);
+                Err(e) if e.retry => {
+                    self.failed(&e.message);
                     return;
+                }
+                Err(e) => {
+                    // Retrying cannot help: drop it, count it, and go on with the next one.
+                    self.buffer.pop_front();
+                    self.counters.dropped.inc();
+                    self.failed(&e.message);
+                    self.retry_at = None;
                 }
             }
         }
@@ -462,7 +493,7 @@ mod tests {
         fn send(&mut self, p: &[u8]) -> Result<(), SendError> {
             *self.attempts.lock().unwrap() += 1;
             if !self.up.load(Ordering::SeqCst) {
-                return Err(SendError("connection refused".into()));
+                return Err(SendError::retry("connection refused"));
             }
             self.got
                 .lock()

@@ -68,7 +68,7 @@ impl Sink for StatsdSink {
         if n == payload.len() {
             Ok(())
         } else {
-            Err(SendError(format!(
+            Err(SendError::retry(format!(
                 "sent {n} of {} bytes of a datagram",
                 payload.len()
             )))

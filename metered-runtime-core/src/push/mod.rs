@@ -14,5 +14,7 @@
     reason = "product names such as StatsD and DogStatsD are prose here, not code"
 )]
 pub mod delta;
+#[cfg(feature = "influx")]
+pub mod influx;
 #[cfg(feature = "statsd")]
 pub mod statsd;
