@@ -73,6 +73,8 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+#[cfg(feature = "graphite")]
+pub mod graphite;
 #[cfg(feature = "influx")]
 pub mod influx;
 mod reporter;

@@ -14,6 +14,8 @@
     reason = "product names such as StatsD and DogStatsD are prose here, not code"
 )]
 pub mod delta;
+#[cfg(feature = "graphite")]
+pub mod graphite;
 #[cfg(feature = "influx")]
 pub mod influx;
 #[cfg(feature = "statsd")]
