@@ -80,6 +80,8 @@ pub mod influx;
 mod reporter;
 #[cfg(feature = "statsd")]
 pub mod statsd;
+#[cfg(feature = "stream")]
+pub mod stream;
 
 pub use metered_runtime_core::push::delta;
 pub use reporter::{Encoded, LogHook, Reporter, ReporterBuilder, SendError, Sink, Source, Stats};

@@ -1,7 +1,7 @@
 //! The reporter thread, its builder and its failure handling.
 
 use crate::delta::{DeltaState, Report};
-use metered_runtime_core::{Counter, Handle, Registry};
+use metered_runtime_core::{Counter, Handle, Registry, Snapshot};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -68,6 +68,13 @@ pub trait Sink: Send + 'static {
     fn name(&self) -> &str;
     /// Encodes one report (pure: no I/O).
     fn encode(&mut self, report: &Report) -> Encoded;
+    /// Encodes one report, given the cumulative snapshot it was made from too. The reporter
+    /// calls this; the default calls [`encode`](Sink::encode). Sinks that export cumulative
+    /// values (the JSON stream) override it.
+    fn encode_with_snapshot(&mut self, report: &Report, snapshot: &Snapshot) -> Encoded {
+        let _ = snapshot;
+        self.encode(report)
+    }
     /// Sends one payload. Should not block for long: use timeouts.
     ///
     /// # Errors
@@ -81,6 +88,9 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
     fn encode(&mut self, report: &Report) -> Encoded {
         (**self).encode(report)
+    }
+    fn encode_with_snapshot(&mut self, report: &Report, snapshot: &Snapshot) -> Encoded {
+        (**self).encode_with_snapshot(report, snapshot)
     }
     fn send(&mut self, payload: &[u8]) -> Result<(), SendError> {
         (**self).send(payload)
@@ -396,7 +406,9 @@ impl<S: Sink> Worker<S> {
         let report = self.state.report(&snapshot, SystemTime::now());
         self.counters.reports.inc();
         let sink = &mut self.sink;
-        match catch_unwind(AssertUnwindSafe(|| sink.encode(&report))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            sink.encode_with_snapshot(&report, &snapshot)
+        })) {
             Ok(encoded) => {
                 self.counters.dropped.add(encoded.dropped);
                 for p in encoded.payloads {
