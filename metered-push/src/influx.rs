@@ -135,20 +135,9 @@ impl InfluxSink {
         self
     }
 
-    /// The write URL requests go to.
-    #[must_use]
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Sink for InfluxSink {
-    fn name(&self) -> &'static str {
-        "influx"
-    }
-
-    fn encode(&mut self, report: &Report) -> Encoded {
-        let lines = encode(report, &self.config);
+    /// Line-protocol lines as request bodies of at most 5,000 lines each, gzip-compressed
+    /// when on.
+    pub(crate) fn encode_lines(&self, lines: &[String]) -> Encoded {
         let mut out = Encoded::default();
         for chunk in lines.chunks(POINTS_PER_REQUEST) {
             let mut body = chunk.join("\n");
@@ -164,6 +153,23 @@ impl Sink for InfluxSink {
             }
         }
         out
+    }
+
+    /// The write URL requests go to.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Sink for InfluxSink {
+    fn name(&self) -> &'static str {
+        "influx"
+    }
+
+    fn encode(&mut self, report: &Report) -> Encoded {
+        let lines = encode(report, &self.config);
+        self.encode_lines(&lines)
     }
 
     fn send(&mut self, payload: &[u8]) -> Result<(), SendError> {

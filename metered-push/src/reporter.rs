@@ -144,17 +144,34 @@ pub struct Stats {
 }
 
 #[derive(Debug, Clone)]
-struct Counters {
-    reports: Handle<Counter>,
-    sent: Handle<Counter>,
-    failures: Handle<Counter>,
-    dropped: Handle<Counter>,
+pub(crate) struct Counters {
+    pub(crate) reports: Handle<Counter>,
+    pub(crate) sent: Handle<Counter>,
+    pub(crate) failures: Handle<Counter>,
+    pub(crate) dropped: Handle<Counter>,
     // Keeps a private registry alive when no other was named.
     _registry: Source,
 }
 
 impl Counters {
-    fn stats(&self) -> Stats {
+    /// The counters `metered.push.<name>.*` in `registry`, or in a private one.
+    pub(crate) fn new(name: &str, registry: Option<Source>) -> metered_runtime_core::Result<Self> {
+        let registry = registry.unwrap_or_else(|| Source::Shared(Arc::new(Registry::new())));
+        let counter = |what: &str| {
+            registry
+                .get()
+                .counter(&format!("metered.push.{name}.{what}"))
+        };
+        Ok(Counters {
+            reports: counter("reports")?,
+            sent: counter("sent")?,
+            failures: counter("failures")?,
+            dropped: counter("dropped")?,
+            _registry: registry.clone(),
+        })
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
         Stats {
             reports: self.reports.get(),
             sent: self.sent.get(),
@@ -230,37 +247,20 @@ impl<S: Sink> ReporterBuilder<S> {
     /// If a self-metric name is taken in the [`self_metrics`](Self::self_metrics) registry, or
     /// the thread cannot be spawned.
     pub fn start(self) -> metered_runtime_core::Result<Reporter> {
-        let registry = self
-            .self_metrics
-            .unwrap_or_else(|| Source::Shared(Arc::new(Registry::new())));
         let name = self.sink.name().to_owned();
-        let counter = |what: &str| {
-            registry
-                .get()
-                .counter(&format!("metered.push.{name}.{what}"))
-        };
-        let counters = Counters {
-            reports: counter("reports")?,
-            sent: counter("sent")?,
-            failures: counter("failures")?,
-            dropped: counter("dropped")?,
-            _registry: registry.clone(),
-        };
+        let counters = Counters::new(&name, self.self_metrics)?;
         let (tx, rx) = mpsc::channel();
         let worker = Worker {
             source: self.source,
-            sink: self.sink,
-            name: name.clone(),
             interval: self.interval,
-            capacity: self.buffer,
-            backoff_range: self.backoff,
-            backoff: self.backoff.0,
-            retry_at: None,
-            failing: false,
-            log: self.log,
-            counters: counters.clone(),
             state: DeltaState::new(),
-            buffer: VecDeque::new(),
+            out: Outbox::new(
+                self.sink,
+                self.buffer,
+                self.backoff,
+                self.log,
+                counters.clone(),
+            ),
         };
         let thread = std::thread::Builder::new()
             .name(format!("metered-push-{name}"))
@@ -352,38 +352,25 @@ impl Drop for Reporter {
 
 struct Worker<S> {
     source: Source,
-    sink: S,
-    name: String,
     interval: Duration,
-    capacity: usize,
-    backoff_range: (Duration, Duration),
-    backoff: Duration,
-    retry_at: Option<Instant>,
-    failing: bool,
-    log: LogHook,
-    counters: Counters,
     state: DeltaState,
-    buffer: VecDeque<Vec<u8>>,
+    out: Outbox<S>,
 }
 
 impl<S: Sink> Worker<S> {
     fn run(mut self, rx: &Receiver<Command>) {
         let mut next = Instant::now() + self.interval;
         loop {
-            let now = Instant::now();
-            let wake = match self.retry_at {
-                Some(r) if !self.buffer.is_empty() => r.min(next),
-                _ => next,
-            };
-            match rx.recv_timeout(wake.saturating_duration_since(now)) {
+            let wake = self.out.wake(next);
+            match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
                 Ok(Command::ReportNow(ack)) => {
                     self.report();
-                    self.flush(true);
+                    self.out.flush(true);
                     let _ = ack.send(());
                 }
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => {
                     self.report();
-                    self.flush(true);
+                    self.out.flush(true);
                     return;
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -395,7 +382,7 @@ impl<S: Sink> Worker<S> {
                             next += self.interval;
                         }
                     }
-                    self.flush(false);
+                    self.out.flush(false);
                 }
             }
         }
@@ -404,28 +391,77 @@ impl<S: Sink> Worker<S> {
     fn report(&mut self) {
         let snapshot = self.source.get().snapshot();
         let report = self.state.report(&snapshot, SystemTime::now());
-        self.counters.reports.inc();
-        let sink = &mut self.sink;
+        self.out.counters.reports.inc();
+        let sink = &mut self.out.sink;
         match catch_unwind(AssertUnwindSafe(|| {
             sink.encode_with_snapshot(&report, &snapshot)
         })) {
-            Ok(encoded) => {
-                self.counters.dropped.add(encoded.dropped);
-                for p in encoded.payloads {
-                    if self.buffer.len() >= self.capacity {
-                        self.buffer.pop_front();
-                        self.counters.dropped.inc();
-                    }
-                    self.buffer.push_back(p);
-                }
+            Ok(encoded) => self.out.push(encoded),
+            Err(_) => self.out.failed("the encoder panicked"),
+        }
+    }
+}
+
+/// A sink with its bounded buffer of payloads, backoff and failure accounting: what a
+/// [`Reporter`] and a point writer share.
+pub(crate) struct Outbox<S> {
+    pub(crate) sink: S,
+    name: String,
+    capacity: usize,
+    backoff_range: (Duration, Duration),
+    backoff: Duration,
+    retry_at: Option<Instant>,
+    failing: bool,
+    log: LogHook,
+    pub(crate) counters: Counters,
+    buffer: VecDeque<Vec<u8>>,
+}
+
+impl<S: Sink> Outbox<S> {
+    pub(crate) fn new(
+        sink: S,
+        capacity: usize,
+        backoff: (Duration, Duration),
+        log: LogHook,
+        counters: Counters,
+    ) -> Self {
+        Outbox {
+            name: sink.name().to_owned(),
+            sink,
+            capacity,
+            backoff_range: backoff,
+            backoff: backoff.0,
+            retry_at: None,
+            failing: false,
+            log,
+            counters,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// When to wake up: `next`, or earlier for a retry that is due.
+    pub(crate) fn wake(&self, next: Instant) -> Instant {
+        match self.retry_at {
+            Some(r) if !self.buffer.is_empty() => r.min(next),
+            _ => next,
+        }
+    }
+
+    /// Buffers the payloads, dropping the oldest (counted) when full.
+    pub(crate) fn push(&mut self, encoded: Encoded) {
+        self.counters.dropped.add(encoded.dropped);
+        for p in encoded.payloads {
+            if self.buffer.len() >= self.capacity {
+                self.buffer.pop_front();
+                self.counters.dropped.inc();
             }
-            Err(_) => self.failed("the encoder panicked"),
+            self.buffer.push_back(p);
         }
     }
 
     /// Sends from the front of the buffer until it is empty or a send fails. Outside a forced
     /// flush, waits for the backoff to pass.
-    fn flush(&mut self, force: bool) {
+    pub(crate) fn flush(&mut self, force: bool) {
         if !force && self.retry_at.is_some_and(|r| Instant::now() < r) {
             return;
         }
@@ -459,7 +495,7 @@ impl<S: Sink> Worker<S> {
         }
     }
 
-    fn failed(&mut self, why: &str) {
+    pub(crate) fn failed(&mut self, why: &str) {
         self.counters.failures.inc();
         if !self.failing {
             self.failing = true;

@@ -348,3 +348,155 @@ fn victoria_metrics_takes_the_2x_write_api_with_org_bucket_and_token() {
     let ratio = find("app.ratio_value");
     assert_eq!(ratio["values"][0], 0.25);
 }
+
+/// A request id with everything a string field must escape, and a line break.
+fn request_id(thread: u64, i: u64) -> String {
+    format!("req \"{thread}\"\\{i},x=y\nz")
+}
+
+#[test]
+fn influxdb_1x_stores_event_points_from_many_threads_and_survives_a_restart() {
+    use metered_push::points::{Point, PointWriter};
+    let dir = TempDir::new("points");
+    let port = free_port();
+    let mut influxd = start_influxd(&dir.0, port);
+    let create = format!(
+        "http://127.0.0.1:{port}/query?q={}",
+        enc("CREATE DATABASE t")
+    );
+    assert_eq!(
+        http()
+            .post(&create)
+            .send(&b""[..])
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let writer = Arc::new(
+        PointWriter::builder(InfluxSink::v1(&base, "t").unwrap())
+            .flush_every(Duration::from_millis(50))
+            .batch(64)
+            .log(|_| {})
+            .start()
+            .unwrap(),
+    );
+    let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let threads: Vec<_> = (0..4u64)
+        .map(|thread| {
+            let w = Arc::clone(&writer);
+            std::thread::spawn(move || {
+                for i in 0..100u64 {
+                    let p = Point::new("requests")
+                        .tag("service", "api")
+                        .tag("route", HOSTILE[(i % 9) as usize])
+                        .tag("status_code", if i % 10 == 0 { "500" } else { "200" })
+                        .tag("thread", &thread.to_string())
+                        .field("request_id", request_id(thread, i))
+                        .field("execution_time", 0.001 * (i + 1) as f64)
+                        .at(t0 + Duration::from_nanos(i));
+                    assert!(w.emit(p));
+                    if i % 10 == 0 {
+                        assert!(
+                            w.emit(
+                                Point::new("errors")
+                                    .tag("service", "api")
+                                    .tag("thread", &thread.to_string())
+                                    .field("code", 500)
+                                    .field_opt("detail", None::<&str>)
+                            )
+                        );
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    writer.emit(
+        Point::new("subtask_final")
+            .tag("task_type", "ingest")
+            .field("ok", true)
+            .field("subtasks", 12)
+            .at(t0),
+    );
+    writer.flush();
+    let s = writer.stats();
+    assert_eq!((s.failures, s.dropped), (0, 0), "{s:?}");
+
+    let req = rows(port, "requests");
+    assert_eq!(req.len(), 400);
+    let mut ids: Vec<String> = req
+        .iter()
+        .map(|r| r["request_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let mut expected: Vec<String> = (0..4)
+        .flat_map(|t| (0..100).map(move |i| request_id(t, i)))
+        .collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(req.iter().all(|r| r["route"]
+        == stored(
+            HOSTILE[usize::try_from(r["time"].as_u64().unwrap() % 1_000_000_000 % 9).unwrap()]
+        )));
+    assert_eq!(req.iter().filter(|r| r["status_code"] == "500").count(), 40);
+    let errors = rows(port, "errors");
+    assert_eq!(errors.len(), 40);
+    assert!(
+        errors
+            .iter()
+            .all(|r| r["code"] == 500 && r.get("detail").is_none())
+    );
+    // Emission time by default: recent, not the fixed time of the requests.
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    assert!(errors.iter().all(|r| {
+        let t = u128::from(r["time"].as_u64().unwrap());
+        t <= now_ns && now_ns - t < 60_000_000_000
+    }));
+    let fin = rows(port, "subtask_final");
+    assert_eq!(fin.len(), 1);
+    assert_eq!(
+        (fin[0]["ok"].clone(), fin[0]["subtasks"].clone()),
+        (Value::Bool(true), Value::from(12))
+    );
+    assert_eq!(
+        field_types(port, "subtask_final"),
+        [
+            ("ok".into(), "boolean".into()),
+            ("subtasks".into(), "integer".into())
+        ]
+    );
+    assert_eq!(
+        field_types(port, "requests"),
+        [
+            ("execution_time".into(), "float".into()),
+            ("request_id".into(), "string".into())
+        ]
+    );
+
+    // influxd goes away: emitting still never blocks; the batch is kept and the failure counted.
+    influxd.stop();
+    let before = writer.stats();
+    for i in 0..10 {
+        assert!(writer.emit(Point::new("requests").tag("thread", "late").field("n", i)));
+    }
+    writer.flush();
+    let during = writer.stats();
+    assert_eq!(during.failures, before.failures + 1);
+    let _influxd = start_influxd(&dir.0, port);
+    let end = Arc::into_inner(writer).unwrap().stop();
+    assert_eq!(end.dropped, 0);
+    assert_eq!(end.sent, during.sent + 1);
+    let late = rows(port, "requests")
+        .iter()
+        .filter(|r| r["thread"] == "late")
+        .count();
+    assert_eq!(late, 10);
+}

@@ -161,6 +161,193 @@ pub fn encode(report: &Report, cfg: &Config) -> Vec<String> {
     lines
 }
 
+/// A field value of a [`Point`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    /// An integer, written `5i`.
+    Int(i64),
+    /// A float, written as the shortest decimal that reads back the same; a point whose float
+    /// field is NaN or infinite leaves that field out.
+    Float(f64),
+    /// A boolean, written `true` / `false`.
+    Bool(bool),
+    /// A string, written quoted with `"` and `\` escaped.
+    Str(String),
+}
+
+impl From<i64> for FieldValue {
+    fn from(v: i64) -> Self {
+        FieldValue::Int(v)
+    }
+}
+impl From<i32> for FieldValue {
+    fn from(v: i32) -> Self {
+        FieldValue::Int(i64::from(v))
+    }
+}
+impl From<u32> for FieldValue {
+    fn from(v: u32) -> Self {
+        FieldValue::Int(i64::from(v))
+    }
+}
+impl From<f64> for FieldValue {
+    fn from(v: f64) -> Self {
+        FieldValue::Float(v)
+    }
+}
+impl From<bool> for FieldValue {
+    fn from(v: bool) -> Self {
+        FieldValue::Bool(v)
+    }
+}
+impl From<&str> for FieldValue {
+    fn from(v: &str) -> Self {
+        FieldValue::Str(v.to_owned())
+    }
+}
+impl From<String> for FieldValue {
+    fn from(v: String) -> Self {
+        FieldValue::Str(v)
+    }
+}
+
+/// One event: a point of series `measurement` with tags, fields and an optional timestamp
+/// (the LUNA tasks monitoring model: every request a point of `requests`).
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::push::influx::Point;
+/// use std::time::{Duration, SystemTime};
+/// let p = Point::new("requests")
+///     .tag("route", "/a b")
+///     .tag("status_code", "200")
+///     .field("request_id", "r-\"1\"")
+///     .field("execution_time", 0.25)
+///     .at(SystemTime::UNIX_EPOCH + Duration::from_secs(1));
+/// assert_eq!(
+///     p.to_line(SystemTime::UNIX_EPOCH).unwrap(),
+///     r#"requests,route=/a\ b,status_code=200 request_id="r-\"1\"",execution_time=0.25 1000000000"#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    measurement: String,
+    tags: Vec<(String, String)>,
+    fields: Vec<(String, FieldValue)>,
+    time: Option<std::time::SystemTime>,
+}
+
+impl Point {
+    /// A point of series `measurement`, with no tags or fields yet.
+    #[must_use]
+    pub fn new(measurement: &str) -> Self {
+        Point {
+            measurement: measurement.to_owned(),
+            tags: Vec::new(),
+            fields: Vec::new(),
+            time: None,
+        }
+    }
+
+    /// Adds a tag (tags are written sorted by key; an empty value is left out).
+    #[must_use]
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.tags.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds a field.
+    #[must_use]
+    pub fn field(mut self, key: &str, value: impl Into<FieldValue>) -> Self {
+        self.fields.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds a field when `value` is `Some`.
+    #[must_use]
+    pub fn field_opt(self, key: &str, value: Option<impl Into<FieldValue>>) -> Self {
+        match value {
+            Some(v) => self.field(key, v),
+            None => self,
+        }
+    }
+
+    /// The event's time (default: the time given to [`to_line`](Self::to_line), the time of
+    /// emission for a point writer).
+    #[must_use]
+    pub fn at(mut self, time: std::time::SystemTime) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Whether a time was set.
+    #[must_use]
+    pub fn has_time(&self) -> bool {
+        self.time.is_some()
+    }
+
+    /// The line-protocol line, timestamped with the point's time or else `default_time`.
+    /// `None` when no field has a value to write (the protocol needs one).
+    #[must_use]
+    pub fn to_line(&self, default_time: std::time::SystemTime) -> Option<String> {
+        let mut fields = String::new();
+        for (k, v) in &self.fields {
+            if matches!(v, FieldValue::Float(x) if !x.is_finite()) || k.is_empty() {
+                continue;
+            }
+            if !fields.is_empty() {
+                fields.push(',');
+            }
+            escape(&mut fields, k, KEY);
+            fields.push('=');
+            match v {
+                FieldValue::Int(i) => {
+                    let _ = write!(fields, "{i}i");
+                }
+                FieldValue::Float(x) => {
+                    let _ = write!(fields, "{x}");
+                }
+                FieldValue::Bool(b) => {
+                    let _ = write!(fields, "{b}");
+                }
+                FieldValue::Str(t) => {
+                    fields.push('"');
+                    for c in t.chars() {
+                        if matches!(c, '"' | '\\') {
+                            fields.push('\\');
+                        }
+                        fields.push(c);
+                    }
+                    fields.push('"');
+                }
+            }
+        }
+        if fields.is_empty() {
+            return None;
+        }
+        let mut line = String::new();
+        escape(&mut line, &self.measurement, &[',', ' ']);
+        let mut tags: Vec<&(String, String)> = self.tags.iter().collect();
+        tags.sort();
+        for (k, v) in tags {
+            if k.is_empty() || v.is_empty() {
+                continue;
+            }
+            line.push(',');
+            escape(&mut line, k, KEY);
+            line.push('=');
+            escape(&mut line, v, KEY);
+        }
+        let ts = self
+            .time
+            .unwrap_or(default_time)
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let _ = write!(line, " {fields} {ts}");
+        Some(line)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +406,24 @@ mod tests {
             again[3],
             format!("app.h,host=h1 count=0i,{zeros} 2000000000")
         );
+    }
+
+    #[test]
+    fn points_escape_string_fields_and_skip_what_cannot_be_written() {
+        let p = Point::new("errors")
+            .tag("service", "a,b")
+            .tag("empty", "")
+            .field("code", 500)
+            .field("msg", "say \"hi\" \\ bye\nnext")
+            .field("ok", false)
+            .field("nan", f64::NAN)
+            .field_opt("missing", None::<i64>)
+            .field_opt("present", Some(1.5));
+        assert_eq!(
+            p.to_line(at(3)).unwrap(),
+            "errors,service=a\\,b code=500i,msg=\"say \\\"hi\\\" \\\\ bye\nnext\",ok=false,present=1.5 3000000000"
+        );
+        assert_eq!(Point::new("x").field("nan", f64::NAN).to_line(at(0)), None);
     }
 
     #[test]
