@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo run -p examples --bin handlers`.
 
+mod push_flags;
+
 use metered_runtime::snapshot::Value;
 use metered_runtime::{HasMetrics, Metered, metered, metric_set, registry};
 use std::future::Future;
@@ -115,6 +117,16 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--statsd`, `--graphite`, `--influx`, `--json-lines`: one final report each when `main`
+    // returns (and one every `--push-interval` seconds before).
+    let _push = match push_flags::start(&args) {
+        Ok(reporters) => reporters,
+        Err(e) => {
+            eprintln!("handlers: {e}");
+            std::process::exit(2);
+        }
+    };
     // Every statically declared name is known before any handler runs.
     println!(
         "declared before the workload: {} metrics",
