@@ -76,15 +76,18 @@ fn check_base(base: &str) -> std::io::Result<String> {
     Ok(base.trim_end_matches('/').to_owned())
 }
 
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 impl InfluxSink {
     fn new(url: String, token: Option<String>) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .build()
-            .into();
         InfluxSink {
-            agent,
+            agent: agent(Duration::from_secs(10)),
             url,
             token,
             gzip: true,
@@ -125,6 +128,13 @@ impl InfluxSink {
     #[must_use]
     pub fn gzip(mut self, on: bool) -> Self {
         self.gzip = on;
+        self
+    }
+
+    /// The longest a request may take, connecting included (default 10 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.agent = agent(timeout);
         self
     }
 

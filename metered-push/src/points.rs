@@ -279,3 +279,39 @@ fn run(mut out: Outbox<InfluxSink>, rx: &Receiver<Msg>, every: Duration, batch: 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_blocking() {
+        // A server that accepts connections and never answers: the writer hangs in its request
+        // until the timeout, and the queue behind it fills.
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", silent.local_addr().unwrap());
+        let sink = InfluxSink::v1(&url, "db")
+            .unwrap()
+            .timeout(Duration::from_millis(1500));
+        let w = PointWriter::builder(sink)
+            .batch(1)
+            .queue(2)
+            .log(|_| {})
+            .start()
+            .unwrap();
+        assert!(w.emit(Point::new("m").field("v", 1)));
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        let accepted: Vec<bool> = (2..6)
+            .map(|i| w.emit(Point::new("m").field("v", i)))
+            .collect();
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(accepted, [true, true, false, false]);
+        assert_eq!(w.stats().dropped, 2);
+        drop(silent);
+        let s = w.stop();
+        assert_eq!(s.sent, 0);
+        assert!(s.failures >= 1, "{s:?}");
+    }
+}

@@ -644,6 +644,25 @@ mod tests {
     }
 
     #[test]
+    fn two_reporters_on_one_registry_each_send_their_own_increments() {
+        let (r, c, fast) = setup();
+        let slow = Fake::default();
+        slow.up.store(true, Ordering::SeqCst);
+        let a = Reporter::builder(r.clone(), fast.clone()).start().unwrap();
+        let b = Reporter::builder(r.clone(), slow.clone()).start().unwrap();
+        c.add(1);
+        a.report_now();
+        c.add(2);
+        a.report_now();
+        b.report_now();
+        c.add(4);
+        let _ = a.stop();
+        let _ = b.stop();
+        assert_eq!(*fast.got.lock().unwrap(), [1, 2, 4]);
+        assert_eq!(*slow.got.lock().unwrap(), [3, 4]);
+    }
+
+    #[test]
     fn a_panicking_sink_is_a_failure_not_a_crash() {
         struct Bad;
         impl Sink for Bad {
