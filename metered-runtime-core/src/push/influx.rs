@@ -5,7 +5,8 @@
 //! InfluxDB does not store it), the timestamp is the report's time in nanoseconds. Fields, by
 //! kind, each always of the same type (InfluxDB rejects a batch whose field changes type):
 //!
-//! - counter: `count=INCi`, the increment since the previous report (integer);
+//! - counter: `count=INCi`, the increment since the previous report (integer; counts beyond
+//!   `i64::MAX`, InfluxDB's largest integer, are written as `i64::MAX`);
 //! - gauge, up-down counter: `value=Vi` (integer);
 //! - float gauge: `value=V` (float); left out while NaN or infinite;
 //! - meter: `count=INCi`, and `mean_rate`, `m1_rate`, `m5_rate`, `m15_rate` (floats, per second);
@@ -74,6 +75,11 @@ impl Fields {
         self.sep();
         let _ = write!(self.0, "{k}={v}i");
     }
+    /// A count as an integer field: InfluxDB integers are signed 64-bit, so a count beyond
+    /// `i64::MAX` is written as `i64::MAX` rather than rejected.
+    fn count(&mut self, k: &str, n: u64) {
+        self.int(k, i64::try_from(n).unwrap_or(i64::MAX));
+    }
     fn float(&mut self, k: &str, v: f64) {
         if v.is_finite() {
             self.sep();
@@ -87,7 +93,7 @@ impl Fields {
         self.float("m15_rate", r.m15);
     }
     fn distribution(&mut self, d: &Distribution) {
-        self.int("count", d.count);
+        self.count("count", d.count);
         for (k, v) in [
             ("sum", d.sum),
             ("mean", d.mean()),
@@ -115,11 +121,11 @@ pub fn encode(report: &Report, cfg: &Config) -> Vec<String> {
     for m in &report.metrics {
         let mut f = Fields(String::new());
         match &m.value {
-            ReportValue::Counter(n) => f.int("count", n),
+            ReportValue::Counter(n) => f.count("count", *n),
             ReportValue::Gauge(g) => f.int("value", g),
             ReportValue::FloatGauge(g) => f.float("value", *g),
             ReportValue::Meter(r) => {
-                f.int("count", r.count);
+                f.count("count", r.count);
                 f.rates(r);
             }
             ReportValue::Histogram(d) => f.distribution(d),
@@ -424,6 +430,17 @@ mod tests {
             "errors,service=a\\,b code=500i,msg=\"say \\\"hi\\\" \\\\ bye\nnext\",ok=false,present=1.5 3000000000"
         );
         assert_eq!(Point::new("x").field("nan", f64::NAN).to_line(at(0)), None);
+    }
+
+    #[test]
+    fn counts_beyond_i64_saturate() {
+        let r = Registry::new();
+        r.counter("c").unwrap().add(u64::MAX);
+        let lines = encode(
+            &DeltaState::new().report(&r.snapshot(), at(0)),
+            &Config::default(),
+        );
+        assert_eq!(lines, [format!("c count={}i 0", i64::MAX)]);
     }
 
     #[test]
