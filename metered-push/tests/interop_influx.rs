@@ -325,6 +325,8 @@ fn victoria_metrics_takes_the_2x_write_api_with_org_bucket_and_token() {
         enc("{__name__=~\"app.*\"}")
     );
     let series: Vec<Value> = wait_for(20, "the points in VictoriaMetrics", || {
+        // Makes the just-written samples searchable now instead of within a few seconds.
+        get(&format!("{base}/internal/force_flush"))?;
         let (_, body) = get(&export)?;
         let v: Vec<Value> = body
             .lines()
