@@ -5,6 +5,8 @@
 //! serves its metrics at `http://127.0.0.1:PORT/metrics` (and `/stats`) while the simulated
 //! traffic goes on, until interrupted (Ctrl-C).
 
+mod push_flags;
+
 use metered_runtime::snapshot::Value;
 use metered_runtime::{HasMetrics, Metered, metered, metric_set, registry};
 use std::future::Future;
@@ -117,22 +119,59 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 /// The address after `--listen`, if given; `Err` with a message for anything else.
-fn listen_address() -> Result<Option<std::net::SocketAddr>, String> {
-    let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next(), args.next()) {
-        (None, _, _) => Ok(None),
-        (Some("--listen"), Some(addr), None) => addr.parse().map(Some).map_err(|e| {
-            format!("--listen {addr}: {e} (expected an address such as 127.0.0.1:9464)")
-        }),
-        _ => Err("usage: handlers [--listen 127.0.0.1:PORT]".into()),
+/// Every flag the example takes; each is followed by a value.
+const FLAGS: [&str; 10] = [
+    "--listen",
+    "--statsd",
+    "--graphite",
+    "--influx",
+    "--influx-db",
+    "--influx-org",
+    "--influx-bucket",
+    "--influx-token",
+    "--json-lines",
+    "--push-interval",
+];
+
+const USAGE: &str = "usage: handlers [--listen 127.0.0.1:PORT] [--statsd ADDR] [--graphite ADDR] \
+                     [--influx URL (--influx-db DB | --influx-org ORG --influx-bucket B \
+                     --influx-token T)] [--json-lines PATH-TEMPLATE] [--push-interval SECONDS]";
+
+/// Checks that `args` are flag-value pairs of known flags, and reads `--listen`.
+fn listen_address(args: &[String]) -> Result<Option<std::net::SocketAddr>, String> {
+    let mut listen = None;
+    let mut pairs = args.chunks(2);
+    for pair in &mut pairs {
+        let [flag, value] = pair else {
+            return Err(format!("{} needs a value\n{USAGE}", pair[0]));
+        };
+        if !FLAGS.contains(&flag.as_str()) {
+            return Err(format!("unknown argument {flag:?}\n{USAGE}"));
+        }
+        if flag == "--listen" {
+            listen = Some(value.parse().map_err(|e| {
+                format!("--listen {value}: {e} (expected an address such as 127.0.0.1:9464)")
+            })?);
+        }
     }
+    Ok(listen)
 }
 
 fn main() {
-    let listen = match listen_address() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let listen = match listen_address(&args) {
         Ok(listen) => listen,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("handlers: {e}");
+            std::process::exit(2);
+        }
+    };
+    // `--statsd`, `--graphite`, `--influx`, `--json-lines`: one final report each when `main`
+    // returns (and one every `--push-interval` seconds before).
+    let _push = match push_flags::start(&args) {
+        Ok(reporters) => reporters,
+        Err(e) => {
+            eprintln!("handlers: {e}");
             std::process::exit(2);
         }
     };

@@ -22,6 +22,8 @@ pub mod export;
 mod instrument;
 pub mod metric;
 mod name;
+#[cfg(feature = "push")]
+pub mod push;
 mod registry;
 mod set;
 mod slot;

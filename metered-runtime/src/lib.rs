@@ -55,6 +55,10 @@ pub use metered_runtime_core::__private;
 /// The built-in `/metrics` endpoint (feature `http`): see [`http::Exporter`].
 #[cfg(feature = "http")]
 pub use metered_exporter as http;
+/// Push reporters: a scheduled reporter thread with per-sink delta state, and the sinks
+/// (feature `push`; the `statsd` sink with feature `statsd`). See the [`metered_push`] crate docs.
+#[cfg(feature = "push")]
+pub use metered_push as push;
 
 #[doc = include_str!("../docs/derive.md")]
 pub use metered_macros::Metered;

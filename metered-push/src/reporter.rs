@@ -1,0 +1,704 @@
+//! The reporter thread, its builder and its failure handling.
+
+use crate::delta::{DeltaState, Report};
+use metered_runtime_core::{Counter, Handle, Registry, Snapshot};
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Why a send failed: a message for the log, and whether a retry can succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// What went wrong.
+    pub message: String,
+    /// `false` for a payload the receiver will never accept (e.g. an HTTP 400): the reporter
+    /// then drops it (counted) instead of retrying it.
+    pub retry: bool,
+}
+
+impl SendError {
+    /// A failure worth retrying (the receiver is down, busy or unreachable).
+    pub fn retry(message: impl Into<String>) -> Self {
+        SendError {
+            message: message.into(),
+            retry: true,
+        }
+    }
+
+    /// A payload the receiver rejects for good.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        SendError {
+            message: message.into(),
+            retry: false,
+        }
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl From<std::io::Error> for SendError {
+    fn from(e: std::io::Error) -> Self {
+        SendError::retry(e.to_string())
+    }
+}
+
+/// The payloads of one report, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Encoded {
+    /// Each is sent by one [`Sink::send`] call, in order.
+    pub payloads: Vec<Vec<u8>>,
+    /// Items the encoder had to leave out (e.g. a StatsD line longer than a datagram); counted
+    /// as dropped.
+    pub dropped: u64,
+}
+
+/// Where a reporter sends reports: an encoder and a transport. Both run on the reporter thread.
+pub trait Sink: Send + 'static {
+    /// A short name for logs and self-metric names (`metered.push.<name>.failures`).
+    fn name(&self) -> &str;
+    /// Encodes one report (pure: no I/O).
+    fn encode(&mut self, report: &Report) -> Encoded;
+    /// Encodes one report, given the cumulative snapshot it was made from too. The reporter
+    /// calls this; the default calls [`encode`](Sink::encode). Sinks that export cumulative
+    /// values (the JSON stream) override it.
+    fn encode_with_snapshot(&mut self, report: &Report, snapshot: &Snapshot) -> Encoded {
+        let _ = snapshot;
+        self.encode(report)
+    }
+    /// Sends one payload. Should not block for long: use timeouts.
+    ///
+    /// # Errors
+    /// Any failure; the reporter counts it, keeps the payload and retries later.
+    fn send(&mut self, payload: &[u8]) -> Result<(), SendError>;
+}
+
+impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn encode(&mut self, report: &Report) -> Encoded {
+        (**self).encode(report)
+    }
+    fn encode_with_snapshot(&mut self, report: &Report, snapshot: &Snapshot) -> Encoded {
+        (**self).encode_with_snapshot(report, snapshot)
+    }
+    fn send(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        (**self).send(payload)
+    }
+}
+
+/// A registry a reporter reads: the global one (`&'static`) or a shared one.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// E.g. [`metered_runtime_core::registry()`].
+    Static(&'static Registry),
+    /// A registry of your own.
+    Shared(Arc<Registry>),
+}
+
+impl Source {
+    fn get(&self) -> &Registry {
+        match self {
+            Source::Static(r) => r,
+            Source::Shared(r) => r,
+        }
+    }
+}
+
+impl From<&'static Registry> for Source {
+    fn from(r: &'static Registry) -> Self {
+        Source::Static(r)
+    }
+}
+
+impl From<Arc<Registry>> for Source {
+    fn from(r: Arc<Registry>) -> Self {
+        Source::Shared(r)
+    }
+}
+
+/// Receives the reporter's log lines (one per failure episode and one per recovery).
+pub type LogHook = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The reporter's own counts so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Reports taken (each a snapshot encoded into the buffer).
+    pub reports: u64,
+    /// Payloads sent.
+    pub sent: u64,
+    /// Failed send attempts (and sink panics).
+    pub failures: u64,
+    /// Payloads dropped from a full buffer, plus items the encoder left out.
+    pub dropped: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Counters {
+    pub(crate) reports: Handle<Counter>,
+    pub(crate) sent: Handle<Counter>,
+    pub(crate) failures: Handle<Counter>,
+    pub(crate) dropped: Handle<Counter>,
+    // Keeps a private registry alive when no other was named.
+    _registry: Source,
+}
+
+impl Counters {
+    /// The counters `metered.push.<name>.*` in `registry`, or in a private one.
+    pub(crate) fn new(name: &str, registry: Option<Source>) -> metered_runtime_core::Result<Self> {
+        let registry = registry.unwrap_or_else(|| Source::Shared(Arc::new(Registry::new())));
+        let counter = |what: &str| {
+            registry
+                .get()
+                .counter(&format!("metered.push.{name}.{what}"))
+        };
+        Ok(Counters {
+            reports: counter("reports")?,
+            sent: counter("sent")?,
+            failures: counter("failures")?,
+            dropped: counter("dropped")?,
+            _registry: registry.clone(),
+        })
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            reports: self.reports.get(),
+            sent: self.sent.get(),
+            failures: self.failures.get(),
+            dropped: self.dropped.get(),
+        }
+    }
+}
+
+/// Settings of a [`Reporter`]; made by [`Reporter::builder`].
+pub struct ReporterBuilder<S> {
+    source: Source,
+    sink: S,
+    interval: Duration,
+    buffer: usize,
+    backoff: (Duration, Duration),
+    log: LogHook,
+    self_metrics: Option<Source>,
+}
+
+impl<S> fmt::Debug for ReporterBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReporterBuilder")
+            .field("interval", &self.interval)
+            .field("buffer", &self.buffer)
+            .field("backoff", &self.backoff)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Sink> ReporterBuilder<S> {
+    /// How often to report (default 10 s; at least 1 ms).
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How many payloads to keep while the sink fails (default 1024; at least 1).
+    #[must_use]
+    pub fn buffer(mut self, payloads: usize) -> Self {
+        self.buffer = payloads.max(1);
+        self
+    }
+
+    /// The first retry delay after a failure, doubled after each further failure up to `max`
+    /// (default 100 ms to 30 s).
+    #[must_use]
+    pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = (first, max.max(first));
+        self
+    }
+
+    /// Where log lines go (default: stderr, prefixed `metered-push:`).
+    #[must_use]
+    pub fn log(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.log = Arc::new(hook);
+        self
+    }
+
+    /// Registers the reporter's counters as `metered.push.<sink>.{reports,sent,failures,dropped}`
+    /// in `registry` (which may be the reported one: they are then pushed too). Without it they
+    /// live in a private registry, read through [`Reporter::stats`].
+    #[must_use]
+    pub fn self_metrics(mut self, registry: impl Into<Source>) -> Self {
+        self.self_metrics = Some(registry.into());
+        self
+    }
+
+    /// Spawns the reporter thread.
+    ///
+    /// # Errors
+    /// If a self-metric name is taken in the [`self_metrics`](Self::self_metrics) registry, or
+    /// the thread cannot be spawned.
+    pub fn start(self) -> metered_runtime_core::Result<Reporter> {
+        let name = self.sink.name().to_owned();
+        let counters = Counters::new(&name, self.self_metrics)?;
+        let (tx, rx) = mpsc::channel();
+        let worker = Worker {
+            source: self.source,
+            interval: self.interval,
+            state: DeltaState::new(),
+            out: Outbox::new(
+                self.sink,
+                self.buffer,
+                self.backoff,
+                self.log,
+                counters.clone(),
+            ),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("metered-push-{name}"))
+            .spawn(move || worker.run(&rx))
+            .map_err(|e| metered_runtime_core::Error::InvalidConfig {
+                reason: format!("cannot spawn the reporter thread: {e}"),
+            })?;
+        Ok(Reporter {
+            tx,
+            thread: Some(thread),
+            counters,
+        })
+    }
+}
+
+enum Command {
+    ReportNow(Sender<()>),
+    Stop,
+}
+
+/// A running reporter, and the guard that stops it: dropping it (or [`stop`](Self::stop))
+/// makes a final report, tries once to send everything buffered, and joins the thread.
+pub struct Reporter {
+    tx: Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+    counters: Counters,
+}
+
+impl fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reporter")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reporter {
+    /// A builder reporting `source` (`metered_runtime::registry()` or an `Arc<Registry>`) to
+    /// `sink`.
+    pub fn builder<S: Sink>(source: impl Into<Source>, sink: S) -> ReporterBuilder<S> {
+        ReporterBuilder {
+            source: source.into(),
+            sink,
+            interval: Duration::from_secs(10),
+            buffer: 1024,
+            backoff: (Duration::from_millis(100), Duration::from_secs(30)),
+            log: Arc::new(|line| eprintln!("metered-push: {line}")),
+            self_metrics: None,
+        }
+    }
+
+    /// Reports now, out of schedule, and tries to send the buffer even during a backoff; returns
+    /// when that is done. The schedule is unchanged. Meant for tests and for "flush before a
+    /// risky step"; never call it from a hot path.
+    pub fn report_now(&self) {
+        let (ack, done) = mpsc::channel();
+        if self.tx.send(Command::ReportNow(ack)).is_ok() {
+            let _ = done.recv();
+        }
+    }
+
+    /// The counts so far.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.counters.stats()
+    }
+
+    /// Stops: a final report, one attempt to send the buffer, then the thread is joined.
+    /// Returns the final counts.
+    #[must_use = "the final counts tell whether everything was sent"]
+    pub fn stop(mut self) -> Stats {
+        self.shutdown();
+        self.stats()
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = self.tx.send(Command::Stop);
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+struct Worker<S> {
+    source: Source,
+    interval: Duration,
+    state: DeltaState,
+    out: Outbox<S>,
+}
+
+impl<S: Sink> Worker<S> {
+    fn run(mut self, rx: &Receiver<Command>) {
+        let mut next = Instant::now() + self.interval;
+        loop {
+            let wake = self.out.wake(next);
+            match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+                Ok(Command::ReportNow(ack)) => {
+                    self.report();
+                    self.out.flush(true);
+                    let _ = ack.send(());
+                }
+                Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    self.report();
+                    self.out.flush(true);
+                    return;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let now = Instant::now();
+                    if now >= next {
+                        self.report();
+                        // Skip the ticks missed (a suspended machine), keeping the phase.
+                        while next <= now {
+                            next += self.interval;
+                        }
+                    }
+                    self.out.flush(false);
+                }
+            }
+        }
+    }
+
+    fn report(&mut self) {
+        let snapshot = self.source.get().snapshot();
+        let report = self.state.report(&snapshot, SystemTime::now());
+        self.out.counters.reports.inc();
+        let sink = &mut self.out.sink;
+        match catch_unwind(AssertUnwindSafe(|| {
+            sink.encode_with_snapshot(&report, &snapshot)
+        })) {
+            Ok(encoded) => self.out.push(encoded),
+            Err(_) => self.out.failed("the encoder panicked"),
+        }
+    }
+}
+
+/// A sink with its bounded buffer of payloads, backoff and failure accounting: what a
+/// [`Reporter`] and a point writer share.
+pub(crate) struct Outbox<S> {
+    pub(crate) sink: S,
+    name: String,
+    capacity: usize,
+    backoff_range: (Duration, Duration),
+    backoff: Duration,
+    retry_at: Option<Instant>,
+    failing: bool,
+    log: LogHook,
+    pub(crate) counters: Counters,
+    buffer: VecDeque<Vec<u8>>,
+}
+
+impl<S: Sink> Outbox<S> {
+    pub(crate) fn new(
+        sink: S,
+        capacity: usize,
+        backoff: (Duration, Duration),
+        log: LogHook,
+        counters: Counters,
+    ) -> Self {
+        Outbox {
+            name: sink.name().to_owned(),
+            sink,
+            capacity,
+            backoff_range: backoff,
+            backoff: backoff.0,
+            retry_at: None,
+            failing: false,
+            log,
+            counters,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// When to wake up: `next`, or earlier for a retry that is due.
+    pub(crate) fn wake(&self, next: Instant) -> Instant {
+        match self.retry_at {
+            Some(r) if !self.buffer.is_empty() => r.min(next),
+            _ => next,
+        }
+    }
+
+    /// Buffers the payloads, dropping the oldest (counted) when full.
+    pub(crate) fn push(&mut self, encoded: Encoded) {
+        self.counters.dropped.add(encoded.dropped);
+        for p in encoded.payloads {
+            if self.buffer.len() >= self.capacity {
+                self.buffer.pop_front();
+                self.counters.dropped.inc();
+            }
+            self.buffer.push_back(p);
+        }
+    }
+
+    /// Sends from the front of the buffer until it is empty or a send fails. Outside a forced
+    /// flush, waits for the backoff to pass.
+    pub(crate) fn flush(&mut self, force: bool) {
+        if !force && self.retry_at.is_some_and(|r| Instant::now() < r) {
+            return;
+        }
+        while let Some(p) = self.buffer.front() {
+            let sink = &mut self.sink;
+            let result = catch_unwind(AssertUnwindSafe(|| sink.send(p)))
+                .unwrap_or_else(|_| Err(SendError::retry("the sink panicked")));
+            match result {
+                Ok(()) => {
+                    self.buffer.pop_front();
+                    self.counters.sent.inc();
+                    if self.failing {
+                        self.failing = false;
+                        (self.log)(&format!("{}: sending again", self.name));
+                    }
+                    self.backoff = self.backoff_range.0;
+                    self.retry_at = None;
+                }
+                Err(e) if e.retry => {
+                    self.failed(&e.message);
+                    return;
+                }
+                Err(e) => {
+                    // Retrying cannot help: drop it, count it, and go on with the next one.
+                    self.buffer.pop_front();
+                    self.counters.dropped.inc();
+                    self.failed(&e.message);
+                    self.retry_at = None;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn failed(&mut self, why: &str) {
+        self.counters.failures.inc();
+        if !self.failing {
+            self.failing = true;
+            (self.log)(&format!(
+                "{}: send failed: {why}; retrying with backoff, {} payloads buffered",
+                self.name,
+                self.buffer.len()
+            ));
+        }
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(self.backoff_range.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delta::ReportValue;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Clone, Default)]
+    struct Fake {
+        up: Arc<AtomicBool>,
+        got: Arc<Mutex<Vec<u64>>>,
+        attempts: Arc<Mutex<u64>>,
+    }
+
+    impl Sink for Fake {
+        fn name(&self) -> &'static str {
+            "fake"
+        }
+        fn encode(&mut self, r: &Report) -> Encoded {
+            let n = match r.get("a.c").map(|m| &m.value) {
+                Some(ReportValue::Counter(n)) => *n,
+                _ => u64::MAX,
+            };
+            Encoded {
+                payloads: vec![n.to_le_bytes().to_vec()],
+                dropped: 0,
+            }
+        }
+        fn send(&mut self, p: &[u8]) -> Result<(), SendError> {
+            *self.attempts.lock().unwrap() += 1;
+            if !self.up.load(Ordering::SeqCst) {
+                return Err(SendError::retry("connection refused"));
+            }
+            self.got
+                .lock()
+                .unwrap()
+                .push(u64::from_le_bytes(p.try_into().unwrap()));
+            Ok(())
+        }
+    }
+
+    fn setup() -> (Arc<Registry>, Handle<Counter>, Fake) {
+        let r = Arc::new(Registry::new());
+        let c = r.counter("a.c").unwrap();
+        let f = Fake::default();
+        f.up.store(true, Ordering::SeqCst);
+        (r, c, f)
+    }
+
+    #[test]
+    fn failures_are_buffered_counted_logged_once_and_resent() {
+        let (r, c, f) = setup();
+        let logs = Arc::new(Mutex::new(Vec::<String>::new()));
+        let l = logs.clone();
+        let rep = Reporter::builder(r.clone(), f.clone())
+            .interval(Duration::from_hours(1))
+            .buffer(3)
+            .backoff(Duration::from_hours(1), Duration::from_hours(1))
+            .log(move |s| l.lock().unwrap().push(s.to_owned()))
+            .self_metrics(r.clone())
+            .start()
+            .unwrap();
+        c.add(1);
+        rep.report_now();
+        f.up.store(false, Ordering::SeqCst);
+        for n in [2, 3, 4, 5] {
+            c.add(n);
+            rep.report_now();
+        }
+        // Four reports while down: buffer of 3 keeps the last three, dropped one.
+        assert_eq!(
+            rep.stats(),
+            Stats {
+                reports: 5,
+                sent: 1,
+                failures: 4,
+                dropped: 1
+            }
+        );
+        assert_eq!(logs.lock().unwrap().len(), 1, "{:?}", logs.lock().unwrap());
+        assert!(logs.lock().unwrap()[0].starts_with("fake: send failed: connection refused"));
+        f.up.store(true, Ordering::SeqCst);
+        c.add(6);
+        let stats = rep.stop();
+        assert_eq!(*f.got.lock().unwrap(), [1, 4, 5, 6]);
+        assert_eq!(
+            stats,
+            Stats {
+                reports: 6,
+                sent: 4,
+                failures: 4,
+                // The final report found the buffer full again and dropped `3`.
+                dropped: 2
+            }
+        );
+        assert_eq!(logs.lock().unwrap().len(), 2);
+        assert_eq!(logs.lock().unwrap()[1], "fake: sending again");
+        // The self-metrics live in the named registry.
+        assert_eq!(
+            r.find::<Counter>("metered.push.fake.failures")
+                .unwrap()
+                .unwrap()
+                .get(),
+            4
+        );
+    }
+
+    #[test]
+    fn scheduled_reports_and_backoff_retries_happen_on_their_own() {
+        let (r, c, f) = setup();
+        f.up.store(false, Ordering::SeqCst);
+        let rep = Reporter::builder(r, f.clone())
+            .interval(Duration::from_millis(20))
+            .backoff(Duration::from_millis(1), Duration::from_millis(4))
+            .log(|_| {})
+            .start()
+            .unwrap();
+        c.add(7);
+        let until = Instant::now() + Duration::from_secs(10);
+        while rep.stats().reports < 5 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(rep.stats().reports >= 5);
+        f.up.store(true, Ordering::SeqCst);
+        let stats = rep.stop();
+        let got = f.got.lock().unwrap().clone();
+        // Every increment arrives once: the sum of what was sent is what was counted.
+        assert_eq!(got.iter().sum::<u64>(), 7, "{got:?}");
+        assert_eq!(stats.dropped, 0);
+        assert_eq!(stats.sent, stats.reports);
+        assert!(stats.failures >= 1);
+    }
+
+    #[test]
+    fn two_reporters_on_one_registry_each_send_their_own_increments() {
+        let (r, c, fast) = setup();
+        let slow = Fake::default();
+        slow.up.store(true, Ordering::SeqCst);
+        let a = Reporter::builder(r.clone(), fast.clone()).start().unwrap();
+        let b = Reporter::builder(r.clone(), slow.clone()).start().unwrap();
+        c.add(1);
+        a.report_now();
+        c.add(2);
+        a.report_now();
+        b.report_now();
+        c.add(4);
+        let _ = a.stop();
+        let _ = b.stop();
+        assert_eq!(*fast.got.lock().unwrap(), [1, 2, 4]);
+        assert_eq!(*slow.got.lock().unwrap(), [3, 4]);
+    }
+
+    #[test]
+    fn a_panicking_sink_is_a_failure_not_a_crash() {
+        struct Bad;
+        impl Sink for Bad {
+            fn name(&self) -> &'static str {
+                "bad"
+            }
+            fn encode(&mut self, _: &Report) -> Encoded {
+                Encoded {
+                    payloads: vec![vec![1]],
+                    dropped: 2,
+                }
+            }
+            fn send(&mut self, _: &[u8]) -> Result<(), SendError> {
+                panic!("boom")
+            }
+        }
+        let rep = Reporter::builder(Arc::new(Registry::new()), Bad)
+            .log(|_| {})
+            .start()
+            .unwrap();
+        rep.report_now();
+        let s = rep.stop();
+        assert_eq!((s.reports, s.failures, s.sent, s.dropped), (2, 2, 0, 2 + 2));
+    }
+
+    #[test]
+    fn a_taken_self_metric_name_is_an_error() {
+        let r = Arc::new(Registry::new());
+        r.gauge("metered.push.fake.failures").unwrap();
+        let err = Reporter::builder(r.clone(), Fake::default())
+            .self_metrics(r)
+            .start()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("metered.push.fake.failures"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,463 @@
+//! Per-sink delta state: what a sink sent last, and the [`Report`] of what changed since.
+//!
+//! ```
+//! # extern crate metered_runtime_core as metered_runtime;
+//! use metered_runtime::Registry;
+//! use metered_runtime::push::delta::{DeltaState, ReportValue};
+//! use std::time::SystemTime;
+//! let r = Registry::new();
+//! let c = r.counter("app.requests").unwrap();
+//! let mut state = DeltaState::new();
+//! c.add(5);
+//! let first = state.report(&r.snapshot(), SystemTime::now());
+//! assert_eq!(first.get("app.requests").unwrap().value, ReportValue::Counter(5));
+//! c.add(2);
+//! let second = state.report(&r.snapshot(), SystemTime::now());
+//! assert_eq!(second.get("app.requests").unwrap().value, ReportValue::Counter(2));
+//! ```
+
+use crate::metric::MetricKind;
+use crate::metric::histogram::{HistogramSnapshot, bucket_edges, nearest_rank};
+use crate::snapshot::{Snapshot, Value};
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+/// What changed since the previous report of one [`DeltaState`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// When the snapshot was taken.
+    pub time: SystemTime,
+    /// When the previous report of this state was taken (`None` for the first).
+    pub previous: Option<SystemTime>,
+    /// Every metric of the snapshot, in the snapshot's order.
+    pub metrics: Vec<ReportMetric>,
+}
+
+impl Report {
+    /// The first metric named `name` (for a family, its first child).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&ReportMetric> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+}
+
+/// One metric (or one family child) of a [`Report`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportMetric {
+    /// The full dotted name.
+    pub name: String,
+    /// The kind.
+    pub kind: MetricKind,
+    /// Labels: constant labels, then a family child's label values.
+    pub labels: Vec<(String, String)>,
+    /// What to send.
+    pub value: ReportValue,
+}
+
+/// The value of a metric in a [`Report`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportValue {
+    /// A counter's increment since the previous report (the whole count if it went down, as
+    /// after a reset).
+    Counter(u64),
+    /// An integer gauge's or up-down counter's current value.
+    Gauge(i64),
+    /// A floating-point gauge's current value (a function gauge's result).
+    FloatGauge(f64),
+    /// A meter: its increment and its current rates.
+    Meter(Rates),
+    /// A histogram: the distribution recorded since the previous report.
+    Histogram(Distribution),
+    /// A timer: durations (seconds) recorded since the previous report, and its rates.
+    Timer(Distribution, Rates),
+    /// The metric could not be read.
+    Error(String),
+}
+
+/// A meter's (or timer's) increment since the previous report and its current rates (events
+/// per second).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Events since the previous report.
+    pub count: u64,
+    /// Mean rate since the meter started.
+    pub mean_rate: f64,
+    /// One-minute rate.
+    pub m1: f64,
+    /// Five-minute rate.
+    pub m5: f64,
+    /// Fifteen-minute rate.
+    pub m15: f64,
+}
+
+/// The values recorded between two reports, from the difference of the histogram's cumulative
+/// bucket counts.
+///
+/// `count` and `sum` are exact. `min` and `max` are exact for the first report (everything
+/// since creation); later they are the edges of the lowest and highest bucket that changed
+/// (within 1 %), clamped into the histogram's exact lifetime range. Quantiles are nearest-rank
+/// estimates over the changed buckets, as the histogram's own are over its window.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Distribution {
+    /// Values recorded in the interval.
+    pub count: u64,
+    /// Their sum.
+    pub sum: f64,
+    /// The smallest (see above; 0 when empty).
+    pub min: f64,
+    /// The largest (see above; 0 when empty).
+    pub max: f64,
+    /// The sketch's schema, which the bucket indices are at.
+    schema: i32,
+    zero: u64,
+    buckets: Vec<(i32, u64)>,
+}
+
+impl Distribution {
+    /// `sum / count` (0 when empty).
+    #[must_use]
+    #[allow(clippy::cast_precision_loss, reason = "a count below 2^53")]
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+
+    /// The nearest-rank estimate of quantile `q` in `[0, 1]` over the interval: the geometric midpoint of
+    /// the bucket holding that rank, clamped into `[min, max]`; 0 when empty.
+    #[must_use]
+    pub fn quantile(&self, q: f64) -> f64 {
+        let n = self.zero + self.buckets.iter().map(|&(_, c)| c).sum::<u64>();
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = nearest_rank(q, n);
+        let mut seen = self.zero;
+        if rank <= seen {
+            return 0.0_f64.clamp(self.min, self.max);
+        }
+        for &(i, c) in &self.buckets {
+            seen += c;
+            if seen >= rank {
+                let (l, u) = bucket_edges(self.schema, i);
+                return (l * u).sqrt().clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Last {
+    Count(u64),
+    Dist {
+        count: u64,
+        sum: f64,
+        zero: u64,
+        buckets: Vec<(i32, u64)>,
+    },
+}
+
+/// What one sink sent last, per metric. Each sink keeps its own, so two sinks at different
+/// intervals each send exactly what happened since their own previous report.
+#[derive(Debug, Clone, Default)]
+pub struct DeltaState {
+    last: HashMap<(String, Vec<(String, String)>), Last>,
+    previous: Option<SystemTime>,
+}
+
+impl DeltaState {
+    /// A state that has sent nothing: its first report holds everything since creation.
+    #[must_use]
+    pub fn new() -> Self {
+        DeltaState::default()
+    }
+
+    /// The report of `snapshot` (taken at `time`) against this state's previous report, which
+    /// it then replaces. Metrics gone from the registry are forgotten.
+    pub fn report(&mut self, snapshot: &Snapshot, time: SystemTime) -> Report {
+        let mut next = HashMap::with_capacity(self.last.len());
+        let mut metrics = Vec::with_capacity(snapshot.metrics().len());
+        for m in snapshot.metrics() {
+            let key = (m.name.clone(), m.labels.clone());
+            let last = self.last.remove(&key);
+            let (value, keep) = match &m.value {
+                Value::Counter(c) => (
+                    ReportValue::Counter(count_delta(*c, last.as_ref())),
+                    Some(Last::Count(*c)),
+                ),
+                Value::Gauge(g) | Value::UpDownCounter(g) => (ReportValue::Gauge(*g), None),
+                Value::FloatGauge(g) => (ReportValue::FloatGauge(*g), None),
+                Value::Meter(s) => (
+                    ReportValue::Meter(Rates {
+                        count: count_delta(s.count, last.as_ref()),
+                        mean_rate: s.mean_rate,
+                        m1: s.m1,
+                        m5: s.m5,
+                        m15: s.m15,
+                    }),
+                    Some(Last::Count(s.count)),
+                ),
+                Value::Histogram(h) => {
+                    let (d, keep) = distribution(h, last.as_ref());
+                    (ReportValue::Histogram(d), Some(keep))
+                }
+                Value::Timer(t) => {
+                    let (d, keep) = distribution(&t.histogram, last.as_ref());
+                    let r = &t.rates;
+                    let rates = Rates {
+                        count: d.count,
+                        mean_rate: r.mean_rate,
+                        m1: r.m1,
+                        m5: r.m5,
+                        m15: r.m15,
+                    };
+                    (ReportValue::Timer(d, rates), Some(keep))
+                }
+                Value::Error(e) => (ReportValue::Error(e.clone()), None),
+            };
+            if let Some(keep) = keep {
+                next.insert(key, keep);
+            }
+            metrics.push(ReportMetric {
+                name: m.name.clone(),
+                kind: m.kind,
+                labels: m.labels.clone(),
+                value,
+            });
+        }
+        self.last = next;
+        let previous = self.previous.replace(time);
+        Report {
+            time,
+            previous,
+            metrics,
+        }
+    }
+}
+
+fn count_delta(now: u64, last: Option<&Last>) -> u64 {
+    match last {
+        Some(Last::Count(before)) if *before <= now => now - before,
+        _ => now,
+    }
+}
+
+fn distribution(h: &HistogramSnapshot, last: Option<&Last>) -> (Distribution, Last) {
+    let sketch = &h.sketch;
+    let keep = Last::Dist {
+        count: h.count,
+        sum: h.sum,
+        zero: sketch.zero_count(),
+        buckets: sketch.buckets().to_vec(),
+    };
+    let schema = sketch.schema();
+    let base = match last {
+        // A histogram whose count went down was replaced or reset: start again from nothing.
+        Some(Last::Dist {
+            count,
+            sum,
+            zero,
+            buckets,
+        }) if *count <= h.count => Some((*count, *sum, *zero, buckets.as_slice())),
+        _ => None,
+    };
+    let Some((count, sum, zero, old)) = base else {
+        let d = Distribution {
+            count: h.count,
+            sum: h.sum,
+            min: h.min,
+            max: h.max,
+            schema,
+            zero: sketch.zero_count(),
+            buckets: sketch.buckets().to_vec(),
+        };
+        return (d, keep);
+    };
+    let mut buckets = Vec::new();
+    let mut b = old.iter().peekable();
+    for &(i, c) in sketch.buckets() {
+        while b.next_if(|&&(j, _)| j < i).is_some() {}
+        let before = b.next_if(|&&(j, _)| j == i).map_or(0, |&(_, c)| c);
+        if c > before {
+            buckets.push((i, c - before));
+        }
+    }
+    let zero = sketch.zero_count().saturating_sub(zero);
+    let n = h.count - count;
+    let (mut min, mut max) = (0.0, 0.0);
+    if n > 0 {
+        let lo = if zero > 0 {
+            0.0
+        } else {
+            buckets
+                .first()
+                .map_or(0.0, |&(i, _)| bucket_edges(schema, i).0)
+        };
+        let hi = buckets
+            .last()
+            .map_or(0.0, |&(i, _)| bucket_edges(schema, i).1);
+        min = lo.clamp(h.min, h.max);
+        max = hi.clamp(h.min, h.max);
+    }
+    let d = Distribution {
+        count: n,
+        sum: if n == 0 { 0.0 } else { h.sum - sum },
+        min,
+        max,
+        schema,
+        zero,
+        buckets,
+    };
+    (d, keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Registry;
+    use std::time::Duration;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn counters_and_meters_go_out_as_increments() {
+        let r = Registry::new();
+        let c = r.counter("a.c").unwrap();
+        let m = r.meter("a.m").unwrap();
+        let mut s = DeltaState::new();
+        c.add(3);
+        m.mark_n(4);
+        let one = s.report(&r.snapshot(), at(1));
+        assert_eq!(one.previous, None);
+        assert_eq!(one.get("a.c").unwrap().value, ReportValue::Counter(3));
+        let ReportValue::Meter(rates) = one.get("a.m").unwrap().value else {
+            panic!("a meter")
+        };
+        assert_eq!(rates.count, 4);
+        let two = s.report(&r.snapshot(), at(2));
+        assert_eq!(two.previous, Some(at(1)));
+        assert_eq!(two.get("a.c").unwrap().value, ReportValue::Counter(0));
+        c.add(10);
+        m.mark();
+        let three = s.report(&r.snapshot(), at(3));
+        assert_eq!(three.get("a.c").unwrap().value, ReportValue::Counter(10));
+        let ReportValue::Meter(rates) = three.get("a.m").unwrap().value else {
+            panic!("a meter")
+        };
+        assert_eq!(rates.count, 1);
+    }
+
+    #[test]
+    fn two_states_are_independent() {
+        let r = Registry::new();
+        let c = r.counter("a.c").unwrap();
+        let (mut fast, mut slow) = (DeltaState::new(), DeltaState::new());
+        c.add(1);
+        assert_eq!(
+            fast.report(&r.snapshot(), at(1)).metrics[0].value,
+            ReportValue::Counter(1)
+        );
+        c.add(2);
+        assert_eq!(
+            fast.report(&r.snapshot(), at(2)).metrics[0].value,
+            ReportValue::Counter(2)
+        );
+        c.add(4);
+        assert_eq!(
+            slow.report(&r.snapshot(), at(3)).metrics[0].value,
+            ReportValue::Counter(7)
+        );
+        assert_eq!(
+            fast.report(&r.snapshot(), at(3)).metrics[0].value,
+            ReportValue::Counter(4)
+        );
+    }
+
+    #[test]
+    fn timers_report_the_interval_distribution() {
+        let r = Registry::new();
+        let t = r.timer("a.t").unwrap();
+        let mut s = DeltaState::new();
+        for ms in [10, 20, 30] {
+            t.record(Duration::from_millis(ms));
+        }
+        let one = s.report(&r.snapshot(), at(1));
+        let ReportValue::Timer(d, rates) = &one.get("a.t").unwrap().value else {
+            panic!("a timer")
+        };
+        assert_eq!((d.count, rates.count), (3, 3));
+        assert!((d.sum - 0.06).abs() < 1e-12);
+        assert_eq!((d.min, d.max), (0.01, 0.03));
+        assert!((d.quantile(0.5) - 0.02).abs() < 0.0002);
+        assert!((d.mean() - 0.02).abs() < 1e-12);
+
+        for _ in 0..4 {
+            t.record(Duration::from_millis(100));
+        }
+        let two = s.report(&r.snapshot(), at(2));
+        let ReportValue::Timer(d, _) = &two.get("a.t").unwrap().value else {
+            panic!("a timer")
+        };
+        assert_eq!(d.count, 4);
+        assert!((d.sum - 0.4).abs() < 1e-12);
+        // The interval saw only 100 ms values: 10-30 ms from before are not in it.
+        assert!((d.min - 0.1).abs() < 0.001, "{}", d.min);
+        assert_eq!(d.max, 0.1);
+        assert!((d.quantile(0.0) - 0.1).abs() < 0.001);
+
+        let three = s.report(&r.snapshot(), at(3));
+        let ReportValue::Timer(d, _) = &three.get("a.t").unwrap().value else {
+            panic!("a timer")
+        };
+        assert_eq!(
+            (d.count, d.sum, d.min, d.max, d.quantile(0.99)),
+            (0, 0.0, 0.0, 0.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn histograms_with_zeros_and_family_children_keep_their_own_state() {
+        let r = Registry::new();
+        let f = r.histogram_family("a.h", &["k"]).unwrap();
+        let mut s = DeltaState::new();
+        f.get(&["x"]).unwrap().record(0.0).unwrap();
+        f.get(&["y"]).unwrap().record(5.0).unwrap();
+        let one = s.report(&r.snapshot(), at(1));
+        assert_eq!(one.metrics.len(), 2);
+        f.get(&["y"]).unwrap().record(0.0).unwrap();
+        let two = s.report(&r.snapshot(), at(2));
+        let counts: Vec<u64> = two
+            .metrics
+            .iter()
+            .map(|m| match &m.value {
+                ReportValue::Histogram(d) => d.count,
+                v => panic!("{v:?}"),
+            })
+            .collect();
+        assert_eq!(counts, [0, 1]);
+        let ReportValue::Histogram(d) = &two.metrics[1].value else {
+            unreachable!()
+        };
+        assert_eq!((d.min, d.quantile(0.5), d.sum), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn gauges_and_errors_pass_through() {
+        let r = Registry::new();
+        r.gauge("a.g").unwrap().set(-5);
+        r.float_gauge("a.f").unwrap().set(1.5);
+        r.fn_gauge("a.n", || f64::NAN).unwrap();
+        let rep = DeltaState::new().report(&r.snapshot(), at(1));
+        assert_eq!(rep.get("a.g").unwrap().value, ReportValue::Gauge(-5));
+        assert_eq!(rep.get("a.f").unwrap().value, ReportValue::FloatGauge(1.5));
+        assert!(matches!(
+            rep.get("a.n").unwrap().value,
+            ReportValue::Error(_)
+        ));
+    }
+}

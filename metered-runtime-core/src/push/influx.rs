@@ -1,0 +1,457 @@
+//! The InfluxDB line protocol encoder: a [`Report`] as one point per metric.
+//!
+//! A point is `MEASUREMENT,TAGS FIELDS TIMESTAMP`: the measurement is the prefix and the dotted
+//! name as they are, the tags are the labels (sorted by key; an empty value is left out, as
+//! InfluxDB does not store it), the timestamp is the report's time in nanoseconds. Fields, by
+//! kind, each always of the same type (InfluxDB rejects a batch whose field changes type):
+//!
+//! - counter: `count=INCi`, the increment since the previous report (integer; counts beyond
+//!   `i64::MAX`, InfluxDB's largest integer, are written as `i64::MAX`);
+//! - gauge, up-down counter: `value=Vi` (integer);
+//! - float gauge: `value=V` (float); left out while NaN or infinite;
+//! - meter: `count=INCi`, and `mean_rate`, `m1_rate`, `m5_rate`, `m15_rate` (floats, per second);
+//! - histogram: `count=Ni` (values recorded since the previous report), and `sum`, `mean`,
+//!   `min`, `max`, `p50`, `p75`, `p95`, `p99`, `p999` (floats, 0 for an empty interval);
+//! - timer: as a histogram, in seconds, plus the rates of a meter;
+//! - an unreadable metric: nothing.
+//!
+//! Escaping follows the protocol: `,` and space in measurements; `,`, `=` and space in tag keys,
+//! tag values and field keys, each with a backslash. The protocol has no escape for a newline,
+//! so line breaks (and other control characters) in names and labels become spaces (escaped),
+//! and a trailing backslash in a tag value gets a space after it so that it escapes nothing.
+//!
+//! ```
+//! # extern crate metered_runtime_core as metered_runtime;
+//! use metered_runtime::Registry;
+//! use metered_runtime::push::{delta::DeltaState, influx};
+//! use std::time::{Duration, SystemTime};
+//! let r = Registry::new();
+//! r.counter_family("http.requests", &["route"]).unwrap().get(&["/a b"]).unwrap().add(3);
+//! let t = SystemTime::UNIX_EPOCH + Duration::from_secs(2);
+//! let report = DeltaState::new().report(&r.snapshot(), t);
+//! let lines = influx::encode(&report, &influx::Config::default());
+//! assert_eq!(lines, ["http.requests,route=/a\\ b count=3i 2000000000"]);
+//! ```
+
+use super::delta::{Distribution, Rates, Report, ReportValue};
+use std::fmt::Write as _;
+
+/// Encoder settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    /// Put in front of every measurement, e.g. `"myapp."`.
+    pub prefix: String,
+    /// Tags added to every point, after the labels (a label of the same key wins).
+    pub tags: Vec<(String, String)>,
+}
+
+fn escape(out: &mut String, s: &str, specials: &[char]) {
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str("\\ ");
+        } else {
+            if specials.contains(&c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    if out.ends_with('\\') && !out.ends_with("\\\\") {
+        out.push_str("\\ ");
+    }
+}
+
+const KEY: &[char] = &[',', '=', ' '];
+
+struct Fields(String);
+
+impl Fields {
+    fn sep(&mut self) {
+        if !self.0.is_empty() {
+            self.0.push(',');
+        }
+    }
+    fn int(&mut self, k: &str, v: impl std::fmt::Display) {
+        self.sep();
+        let _ = write!(self.0, "{k}={v}i");
+    }
+    /// A count as an integer field: InfluxDB integers are signed 64-bit, so a count beyond
+    /// `i64::MAX` is written as `i64::MAX` rather than rejected.
+    fn count(&mut self, k: &str, n: u64) {
+        self.int(k, i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    fn float(&mut self, k: &str, v: f64) {
+        if v.is_finite() {
+            self.sep();
+            let _ = write!(self.0, "{k}={v}");
+        }
+    }
+    fn rates(&mut self, r: &Rates) {
+        self.float("mean_rate", r.mean_rate);
+        self.float("m1_rate", r.m1);
+        self.float("m5_rate", r.m5);
+        self.float("m15_rate", r.m15);
+    }
+    fn distribution(&mut self, d: &Distribution) {
+        self.count("count", d.count);
+        for (k, v) in [
+            ("sum", d.sum),
+            ("mean", d.mean()),
+            ("min", d.min),
+            ("max", d.max),
+            ("p50", d.quantile(0.5)),
+            ("p75", d.quantile(0.75)),
+            ("p95", d.quantile(0.95)),
+            ("p99", d.quantile(0.99)),
+            ("p999", d.quantile(0.999)),
+        ] {
+            self.float(k, v);
+        }
+    }
+}
+
+/// Encodes `report` as line-protocol lines (no trailing newlines), one per metric with a value.
+#[must_use]
+pub fn encode(report: &Report, cfg: &Config) -> Vec<String> {
+    let ts = report
+        .time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut lines = Vec::with_capacity(report.metrics.len());
+    for m in &report.metrics {
+        let mut f = Fields(String::new());
+        match &m.value {
+            ReportValue::Counter(n) => f.count("count", *n),
+            ReportValue::Gauge(g) => f.int("value", g),
+            ReportValue::FloatGauge(g) => f.float("value", *g),
+            ReportValue::Meter(r) => {
+                f.count("count", r.count);
+                f.rates(r);
+            }
+            ReportValue::Histogram(d) => f.distribution(d),
+            ReportValue::Timer(d, r) => {
+                f.distribution(d);
+                f.rates(r);
+            }
+            ReportValue::Error(_) => {}
+        }
+        if f.0.is_empty() {
+            continue;
+        }
+        let mut line = String::new();
+        escape(&mut line, &cfg.prefix, &[',', ' ']);
+        escape(&mut line, &m.name, &[',', ' ']);
+        let mut tags: Vec<(&str, &str)> = m
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        for (k, v) in &cfg.tags {
+            if !tags.iter().any(|(t, _)| t == k) {
+                tags.push((k, v));
+            }
+        }
+        tags.sort_unstable();
+        for (k, v) in tags {
+            if k.is_empty() || v.is_empty() {
+                continue;
+            }
+            line.push(',');
+            escape(&mut line, k, KEY);
+            line.push('=');
+            escape(&mut line, v, KEY);
+        }
+        let _ = write!(line, " {} {ts}", f.0);
+        lines.push(line);
+    }
+    lines
+}
+
+/// A field value of a [`Point`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    /// An integer, written `5i`.
+    Int(i64),
+    /// A float, written as the shortest decimal that reads back the same; a point whose float
+    /// field is NaN or infinite leaves that field out.
+    Float(f64),
+    /// A boolean, written `true` / `false`.
+    Bool(bool),
+    /// A string, written quoted with `"` and `\` escaped.
+    Str(String),
+}
+
+impl From<i64> for FieldValue {
+    fn from(v: i64) -> Self {
+        FieldValue::Int(v)
+    }
+}
+impl From<i32> for FieldValue {
+    fn from(v: i32) -> Self {
+        FieldValue::Int(i64::from(v))
+    }
+}
+impl From<u32> for FieldValue {
+    fn from(v: u32) -> Self {
+        FieldValue::Int(i64::from(v))
+    }
+}
+impl From<f64> for FieldValue {
+    fn from(v: f64) -> Self {
+        FieldValue::Float(v)
+    }
+}
+impl From<bool> for FieldValue {
+    fn from(v: bool) -> Self {
+        FieldValue::Bool(v)
+    }
+}
+impl From<&str> for FieldValue {
+    fn from(v: &str) -> Self {
+        FieldValue::Str(v.to_owned())
+    }
+}
+impl From<String> for FieldValue {
+    fn from(v: String) -> Self {
+        FieldValue::Str(v)
+    }
+}
+
+/// One event: a point of series `measurement` with tags, fields and an optional timestamp
+/// (the LUNA tasks monitoring model: every request a point of `requests`).
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::push::influx::Point;
+/// use std::time::{Duration, SystemTime};
+/// let p = Point::new("requests")
+///     .tag("route", "/a b")
+///     .tag("status_code", "200")
+///     .field("request_id", "r-\"1\"")
+///     .field("execution_time", 0.25)
+///     .at(SystemTime::UNIX_EPOCH + Duration::from_secs(1));
+/// assert_eq!(
+///     p.to_line(SystemTime::UNIX_EPOCH).unwrap(),
+///     r#"requests,route=/a\ b,status_code=200 request_id="r-\"1\"",execution_time=0.25 1000000000"#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    measurement: String,
+    tags: Vec<(String, String)>,
+    fields: Vec<(String, FieldValue)>,
+    time: Option<std::time::SystemTime>,
+}
+
+impl Point {
+    /// A point of series `measurement`, with no tags or fields yet.
+    #[must_use]
+    pub fn new(measurement: &str) -> Self {
+        Point {
+            measurement: measurement.to_owned(),
+            tags: Vec::new(),
+            fields: Vec::new(),
+            time: None,
+        }
+    }
+
+    /// Adds a tag (tags are written sorted by key; an empty value is left out).
+    #[must_use]
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.tags.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds a field.
+    #[must_use]
+    pub fn field(mut self, key: &str, value: impl Into<FieldValue>) -> Self {
+        self.fields.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds a field when `value` is `Some`.
+    #[must_use]
+    pub fn field_opt(self, key: &str, value: Option<impl Into<FieldValue>>) -> Self {
+        match value {
+            Some(v) => self.field(key, v),
+            None => self,
+        }
+    }
+
+    /// The event's time (default: the time given to [`to_line`](Self::to_line), the time of
+    /// emission for a point writer).
+    #[must_use]
+    pub fn at(mut self, time: std::time::SystemTime) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Whether a time was set.
+    #[must_use]
+    pub fn has_time(&self) -> bool {
+        self.time.is_some()
+    }
+
+    /// The line-protocol line, timestamped with the point's time or else `default_time`.
+    /// `None` when no field has a value to write (the protocol needs one).
+    #[must_use]
+    pub fn to_line(&self, default_time: std::time::SystemTime) -> Option<String> {
+        let mut fields = String::new();
+        for (k, v) in &self.fields {
+            if matches!(v, FieldValue::Float(x) if !x.is_finite()) || k.is_empty() {
+                continue;
+            }
+            if !fields.is_empty() {
+                fields.push(',');
+            }
+            escape(&mut fields, k, KEY);
+            fields.push('=');
+            match v {
+                FieldValue::Int(i) => {
+                    let _ = write!(fields, "{i}i");
+                }
+                FieldValue::Float(x) => {
+                    let _ = write!(fields, "{x}");
+                }
+                FieldValue::Bool(b) => {
+                    let _ = write!(fields, "{b}");
+                }
+                FieldValue::Str(t) => {
+                    fields.push('"');
+                    for c in t.chars() {
+                        if matches!(c, '"' | '\\') {
+                            fields.push('\\');
+                        }
+                        fields.push(c);
+                    }
+                    fields.push('"');
+                }
+            }
+        }
+        if fields.is_empty() {
+            return None;
+        }
+        let mut line = String::new();
+        escape(&mut line, &self.measurement, &[',', ' ']);
+        let mut tags: Vec<&(String, String)> = self.tags.iter().collect();
+        tags.sort();
+        for (k, v) in tags {
+            if k.is_empty() || v.is_empty() {
+                continue;
+            }
+            line.push(',');
+            escape(&mut line, k, KEY);
+            line.push('=');
+            escape(&mut line, v, KEY);
+        }
+        let ts = self
+            .time
+            .unwrap_or(default_time)
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let _ = write!(line, " {fields} {ts}");
+        Some(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Registry;
+    use crate::push::delta::DeltaState;
+    use std::time::{Duration, SystemTime};
+
+    fn at(s: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+    }
+
+    #[test]
+    fn every_kind_golden() {
+        let r = Registry::new();
+        r.counter("c").unwrap().add(2);
+        r.gauge("g").unwrap().set(-7);
+        r.up_down_counter("u").unwrap().add(3);
+        r.float_gauge("f").unwrap().set(2.0);
+        r.fn_gauge("bad", || f64::NAN).unwrap();
+        r.histogram("h").unwrap().record(2.5).unwrap();
+        r.timer("t").unwrap().record(Duration::from_millis(1500));
+        r.meter("m").unwrap().mark_n(4);
+        let mut s = DeltaState::new();
+        let cfg = Config {
+            prefix: "app.".into(),
+            tags: vec![("host".into(), "h1".into())],
+        };
+        let lines = encode(&s.report(&r.snapshot(), at(1)), &cfg);
+        let stats = "sum=2.5,mean=2.5,min=2.5,max=2.5,p50=2.5,p75=2.5,p95=2.5,p99=2.5,p999=2.5";
+        let tstats = "sum=1.5,mean=1.5,min=1.5,max=1.5,p50=1.5,p75=1.5,p95=1.5,p99=1.5,p999=1.5";
+        assert_eq!(lines[0], "app.c,host=h1 count=2i 1000000000");
+        assert_eq!(lines[1], "app.f,host=h1 value=2 1000000000");
+        assert_eq!(lines[2], "app.g,host=h1 value=-7i 1000000000");
+        assert_eq!(
+            lines[3],
+            format!("app.h,host=h1 count=1i,{stats} 1000000000")
+        );
+        assert!(
+            lines[4].starts_with("app.m,host=h1 count=4i,mean_rate="),
+            "{}",
+            lines[4]
+        );
+        assert!(
+            lines[5].starts_with(&format!("app.t,host=h1 count=1i,{tstats},mean_rate=")),
+            "{}",
+            lines[5]
+        );
+        assert_eq!(lines[6], "app.u,host=h1 value=3i 1000000000");
+        assert_eq!(lines.len(), 7);
+
+        // An empty interval keeps every field and its type.
+        let again = encode(&s.report(&r.snapshot(), at(2)), &cfg);
+        assert_eq!(again[0], "app.c,host=h1 count=0i 2000000000");
+        let zeros = "sum=0,mean=0,min=0,max=0,p50=0,p75=0,p95=0,p99=0,p999=0";
+        assert_eq!(
+            again[3],
+            format!("app.h,host=h1 count=0i,{zeros} 2000000000")
+        );
+    }
+
+    #[test]
+    fn points_escape_string_fields_and_skip_what_cannot_be_written() {
+        let p = Point::new("errors")
+            .tag("service", "a,b")
+            .tag("empty", "")
+            .field("code", 500)
+            .field("msg", "say \"hi\" \\ bye\nnext")
+            .field("ok", false)
+            .field("nan", f64::NAN)
+            .field_opt("missing", None::<i64>)
+            .field_opt("present", Some(1.5));
+        assert_eq!(
+            p.to_line(at(3)).unwrap(),
+            "errors,service=a\\,b code=500i,msg=\"say \\\"hi\\\" \\\\ bye\nnext\",ok=false,present=1.5 3000000000"
+        );
+        assert_eq!(Point::new("x").field("nan", f64::NAN).to_line(at(0)), None);
+    }
+
+    #[test]
+    fn counts_beyond_i64_saturate() {
+        let r = Registry::new();
+        r.counter("c").unwrap().add(u64::MAX);
+        let lines = encode(
+            &DeltaState::new().report(&r.snapshot(), at(0)),
+            &Config::default(),
+        );
+        assert_eq!(lines, [format!("c count={}i 0", i64::MAX)]);
+    }
+
+    #[test]
+    fn hostile_names_and_labels_are_escaped() {
+        let r = Registry::new();
+        let f = r.gauge_family("a,b=c", &["key", "z"]).unwrap();
+        f.get(&["v,a=l ue\n\"x\"\\", ""]).unwrap().set(1);
+        let lines = encode(
+            &DeltaState::new().report(&r.snapshot(), at(0)),
+            &Config::default(),
+        );
+        assert_eq!(lines, [r#"a\,b=c,key=v\,a\=l\ ue\ "x"\\  value=1i 0"#]);
+    }
+}
