@@ -85,8 +85,8 @@ impl Arena {
     #[inline]
     fn cell(&self, id: u32) -> &AtomicU64 {
         let (t, c, i) = split(id);
-        let table = self.tables[t].get_or_init(new_table);
-        &table.0[c].get_or_init(new_chunk).0[i]
+        let table = self.tables[t].get_or_init(boxed::<Table>);
+        &table.0[c].get_or_init(boxed::<Chunk>).0[i]
     }
 
     /// The cell of `id` if its chunk exists.
@@ -108,22 +108,27 @@ fn split(id: u32) -> (usize, usize, usize) {
     )
 }
 
+/// Allocates a `T::default()` on the heap, out of the record path: how a first record reaches a
+/// new table, chunk or bucket group (here and in the histogram's shards).
 #[cold]
 #[allow(
     clippy::unnecessary_box_returns,
     reason = "`OnceBox::get_or_init` takes a `Box`"
 )]
-fn new_table() -> Box<Table> {
-    Box::new(Table([const { OnceBox::new() }; CHUNKS_PER_TABLE]))
+pub(crate) fn boxed<T: Default>() -> Box<T> {
+    Box::new(T::default())
 }
 
-#[cold]
-#[allow(
-    clippy::unnecessary_box_returns,
-    reason = "`OnceBox::get_or_init` takes a `Box`"
-)]
-fn new_chunk() -> Box<Chunk> {
-    Box::new(Chunk([const { AtomicU64::new(0) }; CHUNK]))
+impl Default for Table {
+    fn default() -> Self {
+        Table([const { OnceBox::new() }; CHUNKS_PER_TABLE])
+    }
+}
+
+impl Default for Chunk {
+    fn default() -> Self {
+        Chunk([const { AtomicU64::new(0) }; CHUNK])
+    }
 }
 
 /// The arena of threads without a slot; also the head of the list of all arenas.

@@ -18,7 +18,7 @@ impl SplitMix {
     /// Uniform in (0, 1].
     #[allow(
         clippy::cast_precision_loss,
-        reason = "counts and sums stay far below 2^53, where the conversion is exact enough"
+        reason = "53 random bits convert to f64 exactly"
     )]
     pub fn unit(&mut self) -> f64 {
         ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64

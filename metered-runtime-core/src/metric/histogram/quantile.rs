@@ -7,7 +7,7 @@
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
-    reason = "counts and sums stay far below 2^53, where the conversion is exact enough; the value is range-checked before the cast; the value is non-negative here"
+    reason = "q is clamped to [0, 1], so the product is a non-negative whole number at most n"
 )]
 pub fn nearest_rank(q: f64, n: u64) -> u64 {
     let r = (q.clamp(0.0, 1.0) * n as f64).ceil();

@@ -1,6 +1,7 @@
 //! One recording thread's part of a histogram.
 
 use super::layout::{PER_OCTAVE, POSITIONS};
+use crate::slot::boxed;
 use once_cell::race::OnceBox;
 use std::sync::atomic::AtomicU64;
 
@@ -93,8 +94,8 @@ impl Shard {
     #[inline]
     pub(super) fn counter(&self, p: usize) -> &AtomicU64 {
         let p = p.min(POSITIONS - 1);
-        let group = self.groups[p / (CHUNK * GROUP)].get_or_init(new_group);
-        let chunk = group.0[p / CHUNK % GROUP].get_or_init(new_chunk);
+        let group = self.groups[p / (CHUNK * GROUP)].get_or_init(boxed::<Group>);
+        let chunk = group.0[p / CHUNK % GROUP].get_or_init(boxed::<Chunk>);
         &chunk.0[p % CHUNK]
     }
 
@@ -102,7 +103,9 @@ impl Shard {
     #[inline]
     pub(super) fn bound_counter(&self, n: usize, i: usize) -> Option<&AtomicU64> {
         if n <= FEW_BOUNDS {
-            let cells = self.few_bounds.get_or_init(new_few_bounds);
+            let cells = self
+                .few_bounds
+                .get_or_init(boxed::<[AtomicU64; FEW_BOUNDS]>);
             Some(&cells[i % FEW_BOUNDS])
         } else {
             let cells = self
@@ -151,31 +154,16 @@ impl Shard {
     }
 }
 
-#[cold]
-#[allow(
-    clippy::unnecessary_box_returns,
-    reason = "`OnceBox::get_or_init` takes a `Box`"
-)]
-fn new_few_bounds() -> Box<[AtomicU64; FEW_BOUNDS]> {
-    Box::new([const { AtomicU64::new(0) }; FEW_BOUNDS])
+impl Default for Group {
+    fn default() -> Self {
+        Group([const { OnceBox::new() }; GROUP])
+    }
 }
 
-#[cold]
-#[allow(
-    clippy::unnecessary_box_returns,
-    reason = "`OnceBox::get_or_init` takes a `Box`"
-)]
-fn new_group() -> Box<Group> {
-    Box::new(Group([const { OnceBox::new() }; GROUP]))
-}
-
-#[cold]
-#[allow(
-    clippy::unnecessary_box_returns,
-    reason = "`OnceBox::get_or_init` takes a `Box`"
-)]
-fn new_chunk() -> Box<Chunk> {
-    Box::new(Chunk([const { AtomicU64::new(0) }; CHUNK]))
+impl Default for Chunk {
+    fn default() -> Self {
+        Chunk([const { AtomicU64::new(0) }; CHUNK])
+    }
 }
 
 #[cfg(test)]

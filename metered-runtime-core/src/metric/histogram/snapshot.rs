@@ -106,7 +106,7 @@ impl HistogramSnapshot {
         // Chan et al.'s pairwise combination of means and sums of squared deviations.
         #[allow(
             clippy::cast_precision_loss,
-            reason = "counts and sums stay far below 2^53, where the conversion is exact enough"
+            reason = "counts are weights of the merged moments; rounding past 2^53 records is negligible"
         )]
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
@@ -121,7 +121,7 @@ impl HistogramSnapshot {
         self.sum += other.sum;
         #[allow(
             clippy::cast_precision_loss,
-            reason = "counts and sums stay far below 2^53, where the conversion is exact enough"
+            reason = "a count becomes the divisor of the mean; rounding past 2^53 records is negligible"
         )]
         let mean = if self.count == 0 {
             0.0

@@ -265,7 +265,7 @@ impl ExpDecayReservoir {
         s.start_secs = now / 1_000_000_000;
         #[allow(
             clippy::cast_precision_loss,
-            reason = "counts and sums stay far below 2^53, where the conversion is exact enough"
+            reason = "seconds between rescales are far below 2^53"
         )]
         let factor = (-self.alpha * (s.start_secs - old) as f64).exp();
         let samples = std::mem::take(&mut s.samples);
@@ -289,7 +289,7 @@ impl ExpDecayReservoir {
         self.rescale_if_needed(s, now);
         #[allow(
             clippy::cast_precision_loss,
-            reason = "counts and sums stay far below 2^53, where the conversion is exact enough"
+            reason = "ages in seconds are far below 2^53"
         )]
         let age = (now / 1_000_000_000).saturating_sub(s.start_secs) as f64;
         let weight = (self.alpha * age).exp();

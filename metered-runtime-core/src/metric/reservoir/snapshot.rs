@@ -2,6 +2,40 @@
 
 use crate::metric::histogram::Quantiles;
 
+/// The accessors both snapshots share: each holds its samples' values sorted in `values`.
+macro_rules! sorted_values {
+    ($t:ty, $what:literal) => {
+        impl $t {
+            #[doc = concat!("The number of ", $what, ".")]
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.values.len()
+            }
+
+            #[doc = concat!("Whether there are no ", $what, ".")]
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.values.is_empty()
+            }
+
+            /// The smallest value (0 when empty).
+            #[must_use]
+            pub fn min(&self) -> f64 {
+                self.values.first().copied().unwrap_or(0.0)
+            }
+
+            /// The largest value (0 when empty).
+            #[must_use]
+            pub fn max(&self) -> f64 {
+                self.values.last().copied().unwrap_or(0.0)
+            }
+        }
+    };
+}
+
+sorted_values!(UniformSnapshot, "values");
+sorted_values!(WeightedSnapshot, "samples");
+
 /// Dropwizard's `UniformSnapshot`: sorted values, interpolated quantiles.
 ///
 /// ```
@@ -30,7 +64,7 @@ impl UniformSnapshot {
         clippy::cast_precision_loss,
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
-        reason = "counts and sums stay far below 2^53, where the conversion is exact enough; the value is range-checked before the cast; the value is non-negative here"
+        reason = "the position q * len is non-negative and at most len, as Dropwizard computes it"
     )]
     pub fn value(&self, q: f64) -> f64 {
         let v = &self.values;
@@ -56,35 +90,11 @@ impl UniformSnapshot {
         &self.values
     }
 
-    /// The number of values.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Whether there are no values.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    /// The smallest value (0 when empty).
-    #[must_use]
-    pub fn min(&self) -> f64 {
-        self.values.first().copied().unwrap_or(0.0)
-    }
-
-    /// The largest value (0 when empty).
-    #[must_use]
-    pub fn max(&self) -> f64 {
-        self.values.last().copied().unwrap_or(0.0)
-    }
-
     /// The arithmetic mean (0 when empty).
     #[must_use]
     #[allow(
         clippy::cast_precision_loss,
-        reason = "counts and sums stay far below 2^53, where the conversion is exact enough"
+        reason = "a reservoir holds at most a few thousand values"
     )]
     pub fn mean(&self) -> f64 {
         if self.values.is_empty() {
@@ -97,7 +107,7 @@ impl UniformSnapshot {
     #[must_use]
     #[allow(
         clippy::cast_precision_loss,
-        reason = "counts and sums stay far below 2^53, where the conversion is exact enough"
+        reason = "a reservoir holds at most a few thousand values"
     )]
     pub fn stddev(&self) -> f64 {
         let n = self.values.len();
@@ -183,30 +193,6 @@ impl WeightedSnapshot {
     #[must_use]
     pub fn normalized_weights(&self) -> &[f64] {
         &self.norm_weights
-    }
-
-    /// The number of samples.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Whether there are no samples.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    /// The smallest value (0 when empty).
-    #[must_use]
-    pub fn min(&self) -> f64 {
-        self.values.first().copied().unwrap_or(0.0)
-    }
-
-    /// The largest value (0 when empty).
-    #[must_use]
-    pub fn max(&self) -> f64 {
-        self.values.last().copied().unwrap_or(0.0)
     }
 
     /// The weighted mean.
