@@ -4,6 +4,7 @@
 //!
 //! ```
 //! # extern crate metered_runtime_core as metered_runtime;
+//! # #[cfg(feature = "openmetrics")] {
 //! use metered_runtime::{Registry, export::{Options, Scrape, openmetrics}};
 //! let r = Registry::new();
 //! r.gauge("app.queue.depth").unwrap().set(7);
@@ -13,6 +14,7 @@
 //!     "# TYPE app_queue_depth gauge",
 //!     "app_queue_depth 7",
 //! ]);
+//! # }
 //! ```
 //!
 //! # Names

@@ -119,12 +119,14 @@ fn media_ranges(accept: &str) -> impl Iterator<Item = (&str, Option<&str>, f64)>
 ///
 /// ```
 /// # extern crate metered_runtime_core as metered_runtime;
+/// # #[cfg(all(feature = "prometheus", feature = "openmetrics"))] {
 /// use metered_runtime::export::render::{Format, negotiate};
 /// let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
 ///     version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 /// assert_eq!(negotiate(Some(prometheus)), Format::OpenMetrics);
 /// assert_eq!(negotiate(Some("text/plain;q=0.9,application/openmetrics-text;q=0.5")), Format::Prometheus);
 /// assert_eq!(negotiate(None), Format::Prometheus);
+/// # }
 /// ```
 #[must_use]
 pub fn negotiate(accept: Option<&str>) -> Format {
@@ -185,6 +187,7 @@ pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
 ///
 /// ```
 /// # extern crate metered_runtime_core as metered_runtime;
+/// # #[cfg(feature = "openmetrics")] {
 /// use metered_runtime::{Registry, export::render::render};
 /// let r = Registry::new();
 /// r.counter("jobs.done").unwrap().add(2);
@@ -192,6 +195,7 @@ pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
 /// assert_eq!(out.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
 /// assert_eq!(out.content_encoding, None);
 /// assert!(String::from_utf8(out.body).unwrap().contains("\njobs_done_total 2\n"));
+/// # }
 /// ```
 pub fn render(
     source: impl Source,
