@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use metered_runtime_core::push::influx::{FieldValue, Point};
+pub use metered_runtime_core::push::influx::{FieldValue, Point, PointField, PointTime, TagValue};
 
 /// Settings of a [`PointWriter`]; made by [`PointWriter::builder`].
 pub struct PointWriterBuilder {
