@@ -4,7 +4,8 @@
 use super::{Key, Once, dispatch, store, value};
 use crate::diag::Diag;
 use crate::kw;
-use syn::{Attribute, LitStr, Path};
+use syn::parse::ParseStream;
+use syn::{Attribute, Ident, LitStr, Path};
 
 /// `#[point(...)]` on the struct.
 #[derive(Default)]
@@ -16,11 +17,24 @@ pub struct PointArgs {
 /// `#[point(...)]` on a field.
 #[derive(Default)]
 pub struct PointFieldArgs {
-    pub tag: Once<()>,
-    pub field: Once<()>,
-    pub timestamp: Once<()>,
+    /// The role keys (`tag`, `field`, `timestamp`) in the order written, repeats included:
+    /// the rules report all but the first.
+    pub roles: Vec<Ident>,
     pub skip: Once<()>,
     pub name: Once<LitStr>,
+}
+
+/// A role key: a flag, kept in the order written.
+fn role(
+    input: ParseStream<'_>,
+    key: &Ident,
+    args: &mut PointFieldArgs,
+    diag: &mut Diag,
+) -> syn::Result<()> {
+    if value::flag(input, key, diag)?.is_some() {
+        args.roles.push(key.clone());
+    }
+    Ok(())
 }
 
 const STRUCT_KEYS: &[Key<PointArgs>] = &[
@@ -29,9 +43,18 @@ const STRUCT_KEYS: &[Key<PointArgs>] = &[
 ];
 
 const FIELD_KEYS: &[Key<PointFieldArgs>] = &[
-    key!(kw::TAG, tag, value::flag),
-    key!(kw::FIELD, field, value::flag),
-    key!(kw::TIMESTAMP, timestamp, value::flag),
+    Key {
+        name: kw::TAG,
+        read: role,
+    },
+    Key {
+        name: kw::FIELD,
+        read: role,
+    },
+    Key {
+        name: kw::TIMESTAMP,
+        read: role,
+    },
     key!(kw::NAME, name, value::string),
     key!(kw::SKIP, skip, value::flag),
 ];

@@ -2,29 +2,28 @@
 //! that are non-empty and distinct, and at least one field.
 
 use crate::ast::PointItem;
-use crate::attr::{self, Once, PointArgs, PointFieldArgs};
+use crate::attr::{self, PointArgs, PointFieldArgs};
 use crate::diag::Diag;
 use crate::kw;
 use crate::model::{PointDerive, PointMember, Role};
 use std::collections::HashMap;
 use syn::Ident;
 
-/// The role a field's arguments give it (`None`: skipped), reporting a second role or `skip`
-/// beside a role on its key.
+/// The role a field's arguments give it (`None`: skipped), reporting every role key after the
+/// first, and `skip` beside other arguments, on its key.
 fn role(args: &PointFieldArgs, diag: &mut Diag) -> Option<Role> {
-    let roles: [(&Once<()>, Role); 3] = [
-        (&args.tag, Role::Tag),
-        (&args.field, Role::Field),
-        (&args.timestamp, Role::Timestamp),
-    ];
-    let mut given = roles.iter().filter_map(|(o, r)| o.key().map(|k| (k, *r)));
-    let first = given.next();
-    if let Some((first_key, _)) = first {
-        for (key, _) in given {
+    let first = args.roles.first();
+    for key in args.roles.iter().skip(1) {
+        if first.is_some_and(|f| f == key) {
+            diag.error(
+                key,
+                format_args!("duplicate `{key}` argument; give it once"),
+            );
+        } else if let Some(first) = first {
             diag.error(
                 key,
                 format_args!(
-                    "`{key}` cannot be combined with `{first_key}`: a member is one of {}",
+                    "`{key}` cannot be combined with `{first}`: a member is one of {}",
                     kw::list([kw::TAG, kw::FIELD, kw::TIMESTAMP])
                 ),
             );
@@ -39,7 +38,11 @@ fn role(args: &PointFieldArgs, diag: &mut Diag) -> Option<Role> {
         }
         return None;
     }
-    Some(first.map_or(Role::Field, |(_, r)| r))
+    Some(match first {
+        Some(k) if k == kw::TAG => Role::Tag,
+        Some(k) if k == kw::TIMESTAMP => Role::Timestamp,
+        _ => Role::Field,
+    })
 }
 
 /// The rules of `#[derive(Point)]`.
@@ -71,7 +74,7 @@ pub fn check_point<'a>(item: &PointItem<'a>, diag: &mut Diag) -> PointDerive<'a>
             continue;
         };
         if role == Role::Timestamp {
-            if let (Some(first), Some(key)) = (timestamp, fargs.timestamp.key()) {
+            if let (Some(first), Some(key)) = (timestamp, fargs.roles.first()) {
                 diag.error(
                     key,
                     format_args!(

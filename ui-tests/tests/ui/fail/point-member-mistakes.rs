@@ -9,6 +9,8 @@ use std::time::SystemTime;
 struct Request {
     #[point(tag, field)]
     route: String,
+    #[point(tag, tag)]
+    service: String,
     #[point(name = "route")]
     path: String,
     #[point(skip, tag)]
