@@ -34,6 +34,49 @@ pub fn from_derive<'a>(input: &'a DeriveInput, diag: &mut Diag) -> TypeModel<'a>
     }
 }
 
+/// The struct a `#[derive(Point)]` is on, with its named fields. An enum, a union, a tuple or
+/// unit struct is reported (on its keyword, or its field list) and modelled with no fields.
+pub struct PointItem<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub generics: &'a Generics,
+    pub attrs: &'a [Attribute],
+    pub fields: Vec<&'a syn::Field>,
+    /// Whether the item is a struct with named fields (when not, no rule about the fields
+    /// applies: it was reported).
+    pub named: bool,
+}
+
+pub fn from_point_derive<'a>(input: &'a DeriveInput, diag: &mut Diag) -> PointItem<'a> {
+    const SHAPE: &str = "`#[derive(Point)]` goes on a struct with named fields, whose names are the tag and field keys";
+    let mut fields = Vec::new();
+    let mut named = false;
+    match &input.data {
+        Data::Struct(s) => match &s.fields {
+            syn::Fields::Named(f) => {
+                fields.extend(f.named.iter());
+                named = true;
+            }
+            syn::Fields::Unnamed(f) => {
+                diag.error(f, format_args!("{SHAPE}, not on a tuple struct"));
+            }
+            syn::Fields::Unit => {
+                diag.error(&input.ident, format_args!("{SHAPE}, not on a unit struct"));
+            }
+        },
+        Data::Enum(e) => diag.error(e.enum_token, format_args!("{SHAPE}, not on an enum")),
+        Data::Union(u) => diag.error(u.union_token, format_args!("{SHAPE}, not on a union")),
+    }
+    PointItem {
+        ident: &input.ident,
+        vis: &input.vis,
+        generics: &input.generics,
+        attrs: &input.attrs,
+        fields,
+        named,
+    }
+}
+
 /// What `#[metered]` can go on.
 pub enum MeteredItem {
     Impl(ItemImpl),

@@ -19,6 +19,13 @@ pub const WINDOW: &str = "window";
 pub const CUMULATIVE: &str = "cumulative";
 pub const VALUE: &str = "value";
 
+/// `#[derive(Point)]`'s attribute, on the struct and on its fields.
+pub const POINT: &str = "point";
+pub const SERIES: &str = "series";
+pub const TAG: &str = "tag";
+pub const FIELD: &str = "field";
+pub const TIMESTAMP: &str = "timestamp";
+
 /// `a`, `b` and `c` as "`a`, `b`, `c`" for messages.
 pub fn list<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
     keys.into_iter()

@@ -1,6 +1,6 @@
 //! Procedural macros of `metered-runtime`. Depend on `metered-runtime`, which re-exports them
-//! and documents every argument with examples: `#[derive(Metered)]`, `metric_set!` and
-//! `#[metered]`.
+//! and documents every argument with examples: `#[derive(Metered)]`, `metric_set!`, `#[metered]`
+//! and `#[derive(Point)]`.
 //!
 //! The crate is organised by phase, as `serde_derive` is: `ast` (the annotated item as written)
 //! and `attr` (the attribute grammar) parse; `check` holds the rules that turn them into the
@@ -32,6 +32,12 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Metered, attributes(metrics))]
 pub fn derive_metered(input: TokenStream) -> TokenStream {
     expand::derive(input.into()).into()
+}
+
+/// Event points for Influx; see `metered_runtime::Point`.
+#[proc_macro_derive(Point, attributes(point))]
+pub fn derive_point(input: TokenStream) -> TokenStream {
+    expand::derive_point(input.into()).into()
 }
 
 /// A metric set declared once and applied to many types; see `metered_runtime::metric_set`.

@@ -165,3 +165,33 @@ pub struct Set {
     pub krate: Option<Path>,
     pub metrics: Vec<Metric>,
 }
+
+/// What a field of a point struct is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Tag,
+    Field,
+    Timestamp,
+}
+
+/// A validated field of a point struct: its Rust name and type, its key and role.
+pub struct PointMember<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a syn::Type,
+    /// The tag or field key (unused for the timestamp).
+    pub key: String,
+    pub role: Role,
+}
+
+/// A validated `#[derive(Point)]`.
+pub struct PointDerive<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub generics: &'a syn::Generics,
+    /// The series (measurement); empty beside an error.
+    pub series: String,
+    /// `crate = path`.
+    pub krate: Option<Path>,
+    /// Tags, fields and the timestamp, in declaration order (skipped fields left out).
+    pub members: Vec<PointMember<'a>>,
+}

@@ -150,6 +150,51 @@ fn golden_derive_on_a_union() {
 }
 
 #[test]
+fn golden_point() {
+    // Each member through its trait on its own type tokens; keys renamed or without `r#`;
+    // the skipped member left out; the timestamp applied only when it gives a time.
+    golden(
+        "point",
+        &expand::derive_point(quote! {
+            #[point(series = "requests")]
+            pub struct Request<'a> {
+                #[point(tag)]
+                service: &'a str,
+                #[point(tag, name = "status_code")]
+                status: u16,
+                request_id: String,
+                r#type: Option<f64>,
+                #[point(skip)]
+                scratch: Vec<u8>,
+                #[point(timestamp)]
+                at: std::time::SystemTime,
+            }
+        }),
+    );
+}
+
+#[test]
+fn golden_point_keeps_what_it_understood_beside_errors() {
+    // No series (an empty placeholder), an unknown key, a second timestamp (left out): the
+    // errors first, then `SERIES` and `to_point` with the members understood.
+    golden(
+        "point-errors",
+        &expand::derive_point(quote! {
+            #[point(measurement = "x")]
+            struct E {
+                #[point(tag, colour)]
+                a: String,
+                #[point(timestamp)]
+                t1: u64,
+                #[point(timestamp)]
+                t2: u64,
+                n: i32,
+            }
+        }),
+    );
+}
+
+#[test]
 fn golden_metric_set() {
     golden(
         "set",

@@ -7,6 +7,10 @@
 //! and hands it to the queue without waiting; a full queue drops the point and counts it.
 //! [`PointWriter::stop`], or dropping the writer, flushes what is queued.
 //!
+//! A struct can describe its points once: `#[derive(Point)]` (`metered_runtime::Point`, facade
+//! feature `influx`) gives it `to_point()`, building a [`Point`] from its members through
+//! [`TagValue`], [`PointField`] and [`PointTime`].
+//!
 //! ```no_run
 //! use metered_push::influx::InfluxSink;
 //! use metered_push::points::{Point, PointWriter};
@@ -30,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use metered_runtime_core::push::influx::{FieldValue, Point};
+pub use metered_runtime_core::push::influx::{FieldValue, Point, PointField, PointTime, TagValue};
 
 /// Settings of a [`PointWriter`]; made by [`PointWriter::builder`].
 pub struct PointWriterBuilder {

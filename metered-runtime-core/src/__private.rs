@@ -17,6 +17,8 @@ pub use crate::name::template::{
     Cx, Piece, Spec, descriptor, names, render, rendered_len, short_type_name, snake_case,
     string_at,
 };
+#[cfg(feature = "influx")]
+pub use crate::push::influx::{Point, PointField, PointTime, TagValue};
 pub use crate::set::{HasMetrics, Instance, PerType, SetDef, per_type};
 pub use ::core;
 pub use ::std;

@@ -38,6 +38,8 @@
 //! - `prometheus`, `openmetrics`: the text exposition formats in [`export`], with the table of
 //!   how each kind is exported; `gzip`: compressed responses from [`export::render()`].
 //! - `http`: the built-in endpoint [`http::Exporter`] (`/metrics`, `/stats`) on hyper 1.
+//! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
+//!   `push::points::PointWriter`.
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the
@@ -62,6 +64,9 @@ pub use metered_push as push;
 
 #[doc = include_str!("../docs/derive.md")]
 pub use metered_macros::Metered;
+#[cfg(feature = "influx")]
+#[doc = include_str!("../docs/point.md")]
+pub use metered_macros::Point;
 #[doc = include_str!("../docs/metered.md")]
 pub use metered_macros::metered;
 #[doc = include_str!("../docs/metric_set.md")]

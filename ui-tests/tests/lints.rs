@@ -8,7 +8,7 @@
     rust_2018_idioms
 )]
 
-use metered_runtime::{HasMetrics, Metered, metered, metric_set};
+use metered_runtime::{HasMetrics, Metered, Point, metered, metric_set};
 
 metric_set! {
     /// The metrics of an endpoint.
@@ -92,6 +92,61 @@ impl Db {
 #[must_use]
 pub fn double(x: u32) -> u32 {
     x * 2
+}
+
+/// An event point with every member kind.
+#[derive(Point, Debug)]
+#[point(series = "lints_requests")]
+pub struct Request<'a, T: metered_runtime::push::points::TagValue> {
+    /// A tag.
+    #[point(tag)]
+    pub service: &'a str,
+    /// A generic tag.
+    #[point(tag, name = "status_code")]
+    pub status: T,
+    /// An optional tag.
+    #[point(tag)]
+    pub route: Option<String>,
+    /// A field.
+    pub execution_time: std::time::Duration,
+    /// An optional field.
+    pub retries: Option<u32>,
+    /// Not in the point.
+    #[point(skip)]
+    pub scratch: u8,
+    /// The event time.
+    #[point(timestamp)]
+    pub at: Option<u64>,
+}
+
+/// A private point (the derive adds no dead-code warning of its own).
+#[derive(Point)]
+#[point(series = "lints_private")]
+struct Private {
+    n: i64,
+}
+
+#[test]
+fn points_under_strict_lints() {
+    let r = Request {
+        service: "api",
+        status: 200_u16,
+        route: None,
+        execution_time: std::time::Duration::from_millis(5),
+        retries: Some(1),
+        scratch: 0,
+        at: Some(3),
+    };
+    assert_eq!(r.scratch, 0);
+    assert_eq!(
+        r.to_point().to_line(std::time::SystemTime::UNIX_EPOCH),
+        Some(
+            "lints_requests,service=api,status_code=200 execution_time=0.005,retries=1i 3"
+                .to_owned()
+        )
+    );
+    assert_eq!(Private::SERIES, "lints_private");
+    assert_eq!(Private { n: 1 }.n, 1);
 }
 
 #[test]

@@ -139,6 +139,11 @@ macro_rules! key {
     };
 }
 
+mod point;
+pub use point::{
+    PointArgs, PointFieldArgs, parse_field as parse_point_field, parse_struct as parse_point,
+};
+
 /// The options in parentheses after a metric.
 const METRIC_OPTIONS: &[Key<MetricArg>] = &[
     key!(kw::HELP, help, value::string),

@@ -5,6 +5,7 @@
 //! [`model`]: crate::model
 
 mod metric;
+mod point;
 
 use crate::ast::TypeModel;
 use crate::attr::{MeteredArgs, MetricsArgs, Once, TypeLabel};
@@ -16,6 +17,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Ident, ImplItemFn, LitStr, Path, Signature, Type, Visibility};
 
 pub use metric::check_metrics;
+pub use point::check_point;
 
 /// The label key of a `type_label` argument; `None` (with an error) if it is unusable.
 pub fn type_label_key(tl: &TypeLabel, diag: &mut Diag) -> Option<String> {

@@ -3,6 +3,7 @@
 
 mod derive;
 mod metered;
+mod point;
 mod register;
 mod set;
 
@@ -30,6 +31,20 @@ pub fn derive(input: TokenStream) -> TokenStream {
     let out = check::check_derive(ty, args.as_ref(), &mut diag)
         .map(|d| derive::expand(&d))
         .unwrap_or_default();
+    let errors = diag.into_compile_errors();
+    quote!(#errors #out)
+}
+
+/// `#[derive(Point)]`. Beside any errors, `SERIES` and `to_point()` are still generated from
+/// what was understood, so code using them shows only the real mistakes.
+pub fn derive_point(input: TokenStream) -> TokenStream {
+    let input: DeriveInput = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return e.into_compile_error(),
+    };
+    let mut diag = Diag::default();
+    let item = ast::from_point_derive(&input, &mut diag);
+    let out = point::expand(&check::check_point(&item, &mut diag));
     let errors = diag.into_compile_errors();
     quote!(#errors #out)
 }

@@ -354,6 +354,271 @@ impl Point {
     }
 }
 
+/// A value that can be a tag of a [`Point`]: text. What `#[derive(Point)]` accepts on a
+/// `#[point(tag)]` field.
+///
+/// Implemented for the string-like types (`str`, `String`, `Cow<str>`, `Box<str>`,
+/// `Rc<str>`, `Arc<str>`, `char`), for the integer types and `bool` (written in decimal and as
+/// `true`/`false`, one text per value), for references to these, and for `Option<T>`, whose
+/// `None` is the empty text, which the encoder leaves out. Floats are not tags: their text is
+/// not one per value (`0.1 + 0.2`), and a measured quantity belongs in a field. Implement it
+/// for your own types, such as an enum of task types:
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::push::influx::TagValue;
+/// use std::borrow::Cow;
+/// enum TaskType { Ingest, Export }
+/// impl TagValue for TaskType {
+///     fn tag_value(&self) -> Cow<'_, str> {
+///         Cow::Borrowed(match self {
+///             TaskType::Ingest => "ingest",
+///             TaskType::Export => "export",
+///         })
+///     }
+/// }
+/// assert_eq!(TaskType::Export.tag_value(), "export");
+/// assert_eq!(TaskType::Ingest.tag_value(), "ingest");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a point tag",
+    label = "a tag must be text",
+    note = "tags are string-like types (`String`, `&str`, `Cow<str>`, ...), integers, `bool`, or types implementing `TagValue`; make a measured value a field instead"
+)]
+pub trait TagValue {
+    /// The tag's text (an empty text leaves the tag out).
+    fn tag_value(&self) -> std::borrow::Cow<'_, str>;
+}
+
+impl TagValue for str {
+    fn tag_value(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
+macro_rules! tag_as_str {
+    ($($t:ty),*) => {$(
+        impl TagValue for $t {
+            fn tag_value(&self) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed(&**self)
+            }
+        }
+    )*};
+}
+tag_as_str!(
+    String,
+    std::borrow::Cow<'_, str>,
+    Box<str>,
+    std::rc::Rc<str>,
+    std::sync::Arc<str>
+);
+
+macro_rules! tag_as_display {
+    ($($t:ty),*) => {$(
+        impl TagValue for $t {
+            fn tag_value(&self) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Owned(self.to_string())
+            }
+        }
+    )*};
+}
+tag_as_display!(
+    char, bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize
+);
+
+impl<T: TagValue + ?Sized> TagValue for &T {
+    fn tag_value(&self) -> std::borrow::Cow<'_, str> {
+        (**self).tag_value()
+    }
+}
+
+impl<T: TagValue> TagValue for Option<T> {
+    fn tag_value(&self) -> std::borrow::Cow<'_, str> {
+        self.as_ref()
+            .map_or(std::borrow::Cow::Borrowed(""), TagValue::tag_value)
+    }
+}
+
+/// A value that can be a field of a [`Point`]; what `#[derive(Point)]` accepts on a field.
+///
+/// - integers as integer fields (`5i`); `u64`, `usize`, `i128` and `u128` beyond `i64`'s
+///   range, InfluxDB's integers, are written as `i64::MAX` or `i64::MIN`, as counters are;
+/// - `f64` and `f32` as floats (left out while NaN or infinite);
+/// - [`Duration`](std::time::Duration) as a float of seconds;
+/// - `bool` as a boolean; the string-like types and `char` as strings;
+/// - `Option<T>`: `None` leaves the field out;
+/// - references to any of these.
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::push::influx::{FieldValue, PointField};
+/// use std::time::Duration;
+/// assert_eq!(7_u16.field_value(), Some(FieldValue::Int(7)));
+/// assert_eq!(u64::MAX.field_value(), Some(FieldValue::Int(i64::MAX)));
+/// assert_eq!(Duration::from_millis(250).field_value(), Some(FieldValue::Float(0.25)));
+/// assert_eq!(None::<bool>.field_value(), None);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a point field",
+    label = "not an integer, float, bool, string or `Duration`",
+    note = "fields are integers, floats, `bool`, string-like types, `Duration`, `Option`s of these, or types implementing `PointField`"
+)]
+pub trait PointField {
+    /// The field's value; `None` leaves the field out.
+    fn field_value(&self) -> Option<FieldValue>;
+}
+
+macro_rules! field_int {
+    ($($t:ty),*) => {$(
+        impl PointField for $t {
+            fn field_value(&self) -> Option<FieldValue> {
+                Some(FieldValue::Int(i64::from(*self)))
+            }
+        }
+    )*};
+}
+field_int!(i8, i16, i32, i64, u8, u16, u32);
+
+macro_rules! field_int_saturating {
+    ($($t:ty),*) => {$(
+        impl PointField for $t {
+            fn field_value(&self) -> Option<FieldValue> {
+                let v = i64::try_from(*self).unwrap_or(if *self > 0 { i64::MAX } else { i64::MIN });
+                Some(FieldValue::Int(v))
+            }
+        }
+    )*};
+}
+field_int_saturating!(u64, usize, i128, u128, isize);
+
+impl PointField for f64 {
+    fn field_value(&self) -> Option<FieldValue> {
+        Some(FieldValue::Float(*self))
+    }
+}
+impl PointField for f32 {
+    fn field_value(&self) -> Option<FieldValue> {
+        Some(FieldValue::Float(f64::from(*self)))
+    }
+}
+impl PointField for std::time::Duration {
+    fn field_value(&self) -> Option<FieldValue> {
+        Some(FieldValue::Float(self.as_secs_f64()))
+    }
+}
+impl PointField for bool {
+    fn field_value(&self) -> Option<FieldValue> {
+        Some(FieldValue::Bool(*self))
+    }
+}
+impl PointField for char {
+    fn field_value(&self) -> Option<FieldValue> {
+        Some(FieldValue::Str(self.to_string()))
+    }
+}
+impl PointField for str {
+    fn field_value(&self) -> Option<FieldValue> {
+        Some(FieldValue::Str(self.to_owned()))
+    }
+}
+
+macro_rules! field_str {
+    ($($t:ty),*) => {$(
+        impl PointField for $t {
+            fn field_value(&self) -> Option<FieldValue> {
+                Some(FieldValue::Str(String::from(&**self)))
+            }
+        }
+    )*};
+}
+field_str!(
+    String,
+    std::borrow::Cow<'_, str>,
+    Box<str>,
+    std::rc::Rc<str>,
+    std::sync::Arc<str>
+);
+
+impl<T: PointField + ?Sized> PointField for &T {
+    fn field_value(&self) -> Option<FieldValue> {
+        (**self).field_value()
+    }
+}
+
+impl<T: PointField> PointField for Option<T> {
+    fn field_value(&self) -> Option<FieldValue> {
+        self.as_ref().and_then(PointField::field_value)
+    }
+}
+
+/// A value that can be the event time of a [`Point`]; what `#[derive(Point)]` accepts on its
+/// `#[point(timestamp)]` field: a [`SystemTime`](std::time::SystemTime), an integer count of
+/// nanoseconds (`u64`, `u128`, `i64`; a negative count is before the Unix epoch, which the
+/// encoder writes as 0) or a
+/// [`Duration`](std::time::Duration) since the Unix epoch, or an `Option` of these (`None`:
+/// the time of emission).
+///
+/// ```
+/// # extern crate metered_runtime_core as metered_runtime;
+/// use metered_runtime::push::influx::PointTime;
+/// use std::time::{Duration, SystemTime};
+/// let t = SystemTime::UNIX_EPOCH + Duration::from_nanos(1_500);
+/// assert_eq!(1_500_u64.point_time(), Some(t));
+/// assert_eq!(None::<u64>.point_time(), None);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a point's timestamp",
+    label = "not a time",
+    note = "a timestamp is a `SystemTime`, integer nanoseconds since the Unix epoch (`u64`, `u128`, `i64`), a `Duration` since the epoch, or an `Option` of these"
+)]
+pub trait PointTime {
+    /// The event time; `None`: the time of emission.
+    fn point_time(&self) -> Option<std::time::SystemTime>;
+}
+
+impl PointTime for std::time::SystemTime {
+    fn point_time(&self) -> Option<std::time::SystemTime> {
+        Some(*self)
+    }
+}
+impl PointTime for std::time::Duration {
+    fn point_time(&self) -> Option<std::time::SystemTime> {
+        std::time::UNIX_EPOCH.checked_add(*self)
+    }
+}
+impl PointTime for u64 {
+    fn point_time(&self) -> Option<std::time::SystemTime> {
+        std::time::Duration::from_nanos(*self).point_time()
+    }
+}
+impl PointTime for u128 {
+    fn point_time(&self) -> Option<std::time::SystemTime> {
+        let secs = u64::try_from(*self / 1_000_000_000).ok()?;
+        let nanos = u32::try_from(*self % 1_000_000_000).ok()?;
+        std::time::Duration::new(secs, nanos).point_time()
+    }
+}
+impl PointTime for i64 {
+    fn point_time(&self) -> Option<std::time::SystemTime> {
+        let d = std::time::Duration::from_nanos(self.unsigned_abs());
+        if *self >= 0 {
+            std::time::UNIX_EPOCH.checked_add(d)
+        } else {
+            std::time::UNIX_EPOCH.checked_sub(d)
+        }
+    }
+}
+impl<T: PointTime + ?Sized> PointTime for &T {
+    fn point_time(&self) -> Option<std::time::SystemTime> {
+        (**self).point_time()
+    }
+}
+impl<T: PointTime> PointTime for Option<T> {
+    fn point_time(&self) -> Option<std::time::SystemTime> {
+        self.as_ref().and_then(PointTime::point_time)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,5 +718,47 @@ mod tests {
             &Config::default(),
         );
         assert_eq!(lines, [r#"a\,b=c,key=v\,a\=l\ ue\ "x"\\  value=1i 0"#]);
+    }
+
+    #[test]
+    fn point_member_traits() {
+        use std::borrow::Cow;
+        assert_eq!(String::from("a b").tag_value(), "a b");
+        assert_eq!(Cow::Borrowed("c").tag_value(), "c");
+        assert_eq!((&&"d").tag_value(), "d");
+        assert_eq!(404_u16.tag_value(), "404");
+        assert_eq!((-1_i8).tag_value(), "-1");
+        assert_eq!(true.tag_value(), "true");
+        assert_eq!(None::<&str>.tag_value(), "");
+        assert_eq!(Some('x').tag_value(), "x");
+
+        assert_eq!((-3_i8).field_value(), Some(FieldValue::Int(-3)));
+        assert_eq!(u64::MAX.field_value(), Some(FieldValue::Int(i64::MAX)));
+        assert_eq!(i128::MIN.field_value(), Some(FieldValue::Int(i64::MIN)));
+        assert_eq!(7_usize.field_value(), Some(FieldValue::Int(7)));
+        assert_eq!(1.5_f32.field_value(), Some(FieldValue::Float(1.5)));
+        assert_eq!(
+            Duration::from_millis(1500).field_value(),
+            Some(FieldValue::Float(1.5))
+        );
+        assert_eq!("s".field_value(), Some(FieldValue::Str("s".into())));
+        assert_eq!(
+            std::sync::Arc::<str>::from("t").field_value(),
+            Some(FieldValue::Str("t".into()))
+        );
+        assert_eq!(Some(false).field_value(), Some(FieldValue::Bool(false)));
+        assert_eq!(None::<f64>.field_value(), None);
+
+        assert_eq!(3_000_000_000_u64.point_time(), Some(at(3)));
+        assert_eq!(3_000_000_000_u128.point_time(), Some(at(3)));
+        assert_eq!(u128::MAX.point_time(), None);
+        assert_eq!(3_000_000_000_i64.point_time(), Some(at(3)));
+        assert_eq!(
+            (-1_000_000_000_i64).point_time(),
+            SystemTime::UNIX_EPOCH.checked_sub(Duration::from_secs(1))
+        );
+        assert_eq!(Duration::from_secs(2).point_time(), Some(at(2)));
+        assert_eq!(Some(at(4)).point_time(), Some(at(4)));
+        assert_eq!(None::<SystemTime>.point_time(), None);
     }
 }
