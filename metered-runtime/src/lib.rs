@@ -35,9 +35,9 @@
 //! - `tsc`: timers read the CPU's time-stamp counter through `quanta` instead of
 //!   [`std::time::Instant`], which roughly halves the cost of a timed call (see the README's
 //!   Performance section for the measured figures).
-//! - `prometheus`, `openmetrics`: the text exposition formats in [`export`], with the table of
-//!   how each kind is exported; `gzip`: compressed responses from [`export::render()`].
-//! - `http`: the built-in endpoint [`http::Exporter`] (`/metrics`, `/stats`) on hyper 1.
+//! - `prometheus`, `openmetrics`: the text exposition formats in `export`, with the table of
+//!   how each kind is exported; `gzip`: compressed responses from `export::render()`.
+//! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
 //!
