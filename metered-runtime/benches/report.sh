@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Runs the hot-path benchmark with and without the `tsc` feature and prints the README's
-# Performance table: criterion's medians, with each row's ratio to its baseline from the same run.
+# Runs the hot-path benchmark in the default build (`tsc` on) and with `--no-default-features`
+# (timers read `Instant`) and prints the README's Performance table: criterion's medians, with
+# each row's ratio to its baseline from the same run.
 #
 #   bash metered-runtime/benches/report.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for features in tsc default; do
+for features in tsc instant; do
   args=()
-  [ "$features" = tsc ] && args=(--features tsc)
+  [ "$features" = instant ] && args=(--no-default-features)
   cargo bench -q -p metered-runtime "${args[@]}" --bench hot_path -- --noplot > /dev/null 2>&1
   cp -r target/criterion "$out/$features"
 done
@@ -30,10 +31,17 @@ def find(features, group, bench):
 rows = [
     ("1 thread", "baseline: AtomicU64::fetch_add", None),
     ("1 thread", "baseline: Instant::now() pair", None),
+    ("1 thread", "baseline: Instant pair + hand-written 8-bound histogram", None),
     ("1 thread", "Counter::inc", "baseline: AtomicU64::fetch_add"),
     ("1 thread", "Meter::mark", "baseline: AtomicU64::fetch_add"),
     ("1 thread", "Histogram::record", "baseline: AtomicU64::fetch_add"),
+    ("1 thread", "Histogram::record, not inlined", "baseline: AtomicU64::fetch_add"),
+    ("1 thread", "Histogram::record, 8 bounds, not inlined", "baseline: AtomicU64::fetch_add"),
+    ("1 thread", "Timer::record(Duration), not inlined", "baseline: AtomicU64::fetch_add"),
+    ("1 thread", "Timer::record(Duration), 8 bounds, not inlined", "baseline: AtomicU64::fetch_add"),
     ("1 thread", "Timer::time (guard start + drop)", "baseline: Instant::now() pair"),
+    ("1 thread", "Timer::time (guard start + drop), not inlined", "baseline: Instant pair + hand-written 8-bound histogram"),
+    ("1 thread", "Timer::time, 8 bounds, not inlined", "baseline: Instant pair + hand-written 8-bound histogram"),
     ("1 thread", "Timer::time + discard (one clock read)", "baseline: Instant::now() pair"),
     ("1 thread", "#[metered] fn call", "baseline: Instant::now() pair"),
     ("2 threads, one metric", "baseline: shared AtomicU64::fetch_add", None),
@@ -43,11 +51,11 @@ rows = [
     ("2 threads, one metric", "Timer::time (guard start + drop)", "baseline: shared AtomicU64::fetch_add"),
     ("2 threads, one metric", "#[metered] fn call", "baseline: shared AtomicU64::fetch_add"),
 ]
-print("| group | benchmark | `tsc` | default |")
+print("| group | benchmark | default (`tsc`) | `--no-default-features` (`Instant`) |")
 print("|---|---|---|---|")
 for group, bench, base in rows:
     cells = []
-    for features in ("tsc", "default"):
+    for features in ("tsc", "instant"):
         v = find(features, group, bench)
         cell = f"{v:.2f} ns"
         if base:
