@@ -55,25 +55,23 @@
 //! - `metered_export_problems{reason=...}` (gauge): metrics left out of this exposition, by
 //!   [`ProblemKind`]: a function gauge that panicked or returned NaN (its message is in the
 //!   JSON view and in [`Scrape::problems`]), name clashes, type-label members that disagree
-//!   with their family, label keys that clash once mapped, duplicate series.
+//!   with their family, label keys that clash once mapped, duplicate series, a collector that
+//!   failed.
 //! - `metered_family_overflowed_total{family=...}` (counter): for a [`Scrape`] of a registry,
 //!   the label sets each labelled family sent to its overflow child because it was full.
-//! - `metered_collector_errors{collector=...}` (gauge): with [`Collectors`], 1 for each
-//!   collector that returned an error or panicked in this scrape (the rest of the scrape
-//!   succeeds; messages in [`Scrape::collector_errors`]), 0 for the others.
+//! - `metered_collector_errors_total{collector=...}` (counter): the failed runs of each
+//!   collector; one whose output is missing from this exposition is also counted under
+//!   `metered_export_problems{reason="collector_failed"}` (its message is in the JSON view).
 //!
 //! # Metrics computed at scrape time
-//! [`Collectors`] hold [`Collector`]s (closures or trait objects) that yield labelled gauge and
-//! histogram families ([`CollectedFamily`]) when a scrape asks, each result cached for a
-//! configurable time; add them with [`Scrape::with_collectors`]. [`ProcessCollector`] reports
-//! the process's CPU time, memory, threads and file descriptors under the standard
-//! `process_*` names; [`SchedulerProbe`] measures how late a thread wakes.
+//! Collectors are registered on the registry
+//! ([`Registry::register_collector`](crate::Registry::register_collector), see
+//! [`collector`](crate::collector)) and run when its snapshot is taken, so a [`Scrape`] of the
+//! registry exports their families like every other: no separate list to pass around.
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
-mod collector;
 mod model;
 mod name;
-mod process;
 mod text;
 
 #[cfg(feature = "openmetrics")]
@@ -82,8 +80,6 @@ pub mod openmetrics;
 pub mod prometheus;
 pub mod render;
 
-pub use collector::{CollectedFamily, Collector, Collectors};
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
 pub use name::exposition_name;
-pub use process::{ProcessCollector, SchedulerProbe};
 pub use render::{Format, Rendered, render};

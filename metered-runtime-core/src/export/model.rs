@@ -3,8 +3,8 @@
 //! exporters that reads the snapshot's and the registry's types, so a change there is handled
 //! here once for every format.
 
-use super::collector::{Collected, CollectedFamily, CollectedKind, CollectedValue, Collectors};
 use super::name::{is_plain, push_exposition_name};
+use crate::collector::FAILURE_FAMILY;
 use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::{MetricKind, Unit};
 use crate::registry::{FamilyRef, MetricRef, Registry};
@@ -40,7 +40,6 @@ pub const DEFAULT_BOUNDS: &[f64] = &[
 pub struct Scrape {
     snapshot: Snapshot,
     overflowed: Vec<(String, u64)>,
-    collected: Vec<Collected>,
 }
 
 impl Scrape {
@@ -58,7 +57,6 @@ impl Scrape {
         Scrape {
             snapshot: registry.snapshot(),
             overflowed,
-            collected: Vec::new(),
         }
     }
 
@@ -66,22 +64,6 @@ impl Scrape {
     #[must_use]
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
-    }
-
-    /// Adds what `collectors` compute now (or have cached) to the scrape.
-    #[must_use]
-    pub fn with_collectors(mut self, collectors: &Collectors) -> Self {
-        self.collected.extend(collectors.collect());
-        self
-    }
-
-    /// The collectors that failed in this scrape, with their messages.
-    #[must_use]
-    pub fn collector_errors(&self) -> Vec<(&str, &str)> {
-        self.collected
-            .iter()
-            .filter_map(|(name, r)| r.as_ref().err().map(|e| (name.as_str(), e.as_str())))
-            .collect()
     }
 }
 
@@ -92,7 +74,6 @@ impl From<Snapshot> for Scrape {
         Scrape {
             snapshot,
             overflowed: Vec::new(),
-            collected: Vec::new(),
         }
     }
 }
@@ -177,16 +158,21 @@ pub enum ProblemKind {
     LabelClash,
     /// Two members of a type-label family with the same labels.
     DuplicateSeries,
+    /// A collector failed (an error, a panic, or a family it yields refused): its
+    /// `metered.collector.failure{collector}` series holds the message, in the JSON view
+    /// and in [`Scrape::problems`].
+    CollectorFailed,
 }
 
 impl ProblemKind {
     /// Every kind, in the order the problem gauge lists them.
-    pub const ALL: [ProblemKind; 5] = [
+    pub const ALL: [ProblemKind; 6] = [
         ProblemKind::FnGaugeFailed,
         ProblemKind::NameClash,
         ProblemKind::MemberMismatch,
         ProblemKind::LabelClash,
         ProblemKind::DuplicateSeries,
+        ProblemKind::CollectorFailed,
     ];
 
     /// The value of the `reason` label.
@@ -198,6 +184,7 @@ impl ProblemKind {
             ProblemKind::MemberMismatch => "member_mismatch",
             ProblemKind::LabelClash => "label_clash",
             ProblemKind::DuplicateSeries => "duplicate_series",
+            ProblemKind::CollectorFailed => "collector_failed",
         }
     }
 }
@@ -221,8 +208,6 @@ impl fmt::Display for Problem {
 pub(crate) const PROBLEMS_NAME: &str = "metered_export_problems";
 /// The base name of the toolkit's own overflow counter.
 pub(crate) const OVERFLOWED_NAME: &str = "metered_family_overflowed";
-/// The name of the toolkit's own collector error gauge.
-pub(crate) const COLLECTOR_ERRORS_NAME: &str = "metered_collector_errors";
 
 /// The exposition type of a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -626,10 +611,18 @@ impl<'a> Builder<'a> {
             None => ((false, m.name.as_str()), None),
         };
         if let Value::Error(e) = &m.value {
-            self.problem(
-                ProblemKind::FnGaugeFailed,
-                format!("`{}` is left out: {e}", m.name),
-            );
+            if m.name == FAILURE_FAMILY && m.kind != MetricKind::FnGauge {
+                let collector = m.labels.first().map_or("", |(_, v)| v.as_str());
+                self.problem(
+                    ProblemKind::CollectorFailed,
+                    format!("the collector {collector:?} failed: {e}"),
+                );
+            } else {
+                self.problem(
+                    ProblemKind::FnGaugeFailed,
+                    format!("`{}` is left out: {e}", m.name),
+                );
+            }
             return;
         }
         let at = match self.last {
@@ -715,7 +708,7 @@ impl<'a> Builder<'a> {
             Value::Gauge(g) | Value::UpDownCounter(g) => self.families[primary]
                 .series
                 .push(series(Sample::Int(*g), None)),
-            Value::FloatGauge(g) => {
+            Value::FloatGauge(g) | Value::FloatCounter(g) => {
                 self.families[primary]
                     .series
                     .push(series(Sample::Float(*g), None));
@@ -753,57 +746,6 @@ impl<'a> Builder<'a> {
     }
 }
 
-impl<'a> Builder<'a> {
-    /// Adds a family computed by a collector: a name of its own (a clash is left out and
-    /// counted like any other), its series as given.
-    fn add_collected(&mut self, f: &'a CollectedFamily) {
-        let ty = match f.kind {
-            CollectedKind::Counter => Type::Counter,
-            CollectedKind::Gauge => Type::Gauge,
-            CollectedKind::Histogram => Type::Histogram,
-        };
-        let name = family_name(&f.name, ty, "");
-        if let Err(e) = self.claim(&[(&name, ty)], &f.name) {
-            self.problem(ProblemKind::NameClash, e);
-            return;
-        }
-        let reserved: &[&str] = if ty == Type::Histogram { &["le"] } else { &[] };
-        let mut series = Vec::with_capacity(f.series.len());
-        for (labels, value) in &f.series {
-            if let Err(e) = check_keys(None, labels, None, reserved) {
-                let message = format!("a series of `{}` is left out: {e}", f.name);
-                self.problem(ProblemKind::LabelClash, message);
-                continue;
-            }
-            let sample = match value {
-                CollectedValue::Gauge(v) => Sample::Float(*v),
-                CollectedValue::Histogram(buckets, sum) => Sample::Histogram {
-                    buckets: Cow::Borrowed(buckets.as_slice()),
-                    sum: *sum,
-                },
-            };
-            series.push(Series {
-                pre: None,
-                labels,
-                post: None,
-                sample,
-            });
-        }
-        let help = if f.help.is_empty() {
-            Cow::Owned(format!("{} (collected)", f.name))
-        } else {
-            Cow::Borrowed(f.help.as_str())
-        };
-        self.families.push(Family {
-            name,
-            ty,
-            help,
-            unit: Cow::Borrowed(""),
-            series,
-        });
-    }
-}
-
 /// Builds the families of `scrape` for the text encoders.
 pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
     let mut b = Builder {
@@ -828,11 +770,6 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
     for m in scrape.snapshot.metrics() {
         b.add(m);
     }
-    for (_, result) in &scrape.collected {
-        for f in result.iter().flat_map(|families| families.iter()) {
-            b.add_collected(f);
-        }
-    }
     let mut families = b.families;
     if !scrape.overflowed.is_empty() {
         families.push(Family {
@@ -850,26 +787,6 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
                     labels: &[],
                     post: None,
                     sample: Sample::Uint(*n),
-                })
-                .collect(),
-        });
-    }
-    if !scrape.collected.is_empty() {
-        families.push(Family {
-            name: COLLECTOR_ERRORS_NAME.to_owned(),
-            ty: Type::Gauge,
-            help: Cow::Borrowed(
-                "Whether each collector failed (an error or a panic) in this scrape.",
-            ),
-            unit: Cow::Borrowed(""),
-            series: scrape
-                .collected
-                .iter()
-                .map(|(name, r)| Series {
-                    pre: Some(("collector", Cow::Borrowed(name.as_str()))),
-                    labels: &[],
-                    post: None,
-                    sample: Sample::Uint(u64::from(r.is_err())),
                 })
                 .collect(),
         });

@@ -21,6 +21,11 @@ use std::sync::Arc;
 pub enum Value {
     /// A counter's count.
     Counter(u64),
+    /// A counter of fractional amounts, finite and not negative: only collectors yield it
+    /// ([`Collection::float_counter`](crate::collector::Collection::float_counter)), for
+    /// totals kept as fractions, such as CPU seconds at the clock tick's resolution. Its
+    /// [`MetricSnapshot::kind`] is [`MetricKind::Counter`].
+    FloatCounter(f64),
     /// An integer gauge's value.
     Gauge(i64),
     /// An up-down counter's value.

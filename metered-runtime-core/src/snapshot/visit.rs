@@ -96,6 +96,7 @@ pub struct FamilySnapshot<'a> {
 ///     fn up_down_counter(&mut self, s: &Series<'_>, v: i64) -> std::fmt::Result {
 ///         self.line(s, v.into())
 ///     }
+///     fn float_counter(&mut self, _: &Series<'_>, _: f64) -> std::fmt::Result { self.1 += 1; Ok(()) }
 ///     fn float_gauge(&mut self, _: &Series<'_>, _: f64) -> std::fmt::Result { self.1 += 1; Ok(()) }
 ///     fn meter(&mut self, _: &Series<'_>, _: &MeterSnapshot) -> std::fmt::Result {
 ///         self.1 += 1;
@@ -146,6 +147,14 @@ pub trait Visit {
     /// # Errors
     /// As [`family`](Self::family).
     fn counter(&mut self, series: &Series<'_>, count: u64) -> Result<(), Self::Error>;
+
+    /// A counter's series whose count is fractional (finite, not negative): a collector's
+    /// [`float_counter`](crate::collector::Collection::float_counter). The family's kind is
+    /// [`MetricKind::Counter`].
+    ///
+    /// # Errors
+    /// As [`family`](Self::family).
+    fn float_counter(&mut self, series: &Series<'_>, count: f64) -> Result<(), Self::Error>;
 
     /// An integer gauge's series.
     ///
@@ -248,6 +257,7 @@ impl Snapshot {
             for s in &family.series {
                 match &s.metric.value {
                     Value::Counter(n) => visitor.counter(s, *n)?,
+                    Value::FloatCounter(n) => visitor.float_counter(s, *n)?,
                     Value::Gauge(v) => visitor.gauge(s, *v)?,
                     Value::UpDownCounter(v) => visitor.up_down_counter(s, *v)?,
                     Value::FloatGauge(v) => visitor.float_gauge(s, *v)?,
