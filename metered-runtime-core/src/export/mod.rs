@@ -16,21 +16,27 @@
 //! ```
 //!
 //! # Names
-//! Each metric's exposition name is its dotted name through [`exposition_name`] (dots and other
-//! characters to `_`, camel case to snake case, a leading digit prefixed with `_`), then:
-//! - counters and meters lose any trailing `_total`, and their samples get exactly one;
+//! Exported identity is the registry's, computed once when a metric is registered and carried
+//! by the snapshot ([`Snapshot::families`](crate::Snapshot::families)): the encoders group,
+//! name and label nothing themselves. Each metric's exposition name is its dotted name through
+//! [`exposition_name`](crate::exposition_name) (dots and other characters to `_`, camel case
+//! to snake case, a leading digit prefixed with `_`), then:
+//! - counters and meters lose a trailing `_total`, and their samples get exactly one;
 //! - a unit is appended as a suffix (`_bytes`) unless the name already ends with it; timers
 //!   always have the unit `seconds`;
 //! - a metric declared with a [`TypeLabel`](crate::TypeLabel) is exported under its family's
-//!   name with the type as a label, every member in one family under one `# HELP`/`# TYPE`:
-//!   `my.http.endpoints.{}.latency` gives
+//!   name with the type as a label (written first), every member in one family under one
+//!   `# HELP`/`# TYPE`: `my.http.endpoints.{}.latency` gives
 //!   `my_http_endpoints_latency_seconds_bucket{type="MyImplHandler",le="0.1"}`;
-//! - label keys are mapped the same way.
+//! - label keys are mapped the same way ([`exposition_label_key`](crate::exposition_label_key)).
 //!
-//! Two metrics whose names map to one exposition name (`a.b_c` and `a_b.c`), or to each other's
-//! sample names (a counter `x` and a gauge `x_total`), are never both exported: the first in
-//! name order is, the other is left out and counted (see below). Metrics without help text get
-//! `<dotted name> (<kind>)` as help, so that lint-clean output never lacks one.
+//! The registry refuses a metric whose exposition name (or one of its sample names) meets
+//! another's (`a.b_c` and `a_b.c`; a counter `x` and a gauge `x_total`), a type-label member
+//! that disagrees with its family, and label keys that clash once mapped, so an exposition of
+//! a registry never meets them. The encoders still check, as a defence for snapshots that did
+//! not come from one registry: what fails is left out and counted (see below). Metrics without
+//! help text get `<dotted name> (<kind>)` as help, so that lint-clean output never lacks one.
+//! Families are written in the order of their exposition names.
 //!
 //! # Kinds
 //! | metered kind | exposed as |
@@ -71,7 +77,6 @@
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
 mod model;
-mod name;
 mod text;
 
 #[cfg(feature = "openmetrics")]
@@ -81,5 +86,4 @@ pub mod prometheus;
 pub mod render;
 
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
-pub use name::exposition_name;
 pub use render::{Format, Rendered, render};

@@ -103,3 +103,24 @@ impl Snapshot {
         self.metrics.iter().find(|m| m.name == name)
     }
 }
+
+#[cfg(test)]
+impl Snapshot {
+    /// A snapshot built by hand, for tests of the encoders' defences against snapshots that
+    /// did not come from one registry: each metric with the exposition name and the label keys
+    /// it is exported under, taken as given.
+    pub(crate) fn from_parts(parts: Vec<(MetricSnapshot, &str, &[&str])>) -> Snapshot {
+        let (metrics, exported) = parts
+            .into_iter()
+            .map(|(m, exposition, keys)| {
+                let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+                let exported = Exported {
+                    exposition: exposition.into(),
+                    keys: keys.into(),
+                };
+                (m, exported)
+            })
+            .unzip();
+        Snapshot { metrics, exported }
+    }
+}

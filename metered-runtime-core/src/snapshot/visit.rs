@@ -47,6 +47,11 @@ impl<'a> Series<'a> {
             .chain(m.type_label.map(|t| t.value))
     }
 
+    /// The label keys, in exposition form, as the registry computed them.
+    pub(crate) fn keys(&self) -> &'a [String] {
+        self.keys
+    }
+
     /// The labels as (exposition key, value) pairs.
     pub fn labels(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
         self.keys
