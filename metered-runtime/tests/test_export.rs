@@ -317,6 +317,18 @@ fn overflow_child_and_counter_are_visible() {
     let text = openmetrics::to_string(&Scrape::of(&r), &Options::new());
     assert!(text.contains("\nsvc_by_id_total{id=\"__overflow__\"} 3\n"));
     assert!(text.contains("\nmetered_family_overflowed_total{family=\"svc_by_id\"} 3\n"));
+    // Each family by its exposition name, as the registry computed it: a timer's has its unit.
+    let t = r.timer_family("svc.latency", &["id"]).unwrap();
+    for i in 0..1001 {
+        t.get(&[&i.to_string()])
+            .unwrap()
+            .record(Duration::from_millis(1));
+    }
+    let text = openmetrics::to_string(&Scrape::of(&r), &Options::new());
+    assert!(
+        text.contains("\nmetered_family_overflowed_total{family=\"svc_latency_seconds\"} 1\n"),
+        "{text}"
+    );
     // A snapshot alone has no overflow counts, but the child is still there.
     let text = openmetrics::to_string(&Scrape::from(r.snapshot()), &Options::new());
     assert!(text.contains("\nsvc_by_id_total{id=\"__overflow__\"} 3\n"));
