@@ -6,6 +6,7 @@ use crate::metric::meter::MeterSnapshot;
 use crate::metric::timer::TimerSnapshot;
 use crate::metric::{MetricKind, Unit};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What every series of one exported family shares: what an encoder writes once per family
 /// (`# HELP`, `# TYPE`, `# UNIT`).
@@ -224,14 +225,23 @@ impl Snapshot {
     #[must_use]
     pub fn families(&self) -> Vec<FamilySnapshot<'_>> {
         let mut by_name: BTreeMap<&str, Vec<Series<'_>>> = BTreeMap::new();
-        for (metric, exported) in self.metrics.iter().zip(&self.exported) {
-            by_name
-                .entry(&exported.exposition)
-                .or_default()
-                .push(Series {
+        // A family's children come one after another and share the registry's name: one
+        // lookup per run of them, not per series.
+        let mut rest = self.metrics.iter().zip(&self.exported).peekable();
+        while let Some((metric, exported)) = rest.next() {
+            let series = by_name.entry(&exported.exposition).or_default();
+            series.push(Series {
+                metric,
+                keys: &exported.keys,
+            });
+            while let Some((metric, next)) =
+                rest.next_if(|(_, next)| Arc::ptr_eq(&next.exposition, &exported.exposition))
+            {
+                series.push(Series {
                     metric,
-                    keys: &exported.keys,
+                    keys: &next.keys,
                 });
+            }
         }
         by_name
             .into_iter()
