@@ -5,7 +5,6 @@ use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::meter::MeterSnapshot;
 use crate::metric::timer::TimerSnapshot;
 use crate::metric::{MetricKind, Unit};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What every series of one exported family shares: what an encoder writes once per family
@@ -224,42 +223,51 @@ impl Snapshot {
     /// yet has no series and is not listed.
     #[must_use]
     pub fn families(&self) -> Vec<FamilySnapshot<'_>> {
-        let mut by_name: BTreeMap<&str, Vec<Series<'_>>> = BTreeMap::new();
-        // A family's children come one after another and share the registry's name: one
-        // lookup per run of them, not per series.
-        let mut rest = self.metrics.iter().zip(&self.exported).peekable();
-        while let Some((metric, exported)) = rest.next() {
-            let series = by_name.entry(&exported.exposition).or_default();
-            series.push(Series {
-                metric,
-                keys: &exported.keys,
-            });
-            while let Some((metric, next)) =
-                rest.next_if(|(_, next)| Arc::ptr_eq(&next.exposition, &exported.exposition))
-            {
-                series.push(Series {
-                    metric,
-                    keys: &next.keys,
-                });
+        // A family's children come one after another and share the registry's name: find
+        // the runs, order them by name (stable: a family's runs keep their order), and merge
+        // the runs of one name.
+        let n = self.metrics.len();
+        let mut runs: Vec<(&str, usize, usize)> = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let name = &self.exported[start].exposition;
+            let mut end = start + 1;
+            while end < n && Arc::ptr_eq(&self.exported[end].exposition, name) {
+                end += 1;
             }
+            runs.push((name, start, end));
+            start = end;
         }
-        by_name
-            .into_iter()
-            .filter_map(|(exposition_name, mut series)| {
-                series.sort_by(|a, b| a.label_values().cmp(b.label_values()));
-                let first = series.first()?;
-                let m = first.metric;
-                let header = FamilyHeader {
-                    exposition_name,
-                    name: m.type_label.map_or(m.name.as_str(), |t| t.family),
-                    kind: m.kind,
-                    help: &m.help,
-                    unit: m.unit,
-                    label_keys: first.keys,
-                };
-                Some(FamilySnapshot { header, series })
-            })
-            .collect()
+        runs.sort_by(|a, b| a.0.cmp(b.0));
+        let mut families = Vec::with_capacity(runs.len());
+        let mut at = 0;
+        while at < runs.len() {
+            let exposition_name = runs[at].0;
+            let mut series = Vec::new();
+            while at < runs.len() && runs[at].0 == exposition_name {
+                let (_, from, to) = runs[at];
+                series.extend((from..to).map(|i| Series {
+                    metric: &self.metrics[i],
+                    keys: &self.exported[i].keys,
+                }));
+                at += 1;
+            }
+            series.sort_by(|a, b| a.label_values().cmp(b.label_values()));
+            let Some(first) = series.first() else {
+                continue;
+            };
+            let m = first.metric;
+            let header = FamilyHeader {
+                exposition_name,
+                name: m.type_label.map_or(m.name.as_str(), |t| t.family),
+                kind: m.kind,
+                help: &m.help,
+                unit: m.unit,
+                label_keys: first.keys,
+            };
+            families.push(FamilySnapshot { header, series });
+        }
+        families
     }
 
     /// Walks every family of [`families`](Self::families) through `visitor`.
