@@ -143,6 +143,14 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    // The process's figures, computed at each scrape beside the handlers' metrics.
+    if let Err(e) = registry().register_collector(
+        "process",
+        metered_runtime::collector::ProcessCollector::new(),
+    ) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
     println!("listening on http://{addr} (/users/ID, /orders/ID, /metrics)");
     let served = axum::serve(listener, app())
         .with_graceful_shutdown(async {

@@ -241,23 +241,23 @@ fn main() {
     }
 }
 
-/// The process's CPU time, memory, threads and file descriptors, read at each scrape.
-fn process_collector() -> std::sync::Arc<metered_runtime::export::Collectors> {
-    let collectors = metered_runtime::export::Collectors::new();
-    collectors.register(
-        "process",
-        std::time::Duration::ZERO,
-        metered_runtime::export::ProcessCollector,
-    );
-    std::sync::Arc::new(collectors)
-}
-
-/// Serves the global registry at `addr` while simulated traffic goes on, until interrupted.
+/// Serves the global registry at `addr` while simulated traffic goes on, until interrupted:
+/// with the process's CPU time, memory, threads and file descriptors (a collector read at each
+/// scrape) and how late a sleeping thread wakes (the latency probe).
 fn serve(addr: std::net::SocketAddr, cache: &mut LruCache<String>, db: &mut Db) {
+    use metered_runtime::collector::{LatencyProbe, ProcessCollector};
+    let probe = metered_runtime::registry()
+        .register_collector("process", ProcessCollector::new())
+        .and_then(|()| LatencyProbe::start_default(metered_runtime::registry()));
+    let _probe = match probe {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
     let exporter = match metered_runtime::http::Exporter::start(
-        metered_runtime::http::Config::new()
-            .address(addr)
-            .collectors(process_collector()),
+        metered_runtime::http::Config::new().address(addr),
     ) {
         Ok(e) => e,
         Err(e) => {

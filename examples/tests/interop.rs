@@ -3,9 +3,8 @@
 //! 2.42 server scraping the built-in endpoint and the axum example. A missing program fails
 //! these tests (`.ci/run` installs them); nothing is skipped.
 
-use metered_runtime::export::{
-    CollectedFamily, Collectors, Options, ProcessCollector, Scrape, openmetrics, prometheus,
-};
+use metered_runtime::collector::{Collection, ProcessCollector};
+use metered_runtime::export::{Options, Scrape, openmetrics, prometheus};
 use metered_runtime::http::{Config, Exporter};
 use metered_runtime::{Descriptor, HistogramConfig, Registry, StaticMetric, Timer, TypeLabel};
 use std::collections::BTreeMap;
@@ -115,45 +114,44 @@ fn hostile_registry() -> &'static Registry {
     for i in 0..1002 {
         ids.get(&[&i.to_string()]).unwrap().inc();
     }
+    add_collectors(r);
     r
 }
 
-/// The process collector and a collector of families computed at scrape time, with label
-/// sets that carry only some of the keys.
-fn collectors() -> Collectors {
-    let c = Collectors::new();
-    c.register("process", Duration::ZERO, ProcessCollector);
-    c.register("db", Duration::from_secs(30), || {
-        Ok(vec![
-            CollectedFamily::gauge("work_requests", "Work requests by status.")
-                .set(
-                    &[
-                        ("task_type", "Worker"),
-                        ("status", "pending"),
-                        ("scope", "debian"),
-                    ],
-                    4.0,
-                )
-                .set(&[("status", "running")], 1.0),
-            CollectedFamily::histogram("user_activity", "Users by days since last activity.")
-                .buckets(
-                    &[],
-                    &[
-                        (1.0, 3),
-                        (3.0, 4),
-                        (7.0, 6),
-                        (14.0, 6),
-                        (30.0, 8),
-                        (90.0, 9),
-                        (365.0, 9),
-                    ],
-                    10,
-                    900.0,
-                )?,
-        ])
-    });
-    c.register("broken", Duration::ZERO, || Err("database away".to_owned()));
-    c
+/// The process collector, a collector of families computed at scrape time (label sets that
+/// carry only some of the keys, a histogram at custom bounds) and one that fails.
+fn add_collectors(r: &Registry) {
+    r.register_collector("process", ProcessCollector::new())
+        .unwrap();
+    r.register_collector_cached("db", Duration::from_secs(30), |out: &mut Collection| {
+        out.gauge(
+            "work_requests",
+            "Work requests by status.",
+            &["task_type", "status", "scope"],
+        )?
+        .set(
+            &[
+                ("task_type", "Worker"),
+                ("status", "pending"),
+                ("scope", "debian"),
+            ],
+            4,
+        )?
+        .set(&[("status", "running")], 1)?;
+        out.histogram(
+            "user_activity",
+            "Users by days since last activity.",
+            &[],
+            &[1.0, 3.0, 7.0, 14.0, 30.0, 90.0, 365.0],
+        )?
+        .cumulative(&[], &[3, 4, 6, 6, 8, 9, 9, 10], 900.0)?;
+        out.float_counter("interop.cpu", "Fractional totals.", &["mode"])?
+            .set(&[("mode", "user")], 1.25)?;
+        Ok(())
+    })
+    .unwrap();
+    r.register_collector("broken", |_: &mut Collection| Err("database away".into()))
+        .unwrap();
 }
 
 /// Runs `program args` with `input` on stdin; its exit status and output.
@@ -181,7 +179,7 @@ fn run(program: &str, args: &[&str], input: &str) -> (std::process::ExitStatus, 
 
 #[test]
 fn promtool_accepts_our_text_without_lint_problems() {
-    let scrape = Scrape::of(hostile_registry()).with_collectors(&collectors());
+    let scrape = Scrape::of(hostile_registry());
     for opts in [
         Options::new(),
         Options::new().meter_rates(true).summaries(true),
@@ -264,6 +262,28 @@ fn assert_known_values(samples: &BTreeMap<String, String>) {
             "2.0",
         ),
         ("metered_export_problems{reason=\"fn_gauge_failed\"}", "1.0"),
+        (
+            "metered_export_problems{reason=\"collector_failed\"}",
+            "1.0",
+        ),
+        // Collected families, the failed collector counted.
+        // Keys a label set leaves out are written with the empty value.
+        (
+            "work_requests{scope=\"\",status=\"running\",task_type=\"\"}",
+            "1.0",
+        ),
+        (
+            "work_requests{scope=\"debian\",status=\"pending\",task_type=\"Worker\"}",
+            "4.0",
+        ),
+        ("user_activity_bucket{le=\"7.0\"}", "6.0"),
+        ("user_activity_count{}", "10.0"),
+        ("interop_cpu_total{mode=\"user\"}", "1.25"),
+        (
+            "metered_collector_errors_total{collector=\"broken\"}",
+            "1.0",
+        ),
+        ("metered_collector_errors_total{collector=\"db\"}", "0.0"),
     ];
     for (series, value) in expect {
         assert_eq!(
@@ -289,7 +309,7 @@ fn assert_known_values(samples: &BTreeMap<String, String>) {
 
 #[test]
 fn python_openmetrics_parser_accepts_our_openmetrics() {
-    let scrape = Scrape::of(hostile_registry()).with_collectors(&collectors());
+    let scrape = Scrape::of(hostile_registry());
     let text = openmetrics::to_string(&scrape, &Options::new());
     assert_known_values(&python_samples("openmetrics.parser", &text));
     let with_extras =
@@ -302,14 +322,13 @@ fn python_openmetrics_parser_accepts_our_openmetrics() {
         .unwrap();
     assert!((median - 1.5).abs() < 0.015, "{median}");
     assert!(samples.contains_key("interop_jobs_rate{window=\"1m\"}"));
-    // Collected families, and the failed collector's error series.
-    assert_eq!(samples["work_requests{status=\"running\"}"], "1.0");
-    assert_eq!(samples["user_activity_bucket{le=\"7.0\"}"], "6.0");
-    assert_eq!(
-        samples["metered_collector_errors{collector=\"broken\"}"],
-        "1.0"
-    );
+    // The process collector's figures.
     assert!(samples["process_threads{}"].parse::<f64>().unwrap() >= 1.0);
+    let cpu: f64 = samples["process_cpu_seconds_total{}"].parse().unwrap();
+    assert!(
+        cpu >= 0.0 && (cpu * 100.0 - (cpu * 100.0).round()).abs() < 1e-6,
+        "{cpu}"
+    );
 }
 
 #[test]
@@ -482,6 +501,35 @@ fn eventually<T>(what: &str, server: &Server, mut check: impl FnMut() -> Option<
     }
 }
 
+/// The families the registries' collectors computed, as a real Prometheus stored them.
+fn assert_collected_families(prom_addr: SocketAddr) {
+    let one = |q: &str| {
+        let r = query(prom_addr, q);
+        assert_eq!(r.len(), 1, "{q}: {r:?}");
+        r.into_values().next().unwrap()
+    };
+    // Families computed by the registry's collectors at each scrape (Prometheus drops the
+    // empty labels of the keys a label set leaves out).
+    assert_eq!(one("work_requests{status=\"running\"}"), "1");
+    assert_eq!(one("user_activity_count"), "10");
+    assert_eq!(one("interop_cpu_total"), "1.25");
+    let broken: f64 = one("metered_collector_errors_total{collector=\"broken\"}")
+        .parse()
+        .unwrap();
+    assert!(broken >= 1.0, "{broken}");
+    assert_eq!(
+        one("metered_export_problems{job=\"builtin\",reason=\"collector_failed\"}"),
+        "1"
+    );
+    // The process collector, on both targets.
+    let threads = query(prom_addr, "process_threads");
+    assert_eq!(threads.len(), 2, "{threads:?}");
+    let cpu: f64 = one("process_cpu_seconds_total{job=\"axum\"}")
+        .parse()
+        .unwrap();
+    assert!(cpu >= 0.0, "{cpu}");
+}
+
 #[test]
 fn a_real_prometheus_scrapes_the_builtin_endpoint_and_the_axum_example() {
     // The built-in endpoint, serving the hostile registry.
@@ -570,6 +618,7 @@ fn a_real_prometheus_scrapes_the_builtin_endpoint_and_the_axum_example() {
         one("interop_handlers_errors_total{type=\"OrdersHandler\"}"),
         "2"
     );
+    assert_collected_families(prom_addr);
     // The axum example's per-type metrics.
     assert_eq!(
         one("shop_routes_latency_seconds_count{type=\"Users\"}"),

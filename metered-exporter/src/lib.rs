@@ -53,7 +53,7 @@ pub use auth::Auth;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use metered_runtime_core::Registry;
-use metered_runtime_core::export::{Collectors, Options};
+use metered_runtime_core::export::Options;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,7 +106,6 @@ pub struct Config {
     max_connections: usize,
     max_header_bytes: usize,
     auth: Option<Auth>,
-    collectors: Option<Arc<Collectors>>,
 }
 
 impl Default for Config {
@@ -129,7 +128,6 @@ impl Config {
             max_connections: 64,
             max_header_bytes: 16 * 1024,
             auth: None,
-            collectors: None,
         }
     }
 
@@ -193,14 +191,6 @@ impl Config {
     #[must_use]
     pub fn max_header_bytes(mut self, n: usize) -> Self {
         self.max_header_bytes = n.max(8192);
-        self
-    }
-
-    /// Also serve the families these collectors compute at each scrape (see
-    /// [`Collectors`]).
-    #[must_use]
-    pub fn collectors(mut self, collectors: Arc<Collectors>) -> Self {
-        self.collectors = Some(collectors);
         self
     }
 
@@ -335,7 +325,6 @@ async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let handler = Arc::new(service::Handler::new(
         config.registry.clone(),
-        config.collectors.clone(),
         config.options,
         config.auth.as_ref(),
     ));

@@ -6,13 +6,11 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use metered_runtime_core::export::{Collectors, Options, Scrape, render};
+use metered_runtime_core::export::{Options, Scrape, render};
 use std::convert::Infallible;
-use std::sync::Arc;
 
 pub(crate) struct Handler {
     registry: Target,
-    collectors: Option<Arc<Collectors>>,
     options: Options,
     auth: Option<(Vec<u8>, &'static str)>,
 }
@@ -28,15 +26,9 @@ fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 impl Handler {
-    pub(crate) fn new(
-        registry: Target,
-        collectors: Option<Arc<Collectors>>,
-        options: Options,
-        auth: Option<&Auth>,
-    ) -> Self {
+    pub(crate) fn new(registry: Target, options: Options, auth: Option<&Auth>) -> Self {
         Handler {
             registry,
-            collectors,
             options,
             auth: auth.map(|a| (a.expected_header(), a.challenge())),
         }
@@ -78,12 +70,8 @@ impl Handler {
                 let encoding = header_str(header::ACCEPT_ENCODING);
                 let registry = self.registry.clone();
                 let options = self.options;
-                let collectors = self.collectors.clone();
                 let rendered = tokio::task::spawn_blocking(move || {
-                    let mut scrape = Scrape::of(&registry);
-                    if let Some(c) = &collectors {
-                        scrape = scrape.with_collectors(c);
-                    }
+                    let scrape = Scrape::of(&registry);
                     render::render_with(&scrape, &options, accept.as_deref(), encoding.as_deref())
                 })
                 .await;

@@ -259,21 +259,39 @@ async fn runs_on_the_programs_runtime() {
 }
 
 #[test]
-fn collectors_are_served() {
-    use metered_runtime_core::export::{CollectedFamily, Collectors};
-    let collectors = Collectors::new();
-    collectors.register("pools", Duration::ZERO, || {
-        Ok(vec![
-            CollectedFamily::gauge("workers", "Workers.").set(&[("state", "idle")], 2.0),
-        ])
-    });
-    let e = start(Config::new().collectors(std::sync::Arc::new(collectors)));
+fn the_registry_s_collectors_are_served() {
+    use metered_runtime_core::collector::Collection;
+    let registry = std::sync::Arc::new(Registry::new());
+    registry
+        .register_collector("pools", |out: &mut Collection| {
+            out.gauge("workers", "Workers.", &["state"])?
+                .set(&[("state", "idle")], 2)?;
+            Ok(())
+        })
+        .unwrap();
+    registry
+        .register_collector("db", |_: &mut Collection| Err("database away".into()))
+        .unwrap();
+    let e = Exporter::start(
+        Config::new()
+            .address("127.0.0.1:0".parse().unwrap())
+            .shared_registry(registry),
+    )
+    .unwrap();
     let metrics = get(e.local_addr(), "/metrics", "");
+    for line in [
+        "\nworkers{state=\"idle\"} 2\n",
+        "\nmetered_collector_errors_total{collector=\"db\"} 1\n",
+        "\nmetered_collector_errors_total{collector=\"pools\"} 0\n",
+        "\nmetered_export_problems{reason=\"collector_failed\"} 1\n",
+    ] {
+        assert!(metrics.contains(line), "{line:?} in {metrics}");
+    }
+    let stats = get(e.local_addr(), "/stats", "");
     assert!(
-        metrics.contains("\nworkers{state=\"idle\"} 2.0\n"),
-        "{metrics}"
+        stats.contains(r#""failure":{"collector=db":{"error":"database away"}}"#),
+        "{stats}"
     );
-    assert!(metrics.contains("\nmetered_collector_errors{collector=\"pools\"} 0\n"));
     e.shutdown();
 }
 

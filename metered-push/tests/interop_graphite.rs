@@ -143,8 +143,10 @@ fn carbon_stores_our_values_at_our_timestamps_and_survives_a_restart() {
     }
     let files = wait_for(20, "both reports in whisper", || {
         let w = whisper(&data);
-        (w.get("app/requests").map_or(0, Vec::len) == 2
-            && w.get("app/lat/max").map_or(0, Vec::len) == 2)
+        // carbon writes each whisper file on its own schedule: wait for every one checked.
+        ["app/requests", "app/temp", "app/lat/count", "app/lat/max"]
+            .iter()
+            .all(|k| w.get(*k).map_or(0, Vec::len) == 2)
             .then_some(w)
     });
     assert_eq!(files["app/requests"], [(times[0], 3.0), (times[1], 5.0)]);

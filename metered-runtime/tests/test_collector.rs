@@ -384,6 +384,13 @@ fn bad_collector_output_is_an_err_never_a_panic() {
         f.set(&[("x", "1")], 1.0).unwrap_err().to_string(),
         "invalid labels for \"f\": label key \"x\" is not one of the family's keys [k]"
     );
+    let mut c = out.float_counter("fc", "", &[]).unwrap();
+    assert_eq!(
+        c.set(&[], -0.5).unwrap_err().to_string(),
+        "collected counter \"fc\" rejects the value -0.5"
+    );
+    assert!(c.set(&[], f64::INFINITY).is_err());
+    assert!(c.set(&[], -0.0).is_ok()); // zero, whatever its sign
     let r = Registry::new();
     r.register_collector("c", |_: &mut Collection| Ok(()))
         .unwrap();
@@ -452,10 +459,19 @@ fn process_statistics_are_plausible() {
         panic!("not a gauge")
     };
     assert!(rss > 0);
-    assert!(matches!(
-        snap.get("process.cpu_seconds_total").unwrap().value,
-        Value::Counter(_)
-    ));
+    // Exact to the tick: user and system time are each a whole number of ticks.
+    let Value::FloatCounter(cpu) = snap.get("process.cpu_seconds_total").unwrap().value else {
+        panic!("not a fractional counter")
+    };
+    let ticks = cpu * 100.0;
+    assert!((ticks - ticks.round()).abs() < 1e-6, "{cpu}");
+    assert!(
+        cpu >= s.cpu_user_seconds + s.cpu_system_seconds - 1e-9,
+        "{cpu} {s:?}"
+    );
+    let ticks = s.cpu_seconds * 100.0;
+    assert!((ticks - ticks.round()).abs() < 1e-6, "{s:?}");
+    assert!((s.cpu_seconds - (s.cpu_user_seconds + s.cpu_system_seconds)).abs() < 1e-9);
     assert_eq!(errors_of(&snap, "process"), Some(0));
 }
 
@@ -476,6 +492,15 @@ fn the_latency_probe_records_how_late_it_wakes() {
     assert!(
         snap.histogram.min >= 0.0 && snap.histogram.max < 1.0,
         "{snap:?}"
+    );
+    // At the probe's fine bounds, 10 µs to 1 s, +Inf last.
+    let bounds: Vec<f64> = snap.histogram.buckets.iter().map(|(le, _)| *le).collect();
+    let mut expected = LatencyProbe::LATENESS_BOUNDS.to_vec();
+    expected.push(f64::INFINITY);
+    assert_eq!(bounds, expected);
+    assert_eq!(
+        snap.histogram.buckets.last().unwrap().1,
+        snap.histogram.count
     );
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(
@@ -560,6 +585,9 @@ fn an_encoder_walks_collector_families_like_registered_ones() {
         fn counter(&mut self, s: &Series<'_>, n: u64) -> std::fmt::Result {
             self.series(s, &n.to_string())
         }
+        fn float_counter(&mut self, s: &Series<'_>, n: f64) -> std::fmt::Result {
+            self.series(s, &format!("{n} (fractional)"))
+        }
         fn gauge(&mut self, s: &Series<'_>, v: i64) -> std::fmt::Result {
             self.series(s, &v.to_string())
         }
@@ -594,6 +622,8 @@ fn an_encoder_walks_collector_families_like_registered_ones() {
         out.histogram("age", "Age in days.", &["scope"], &[1.0, 7.0])?
             .per_bucket(&[("scope", "x")], &[1, 0, 2], 30.0)?;
         out.counter("jobs_total", "Jobs.", &[])?.set(&[], 12)?;
+        out.float_counter("cpu_seconds", "CPU time.", &["mode"])?
+            .set(&[("mode", "user")], 1.25)?;
         Ok(())
     })
     .unwrap();
@@ -605,6 +635,8 @@ fn an_encoder_walks_collector_families_like_registered_ones() {
         out.0,
         r#"age histogram "Age in days."
   {scope="x"} 3 30 [1:1 7:1 inf:3]
+cpu_seconds counter "CPU time."
+  {mode="user"} 1.25 (fractional)
 jobs counter "Jobs."
   {} 12
 metered_collector_errors counter "Runs of a collector that failed (an error, a panic, a family refused)."

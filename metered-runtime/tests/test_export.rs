@@ -1,4 +1,4 @@
-//! Golden tests of the Prometheus 0.0.4 and OpenMetrics encoders: whole strings, every kind,
+//! Golden tests of the Prometheus 0.0.4 and `OpenMetrics` encoders: whole strings, every kind,
 //! and every way a metric is left out.
 #![cfg(all(feature = "prometheus", feature = "openmetrics"))]
 #![allow(
@@ -121,6 +121,7 @@ metered_export_problems{reason="name_clash"} 0
 metered_export_problems{reason="member_mismatch"} 0
 metered_export_problems{reason="label_clash"} 0
 metered_export_problems{reason="duplicate_series"} 0
+metered_export_problems{reason="collector_failed"} 0
 "#;
 
 #[test]
@@ -316,6 +317,18 @@ fn overflow_child_and_counter_are_visible() {
     let text = openmetrics::to_string(&Scrape::of(&r), &Options::new());
     assert!(text.contains("\nsvc_by_id_total{id=\"__overflow__\"} 3\n"));
     assert!(text.contains("\nmetered_family_overflowed_total{family=\"svc_by_id\"} 3\n"));
+    // Each family by its exposition name, as the registry computed it: a timer's has its unit.
+    let t = r.timer_family("svc.latency", &["id"]).unwrap();
+    for i in 0..1001 {
+        t.get(&[&i.to_string()])
+            .unwrap()
+            .record(Duration::from_millis(1));
+    }
+    let text = openmetrics::to_string(&Scrape::of(&r), &Options::new());
+    assert!(
+        text.contains("\nmetered_family_overflowed_total{family=\"svc_latency_seconds\"} 1\n"),
+        "{text}"
+    );
     // A snapshot alone has no overflow counts, but the child is still there.
     let text = openmetrics::to_string(&Scrape::from(r.snapshot()), &Options::new());
     assert!(text.contains("\nsvc_by_id_total{id=\"__overflow__\"} 3\n"));
@@ -414,33 +427,44 @@ fn rates_and_summaries_on_request() {
 }
 
 #[test]
-fn collectors_yield_families_at_scrape_time_cached_and_isolated() {
-    use metered_runtime::export::{CollectedFamily, Collectors};
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static CALLS: AtomicU32 = AtomicU32::new(0);
-    let collectors = Collectors::new();
-    collectors.register("db", Duration::from_hours(1), || {
-        CALLS.fetch_add(1, Ordering::Relaxed);
-        let rows = CollectedFamily::gauge("work.requests", "Work requests.")
-            .set(&[("task_type", "build"), ("status", "pending")], 3.0)
-            .set(&[("status", "running")], 1.0);
-        let idle =
-            CollectedFamily::histogram("user.activity", "Users by days since last activity.")
-                .buckets(&[], &[(1.0, 2), (7.0, 5), (30.0, 5)], 6, 140.0)?;
-        Ok(vec![rows, idle])
-    });
-    collectors.register("broken", Duration::ZERO, || Err("database away".to_owned()));
+fn collector_families_are_exported_and_failures_counted_apart() {
+    use metered_runtime::collector::Collection;
     let r = Registry::new();
     r.counter("app.ok").unwrap().inc();
-    let scrape = Scrape::of(&r).with_collectors(&collectors);
+    r.register_collector("db", |out: &mut Collection| {
+        out.gauge("work.requests", "Work requests.", &["task_type", "status"])?
+            .set(&[("task_type", "build"), ("status", "pending")], 3)?
+            .set(&[("status", "running")], 1)?;
+        out.histogram(
+            "user.activity",
+            "Users by days since last activity.",
+            &[],
+            &[1.0, 7.0, 30.0],
+        )?
+        .cumulative(&[], &[2, 5, 5, 6], 140.0)?;
+        out.float_counter("cpu.seconds", "CPU time.", &[])?
+            .set(&[], 0.37)?;
+        Ok(())
+    })
+    .unwrap();
+    r.register_collector("broken", |_: &mut Collection| Err("database away".into()))
+        .unwrap();
+    r.register_collector("bad", |_: &mut Collection| std::panic::panic_any("boom"))
+        .unwrap();
+    let scrape = Scrape::of(&r);
     let text = openmetrics::to_string(&scrape, &Options::new());
-    let expected = "# HELP app_ok app.ok (counter)
+    let expected = "\
+# HELP app_ok app.ok (counter)
 # TYPE app_ok counter
 app_ok_total 1
-# HELP work_requests Work requests.
-# TYPE work_requests gauge
-work_requests{task_type=\"build\",status=\"pending\"} 3.0
-work_requests{status=\"running\"} 1.0
+# HELP cpu_seconds CPU time.
+# TYPE cpu_seconds counter
+cpu_seconds_total 0.37
+# HELP metered_collector_errors Runs of a collector that failed (an error, a panic, a family refused).
+# TYPE metered_collector_errors counter
+metered_collector_errors_total{collector=\"bad\"} 1
+metered_collector_errors_total{collector=\"broken\"} 1
+metered_collector_errors_total{collector=\"db\"} 0
 # HELP user_activity Users by days since last activity.
 # TYPE user_activity histogram
 user_activity_bucket{le=\"1.0\"} 2
@@ -449,46 +473,37 @@ user_activity_bucket{le=\"30.0\"} 5
 user_activity_bucket{le=\"+Inf\"} 6
 user_activity_sum 140.0
 user_activity_count 6
-# HELP metered_collector_errors Whether each collector failed (an error or a panic) in this scrape.
-# TYPE metered_collector_errors gauge
-metered_collector_errors{collector=\"db\"} 0
-metered_collector_errors{collector=\"broken\"} 1
+# HELP work_requests Work requests.
+# TYPE work_requests gauge
+work_requests{task_type=\"\",status=\"running\"} 1
+work_requests{task_type=\"build\",status=\"pending\"} 3
+# HELP metered_export_problems Metrics left out of this exposition, by reason.
+# TYPE metered_export_problems gauge
+metered_export_problems{reason=\"fn_gauge_failed\"} 0
+metered_export_problems{reason=\"name_clash\"} 0
+metered_export_problems{reason=\"member_mismatch\"} 0
+metered_export_problems{reason=\"label_clash\"} 0
+metered_export_problems{reason=\"duplicate_series\"} 0
+metered_export_problems{reason=\"collector_failed\"} 2
+# EOF
 ";
-    assert!(text.starts_with(expected), "{text}");
-    assert_eq!(scrape.collector_errors(), [("broken", "database away")]);
-    // Cached for an hour: a second scrape does not run the query again.
-    let again = Scrape::of(&r).with_collectors(&collectors);
-    assert!(
-        openmetrics::to_string(&again, &Options::new())
-            .contains("work_requests{status=\"running\"} 1.0")
-    );
-    assert_eq!(CALLS.load(Ordering::Relaxed), 1);
-    // Bad buckets are an error for the collector, not a panic.
+    assert_eq!(text, expected);
+    let problems: Vec<String> = scrape
+        .problems(&Options::new())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
-        CollectedFamily::histogram("h", "").buckets(&[], &[(2.0, 5), (1.0, 6)], 6, 1.0),
-        Err("`h`: bounds must be finite and increasing".to_owned())
+        problems,
+        [
+            "collector_failed: the collector \"bad\" failed: panicked: boom",
+            "collector_failed: the collector \"broken\" failed: database away",
+        ]
     );
-    assert_eq!(
-        CollectedFamily::histogram("h", "").buckets(&[], &[(1.0, 5), (2.0, 4)], 6, 1.0),
-        Err("`h`: bucket counts must be cumulative".to_owned())
-    );
-}
-
-#[test]
-fn a_panicking_collector_is_an_error_series() {
-    use metered_runtime::export::Collectors;
-    let collectors = Collectors::new();
-    collectors.register("bad", Duration::ZERO, || -> Result<Vec<_>, String> {
-        std::panic::panic_any("boom")
-    });
-    let scrape = Scrape::from(Registry::new().snapshot()).with_collectors(&collectors);
+    // The 0.0.4 text counts them alike.
     let text = prometheus::to_string(&scrape, &Options::new());
     assert!(
-        text.contains("\nmetered_collector_errors{collector=\"bad\"} 1\n"),
+        text.contains("\nmetered_export_problems{reason=\"collector_failed\"} 2\n"),
         "{text}"
-    );
-    assert_eq!(
-        scrape.collector_errors(),
-        [("bad", "the collector panicked")]
     );
 }

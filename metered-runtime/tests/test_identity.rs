@@ -232,6 +232,9 @@ impl Visit for Trace {
     fn counter(&mut self, s: &Series<'_>, n: u64) -> Result<(), String> {
         self.series(s, &format!("counter {n}"))
     }
+    fn float_counter(&mut self, s: &Series<'_>, n: f64) -> Result<(), String> {
+        self.series(s, &format!("float counter {n}"))
+    }
     fn gauge(&mut self, s: &Series<'_>, v: i64) -> Result<(), String> {
         self.series(s, &format!("gauge {v}"))
     }

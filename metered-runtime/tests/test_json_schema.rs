@@ -78,12 +78,15 @@ fn collector_output_validates() {
             .per_bucket(&[("scope", "a")], &[1, 2, 3], 20.0)?;
         out.gauge("svc.workers", "", &["state", "arch"])?
             .set(&[("state", "idle")], 2)?;
+        out.float_counter("svc.cpu_seconds", "", &[])?
+            .set(&[], 1.25)?;
         Ok(())
     })
     .unwrap();
     r.register_collector("broken", |_: &mut Collection| Err("down".into()))
         .unwrap();
     let json = r.snapshot().to_json();
+    assert!(json.contains(r#""cpu_seconds":{"value":1.25}"#), "{json}");
     assert_eq!(validate(&json).unwrap(), "7", "{json}");
 }
 

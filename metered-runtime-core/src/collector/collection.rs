@@ -27,7 +27,7 @@ pub(crate) struct Collected {
 ///
 /// Each family is declared with its name, help text and label keys
 /// ([`gauge`](Self::gauge), [`float_gauge`](Self::float_gauge), [`counter`](Self::counter),
-/// [`histogram`](Self::histogram)), then given one value per label set. A label set names its
+/// [`float_counter`](Self::float_counter), [`histogram`](Self::histogram)), then given one value per label set. A label set names its
 /// keys, so it can carry only some of the family's keys: the others take the empty value.
 /// Prometheus treats a label whose value is empty as absent, so `{task_type="build",
 /// backend=""}` is the series `{task_type="build"}`; an encoder may write the empty label or
@@ -51,14 +51,11 @@ pub struct Collection {
 }
 
 /// The value types a family's series take: `i64` for integer gauges, `f64` for floating-point
-/// gauges, `u64` for counters.
+/// gauges and counters, `u64` for integer counters.
 pub trait SampleValue: sealed::Sealed {
-    /// The kind of the family.
+    /// The snapshot value in a family of kind `kind`, or why the value is refused.
     #[doc(hidden)]
-    const KIND: MetricKind;
-    /// The snapshot value, or why the value is refused.
-    #[doc(hidden)]
-    fn into_value(self, family: &str) -> Result<Value>;
+    fn into_value(self, kind: MetricKind, family: &str) -> Result<Value>;
 }
 
 mod sealed {
@@ -69,29 +66,32 @@ mod sealed {
 }
 
 impl SampleValue for i64 {
-    const KIND: MetricKind = MetricKind::Gauge;
-    fn into_value(self, _: &str) -> Result<Value> {
+    fn into_value(self, _: MetricKind, _: &str) -> Result<Value> {
         Ok(Value::Gauge(self))
     }
 }
 
 impl SampleValue for f64 {
-    const KIND: MetricKind = MetricKind::FloatGauge;
-    fn into_value(self, family: &str) -> Result<Value> {
-        if self.is_finite() {
-            Ok(Value::FloatGauge(self))
-        } else {
-            Err(Error::InvalidValue {
-                what: format!("collected gauge {family:?}"),
+    fn into_value(self, kind: MetricKind, family: &str) -> Result<Value> {
+        let counter = kind == MetricKind::Counter;
+        if !self.is_finite() || (counter && self.is_sign_negative() && self != 0.0) {
+            let what = if counter { "counter" } else { "gauge" };
+            return Err(Error::InvalidValue {
+                what: format!("collected {what} {family:?}"),
                 value: self.to_string(),
-            })
+            });
         }
+        Ok(if counter {
+            // -0.0 reads as 0.
+            Value::FloatCounter(self.max(0.0))
+        } else {
+            Value::FloatGauge(self)
+        })
     }
 }
 
 impl SampleValue for u64 {
-    const KIND: MetricKind = MetricKind::Counter;
-    fn into_value(self, _: &str) -> Result<Value> {
+    fn into_value(self, _: MetricKind, _: &str) -> Result<Value> {
         Ok(Value::Counter(self))
     }
 }
@@ -157,9 +157,10 @@ impl Collection {
         name: &str,
         help: &str,
         keys: &[&str],
+        kind: MetricKind,
     ) -> Result<FamilyWriter<'_, V>> {
         Ok(FamilyWriter {
-            family: self.declare(name, help, keys, V::KIND)?,
+            family: self.declare(name, help, keys, kind)?,
             value: PhantomData,
         })
     }
@@ -176,7 +177,7 @@ impl Collection {
         help: &str,
         keys: &[&str],
     ) -> Result<FamilyWriter<'_, i64>> {
-        self.writer(name, help, keys)
+        self.writer(name, help, keys, MetricKind::Gauge)
     }
 
     /// Declares a family of floating-point gauges; see [`gauge`](Self::gauge).
@@ -189,7 +190,7 @@ impl Collection {
         help: &str,
         keys: &[&str],
     ) -> Result<FamilyWriter<'_, f64>> {
-        self.writer(name, help, keys)
+        self.writer(name, help, keys, MetricKind::FloatGauge)
     }
 
     /// Declares a family of counters (values that only grow between runs, such as CPU time);
@@ -204,7 +205,33 @@ impl Collection {
         help: &str,
         keys: &[&str],
     ) -> Result<FamilyWriter<'_, u64>> {
-        self.writer(name, help, keys)
+        self.writer(name, help, keys, MetricKind::Counter)
+    }
+
+    /// Declares a family of counters with fractional values (finite, not negative), for
+    /// totals kept as fractions: CPU seconds at the clock tick's resolution. Exported as
+    /// counters, as [`counter`](Self::counter)'s are; read as
+    /// [`Value::FloatCounter`](crate::snapshot::Value::FloatCounter).
+    ///
+    /// ```
+    /// # extern crate metered_runtime_core as metered_runtime;
+    /// use metered_runtime::collector::Collection;
+    /// let mut out = Collection::default();
+    /// let mut cpu = out.float_counter("process.cpu_seconds_total", "CPU time, in seconds.", &[])?;
+    /// cpu.set(&[], 1.37)?;
+    /// assert!(cpu.set(&[], -1.0).is_err() && cpu.set(&[], f64::NAN).is_err());
+    /// # Ok::<(), metered_runtime::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`gauge`](Self::gauge).
+    pub fn float_counter(
+        &mut self,
+        name: &str,
+        help: &str,
+        keys: &[&str],
+    ) -> Result<FamilyWriter<'_, f64>> {
+        self.writer(name, help, keys, MetricKind::Counter)
     }
 
     /// Declares a family of histograms with the upper bounds `bounds` (finite and strictly
@@ -315,9 +342,10 @@ impl<V: SampleValue> FamilyWriter<'_, V> {
     /// # Errors
     /// [`Error::InvalidLabel`] for a key the family does not have, a key given twice, or a
     /// label set given before (keys left out count as empty values);
-    /// [`Error::InvalidValue`] for a NaN or infinite floating-point value.
+    /// [`Error::InvalidValue`] for a NaN or infinite floating-point value, or a negative one in
+    /// a counter family.
     pub fn set(&mut self, labels: &[(&str, &str)], value: V) -> Result<&mut Self> {
-        let value = value.into_value(&self.family.name)?;
+        let value = value.into_value(self.family.kind, &self.family.name)?;
         self.family.insert(labels, value)?;
         Ok(self)
     }

@@ -2,6 +2,8 @@
 //! it wakes.
 
 use crate::error::{Error, Result};
+use crate::metric::histogram::HistogramConfig;
+use crate::metric::timer::Timer;
 use crate::registry::Registry;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
@@ -10,6 +12,10 @@ use std::time::{Duration, Instant};
 /// A thread that wakes every `interval` and records in a timer how much later than asked it
 /// woke: a measure of how loaded the machine's scheduler is (how long a ready thread waits for
 /// a CPU), as a timer's histogram in seconds. Dropping the probe stops the thread.
+///
+/// A timer the probe creates is exported at [`LATENESS_BOUNDS`](Self::LATENESS_BOUNDS)
+/// (10 µs to 1 s: lateness is mostly well under the default ladder's first bound of 1 ms); one
+/// that exists already keeps its configuration.
 ///
 /// ```
 /// # extern crate metered_runtime_core as metered_runtime;
@@ -33,6 +39,10 @@ impl LatencyProbe {
     /// The interval of [`start_default`](Self::start_default): 10 s.
     pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 
+    /// The bucket bounds, in seconds, of a timer the probe creates.
+    pub const LATENESS_BOUNDS: &'static [f64] =
+        &[1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 1.0];
+
     /// Starts the probe, recording into the timer `name` of `registry` (created if absent).
     ///
     /// # Errors
@@ -44,7 +54,9 @@ impl LatencyProbe {
                 reason: "a latency probe's interval must not be zero".into(),
             });
         }
-        let timer = registry.timer(name)?;
+        let timer = registry.get_or_create(name, || {
+            Timer::with_config(HistogramConfig::new().bounds(Self::LATENESS_BOUNDS))
+        })?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("metered-latency-probe".into())

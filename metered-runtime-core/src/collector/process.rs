@@ -4,7 +4,6 @@
 use super::collection::Collection;
 use super::registered::{CollectError, Collector};
 use crate::error::{Error, Result};
-use std::time::Duration;
 
 /// The `auxv` entry that holds the kernel's clock-tick rate (`AT_CLKTCK`).
 const AT_CLKTCK: usize = 17;
@@ -29,6 +28,9 @@ pub struct ProcessStats {
     pub cpu_user_seconds: f64,
     /// CPU time spent in the kernel on the process's behalf, in seconds.
     pub cpu_system_seconds: f64,
+    /// User and system CPU time together, in seconds (from the summed clock ticks, so exact
+    /// to the tick).
+    pub cpu_seconds: f64,
     /// Threads.
     pub threads: u64,
     /// Open file descriptors (counting the one used to list them).
@@ -168,6 +170,7 @@ impl ProcessStats {
             virtual_memory_bytes: status_field(&status, "VmSize")?,
             cpu_user_seconds: ticks_to_seconds(utime, clk_tck),
             cpu_system_seconds: ticks_to_seconds(stime, clk_tck),
+            cpu_seconds: ticks_to_seconds(utime.saturating_add(stime), clk_tck),
             threads: status_field(&status, "Threads")?,
             open_fds: u64::try_from(open_fds).unwrap_or(u64::MAX),
             max_fds,
@@ -185,15 +188,15 @@ impl ProcessStats {
 /// | `process.resident_memory_bytes` | `process_resident_memory_bytes` | gauge |
 /// | `process.resident_memory_max_bytes` | `process_resident_memory_max_bytes` (`VmHWM`) | gauge |
 /// | `process.virtual_memory_bytes` | `process_virtual_memory_bytes` | gauge |
-/// | `process.cpu_seconds_total` | `process_cpu_seconds_total` (user + system, whole seconds) | counter |
+/// | `process.cpu_seconds_total` | `process_cpu_seconds_total` (user + system) | counter (fractional) |
 /// | `process.cpu_user_seconds` | `process_cpu_user_seconds` | float gauge |
 /// | `process.cpu_system_seconds` | `process_cpu_system_seconds` | float gauge |
 /// | `process.threads` | `process_threads` | gauge |
 /// | `process.open_fds` | `process_open_fds` | gauge |
 /// | `process.max_fds` | `process_max_fds` | gauge |
 ///
-/// Counters hold integers, so `process_cpu_seconds_total` counts whole seconds; the two
-/// floating-point gauges give user and system time at the clock tick's resolution. CPU and
+/// `process_cpu_seconds_total` is a [fractional counter](Collection::float_counter), exact to
+/// the clock tick, as are the two floating-point gauges of user and system time. CPU and
 /// start times are in clock ticks in `/proc`: the rate is read from `/proc/self/auxv`
 /// (`AT_CLKTCK`), [`DEFAULT_CLK_TCK`] (100) if that fails. Where `/proc/self` cannot be read
 /// (any OS but Linux), each run fails with [`Error::Io`] and the snapshot shows the collector's
@@ -276,13 +279,12 @@ impl Collector for ProcessCollector {
         for (name, help, v) in ints {
             out.gauge(name, help, &[])?.set(&[], int(v))?;
         }
-        let cpu = Duration::from_secs_f64(s.cpu_user_seconds + s.cpu_system_seconds);
-        out.counter(
+        out.float_counter(
             "process.cpu_seconds_total",
-            "Total user and system CPU time spent, in whole seconds.",
+            "Total user and system CPU time spent, in seconds.",
             &[],
         )?
-        .set(&[], cpu.as_secs())?;
+        .set(&[], s.cpu_seconds)?;
         Ok(())
     }
 }

@@ -18,21 +18,27 @@
 //! ```
 //!
 //! # Names
-//! Each metric's exposition name is its dotted name through [`exposition_name`] (dots and other
-//! characters to `_`, camel case to snake case, a leading digit prefixed with `_`), then:
-//! - counters and meters lose any trailing `_total`, and their samples get exactly one;
+//! Exported identity is the registry's, computed once when a metric is registered and carried
+//! by the snapshot ([`Snapshot::families`](crate::Snapshot::families)): the encoders group,
+//! name and label nothing themselves. Each metric's exposition name is its dotted name through
+//! [`exposition_name`](crate::exposition_name) (dots and other characters to `_`, camel case
+//! to snake case, a leading digit prefixed with `_`), then:
+//! - counters and meters lose a trailing `_total`, and their samples get exactly one;
 //! - a unit is appended as a suffix (`_bytes`) unless the name already ends with it; timers
 //!   always have the unit `seconds`;
 //! - a metric declared with a [`TypeLabel`](crate::TypeLabel) is exported under its family's
-//!   name with the type as a label, every member in one family under one `# HELP`/`# TYPE`:
-//!   `my.http.endpoints.{}.latency` gives
+//!   name with the type as a label (written first), every member in one family under one
+//!   `# HELP`/`# TYPE`: `my.http.endpoints.{}.latency` gives
 //!   `my_http_endpoints_latency_seconds_bucket{type="MyImplHandler",le="0.1"}`;
-//! - label keys are mapped the same way.
+//! - label keys are mapped the same way ([`exposition_label_key`](crate::exposition_label_key)).
 //!
-//! Two metrics whose names map to one exposition name (`a.b_c` and `a_b.c`), or to each other's
-//! sample names (a counter `x` and a gauge `x_total`), are never both exported: the first in
-//! name order is, the other is left out and counted (see below). Metrics without help text get
-//! `<dotted name> (<kind>)` as help, so that lint-clean output never lacks one.
+//! The registry refuses a metric whose exposition name (or one of its sample names) meets
+//! another's (`a.b_c` and `a_b.c`; a counter `x` and a gauge `x_total`), a type-label member
+//! that disagrees with its family, and label keys that clash once mapped, so an exposition of
+//! a registry never meets them. The encoders still check, as a defence for snapshots that did
+//! not come from one registry: what fails is left out and counted (see below). Metrics without
+//! help text get `<dotted name> (<kind>)` as help, so that lint-clean output never lacks one.
+//! Families are written in the order of their exposition names.
 //!
 //! # Kinds
 //! | metered kind | exposed as |
@@ -57,25 +63,22 @@
 //! - `metered_export_problems{reason=...}` (gauge): metrics left out of this exposition, by
 //!   [`ProblemKind`]: a function gauge that panicked or returned NaN (its message is in the
 //!   JSON view and in [`Scrape::problems`]), name clashes, type-label members that disagree
-//!   with their family, label keys that clash once mapped, duplicate series.
+//!   with their family, label keys that clash once mapped, duplicate series, a collector that
+//!   failed.
 //! - `metered_family_overflowed_total{family=...}` (counter): for a [`Scrape`] of a registry,
 //!   the label sets each labelled family sent to its overflow child because it was full.
-//! - `metered_collector_errors{collector=...}` (gauge): with [`Collectors`], 1 for each
-//!   collector that returned an error or panicked in this scrape (the rest of the scrape
-//!   succeeds; messages in [`Scrape::collector_errors`]), 0 for the others.
+//! - `metered_collector_errors_total{collector=...}` (counter): the failed runs of each
+//!   collector; one whose output is missing from this exposition is also counted under
+//!   `metered_export_problems{reason="collector_failed"}` (its message is in the JSON view).
 //!
 //! # Metrics computed at scrape time
-//! [`Collectors`] hold [`Collector`]s (closures or trait objects) that yield labelled gauge and
-//! histogram families ([`CollectedFamily`]) when a scrape asks, each result cached for a
-//! configurable time; add them with [`Scrape::with_collectors`]. [`ProcessCollector`] reports
-//! the process's CPU time, memory, threads and file descriptors under the standard
-//! `process_*` names; [`SchedulerProbe`] measures how late a thread wakes.
+//! Collectors are registered on the registry
+//! ([`Registry::register_collector`](crate::Registry::register_collector), see
+//! [`collector`](crate::collector)) and run when its snapshot is taken, so a [`Scrape`] of the
+//! registry exports their families like every other: no separate list to pass around.
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
-mod collector;
 mod model;
-mod name;
-mod process;
 mod text;
 
 #[cfg(feature = "openmetrics")]
@@ -84,8 +87,5 @@ pub mod openmetrics;
 pub mod prometheus;
 pub mod render;
 
-pub use collector::{CollectedFamily, Collector, Collectors};
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
-pub use name::exposition_name;
-pub use process::{ProcessCollector, SchedulerProbe};
 pub use render::{Format, Rendered, render};

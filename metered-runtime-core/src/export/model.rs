@@ -3,14 +3,16 @@
 //! exporters that reads the snapshot's and the registry's types, so a change there is handled
 //! here once for every format.
 
-use super::collector::{Collected, CollectedFamily, CollectedKind, CollectedValue, Collectors};
-use super::name::{is_plain, push_exposition_name};
+use crate::collector::FAILURE_FAMILY;
 use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::{MetricKind, Unit};
+use crate::name::exposition::sanitize;
 use crate::registry::{FamilyRef, MetricRef, Registry};
-use crate::snapshot::{MetricSnapshot, Snapshot, Value};
+use crate::snapshot::{
+    FamilyHeader, FamilySnapshot, MetricSnapshot, Series as SnapshotSeries, Snapshot, Value,
+};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Bounds (in seconds) of the classic buckets of a timer that has none configured.
@@ -39,8 +41,8 @@ pub const DEFAULT_BOUNDS: &[f64] = &[
 #[derive(Debug, Clone, Default)]
 pub struct Scrape {
     snapshot: Snapshot,
+    /// Each labelled family's exposition name and overflow count.
     overflowed: Vec<(String, u64)>,
-    collected: Vec<Collected>,
 }
 
 impl Scrape {
@@ -51,14 +53,13 @@ impl Scrape {
             .metrics()
             .iter()
             .filter_map(|e| match e.metric() {
-                MetricRef::Family(f) => Some((e.name().to_owned(), overflowed(f))),
+                MetricRef::Family(f) => Some((e.exposition_name().to_owned(), overflowed(f))),
                 _ => None,
             })
             .collect();
         Scrape {
             snapshot: registry.snapshot(),
             overflowed,
-            collected: Vec::new(),
         }
     }
 
@@ -66,22 +67,6 @@ impl Scrape {
     #[must_use]
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
-    }
-
-    /// Adds what `collectors` compute now (or have cached) to the scrape.
-    #[must_use]
-    pub fn with_collectors(mut self, collectors: &Collectors) -> Self {
-        self.collected.extend(collectors.collect());
-        self
-    }
-
-    /// The collectors that failed in this scrape, with their messages.
-    #[must_use]
-    pub fn collector_errors(&self) -> Vec<(&str, &str)> {
-        self.collected
-            .iter()
-            .filter_map(|(name, r)| r.as_ref().err().map(|e| (name.as_str(), e.as_str())))
-            .collect()
     }
 }
 
@@ -92,7 +77,6 @@ impl From<Snapshot> for Scrape {
         Scrape {
             snapshot,
             overflowed: Vec::new(),
-            collected: Vec::new(),
         }
     }
 }
@@ -177,16 +161,21 @@ pub enum ProblemKind {
     LabelClash,
     /// Two members of a type-label family with the same labels.
     DuplicateSeries,
+    /// A collector failed (an error, a panic, or a family it yields refused): its
+    /// `metered.collector.failure{collector}` series holds the message, in the JSON view
+    /// and in [`Scrape::problems`].
+    CollectorFailed,
 }
 
 impl ProblemKind {
     /// Every kind, in the order the problem gauge lists them.
-    pub const ALL: [ProblemKind; 5] = [
+    pub const ALL: [ProblemKind; 6] = [
         ProblemKind::FnGaugeFailed,
         ProblemKind::NameClash,
         ProblemKind::MemberMismatch,
         ProblemKind::LabelClash,
         ProblemKind::DuplicateSeries,
+        ProblemKind::CollectorFailed,
     ];
 
     /// The value of the `reason` label.
@@ -198,6 +187,7 @@ impl ProblemKind {
             ProblemKind::MemberMismatch => "member_mismatch",
             ProblemKind::LabelClash => "label_clash",
             ProblemKind::DuplicateSeries => "duplicate_series",
+            ProblemKind::CollectorFailed => "collector_failed",
         }
     }
 }
@@ -221,8 +211,6 @@ impl fmt::Display for Problem {
 pub(crate) const PROBLEMS_NAME: &str = "metered_export_problems";
 /// The base name of the toolkit's own overflow counter.
 pub(crate) const OVERFLOWED_NAME: &str = "metered_family_overflowed";
-/// The name of the toolkit's own collector error gauge.
-pub(crate) const COLLECTOR_ERRORS_NAME: &str = "metered_collector_errors";
 
 /// The exposition type of a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,10 +235,13 @@ pub(crate) enum Sample<'a> {
     Summary([(f64, f64); 6]),
 }
 
-/// One series of a family: labels in order `pre`, `labels`, `post`; keys not yet mapped.
+/// One series of a family: labels in order `pre`, then `keys` with the values of `labels`, then
+/// `post`. Keys are in exposition form already (the registry's).
 #[derive(Debug)]
 pub(crate) struct Series<'a> {
     pub pre: Option<(&'a str, Cow<'a, str>)>,
+    pub keys: &'a [String],
+    /// The metric's labels: only their values are written, under `keys`.
     pub labels: &'a [(String, String)],
     pub post: Option<(&'static str, &'static str)>,
     pub sample: Sample<'a>,
@@ -300,20 +291,6 @@ impl Model<'_> {
     }
 }
 
-/// The label sets of a type-label family seen so far: `(type, other labels)`.
-type Seen<'a> = HashSet<(&'a str, &'a [(String, String)])>;
-
-enum Slot<'a> {
-    Rejected,
-    Open {
-        primary: usize,
-        companion: Option<usize>,
-        kind: MetricKind,
-        unit: Unit,
-        seen: Option<Seen<'a>>,
-    },
-}
-
 /// FNV-1a: names are short and not attacker-chosen, so a fast hash beats the default one.
 #[derive(Default)]
 struct FnvHasher(u64);
@@ -340,10 +317,6 @@ type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 struct Builder<'a> {
     opts: Options,
     families: Vec<Family<'a>>,
-    slots: Vec<Slot<'a>>,
-    index: HashMap<(bool, &'a str), usize, Fnv>,
-    /// The last identity looked up and its slot (a family's children come one after another).
-    last: Option<((bool, &'a str), usize)>,
     /// Sample names taken, by the dotted name that took them (`""`: metered's own metrics).
     claimed: HashMap<String, (Type, &'a str), Fnv>,
     /// A buffer for looking up sample names without allocating.
@@ -371,27 +344,17 @@ fn unit_name(kind: MetricKind, unit: Unit) -> Cow<'static, str> {
         Cow::Borrowed(s)
     } else {
         let mut out = String::new();
-        push_exposition_name(&mut out, s);
+        sanitize(s, &mut out);
         Cow::Owned(out)
     }
 }
 
-/// The family name of a metric: mapped, `_total` taken off counters, the unit suffix added.
-fn family_name(dotted: &str, ty: Type, unit: &str) -> String {
-    let mut name = String::with_capacity(dotted.len() + unit.len() + 8);
-    push_exposition_name(&mut name, dotted);
-    if ty == Type::Counter {
-        while let Some(stripped) = name.strip_suffix("_total") {
-            let len = stripped.len();
-            name.truncate(len);
-        }
-    }
-    let has_suffix = name.ends_with(unit) && name[..name.len() - unit.len()].ends_with('_');
-    if !(unit.is_empty() || has_suffix) {
-        name.push('_');
-        name.push_str(unit);
-    }
-    name
+/// Whether `key` is already its own exposition name (the common case: no work at render time).
+fn is_plain(key: &str) -> bool {
+    !key.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// The names a family's samples use (so that no other family can take them).
@@ -407,52 +370,23 @@ fn suffixes(ty: Type) -> &'static [&'static str] {
 /// Every suffix some type adds to its samples.
 const ALL_SUFFIXES: [&str; 4] = ["_total", "_bucket", "_count", "_sum"];
 
-/// Checks the label keys of one series once mapped: no two equal, none reserved.
-fn check_keys(
-    pre: Option<&str>,
-    labels: &[(String, String)],
-    post: Option<&str>,
-    reserved: &[&str],
-) -> Result<(), String> {
-    let keys = || {
-        pre.into_iter()
-            .chain(labels.iter().map(|(k, _)| k.as_str()))
-            .chain(post)
-    };
-    // The common case: every key already plain, so no mapping (and no allocation) is needed.
-    if keys().all(is_plain) {
-        for (i, k) in keys().enumerate() {
-            if reserved.contains(&k) {
-                return Err(format!("label key {k:?} is reserved here"));
-            }
-            if k.starts_with("__") {
-                return Err(format!("label key {k:?} is reserved"));
-            }
-            if keys().take(i).any(|earlier| earlier == k) {
-                return Err(format!("two label keys map to {k:?}"));
-            }
-        }
-        return Ok(());
-    }
-    let mut mapped: Vec<Cow<'_, str>> = Vec::with_capacity(labels.len() + 2);
-    for k in keys() {
-        let m = if is_plain(k) {
-            Cow::Borrowed(k)
-        } else {
-            let mut s = String::new();
-            push_exposition_name(&mut s, k);
-            Cow::Owned(s)
-        };
-        if reserved.contains(&&*m) {
+/// Checks a family's label keys (in exposition form): no two equal, none reserved. The
+/// registry refuses such keys when a metric is registered; this is the defence for a snapshot
+/// that did not come from one registry.
+fn check_keys(keys: &[String], reserved: &[&str]) -> Result<(), String> {
+    for (i, k) in keys.iter().enumerate() {
+        if reserved.contains(&k.as_str()) {
             return Err(format!("label key {k:?} is reserved here"));
         }
-        if m.starts_with("__") {
-            return Err(format!("label key {k:?} maps to {m:?}, which is reserved"));
+        if k.starts_with("__") {
+            return Err(format!("label key {k:?} is reserved"));
         }
-        if mapped.contains(&m) {
-            return Err(format!("two label keys map to {m:?}"));
+        if !is_plain(k) {
+            return Err(format!("label key {k:?} is not in exposition form"));
         }
-        mapped.push(m);
+        if keys[..i].contains(k) {
+            return Err(format!("two label keys map to {k:?}"));
+        }
     }
     Ok(())
 }
@@ -564,11 +498,70 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn open(&mut self, m: &'a MetricSnapshot, dotted: &'a str, type_label: bool) -> Slot<'a> {
-        let ty = exposition_type(m.kind);
-        let unit = unit_name(m.kind, m.unit);
-        let name = family_name(dotted, ty, &unit);
-        let companion = match m.kind {
+    /// Why `s` cannot be a series of the family `f`, if it cannot: the registry guarantees
+    /// every series of a family the family's kind, unit and dotted name, and distinct labels;
+    /// this is the defence for a snapshot that did not come from one registry.
+    fn misfit(
+        f: &FamilyHeader<'a>,
+        s: &SnapshotSeries<'a>,
+        prev: Option<&SnapshotSeries<'a>>,
+    ) -> Option<Problem> {
+        let m = s.metric;
+        let dotted = m.type_label.map_or(m.name.as_str(), |t| t.family);
+        let (kind, message) = if dotted != f.name {
+            (
+                ProblemKind::NameClash,
+                format!(
+                    "`{}` is left out: its exposition name clashes with `{}` on {:?}",
+                    m.name, f.name, f.exposition_name
+                ),
+            )
+        } else if m.kind != f.kind || m.unit != f.unit {
+            (
+                ProblemKind::MemberMismatch,
+                format!(
+                    "`{}` is left out: it is a {} in {:?} but its type-label family `{}` holds a {} in {:?}",
+                    m.name,
+                    m.kind,
+                    m.unit.as_str(),
+                    f.name,
+                    f.kind,
+                    f.unit.as_str()
+                ),
+            )
+        } else if prev.is_some_and(|p| p.label_values().eq(s.label_values())) {
+            (
+                ProblemKind::DuplicateSeries,
+                format!(
+                    "`{}` is left out: another member of `{}` has the same labels",
+                    m.name, f.name
+                ),
+            )
+        } else {
+            return None;
+        };
+        Some(Problem { kind, message })
+    }
+
+    /// Adds one family of the snapshot, with its companion (meter rates, quantile summaries)
+    /// when the options ask for one.
+    fn add_family(&mut self, f: &FamilySnapshot<'a>) {
+        let h = f.header;
+        // A family none of whose series can be read has no block (and takes no name).
+        if f.series
+            .iter()
+            .all(|s| matches!(s.metric.value, Value::Error(_)))
+        {
+            for s in &f.series {
+                if let Value::Error(e) = &s.metric.value {
+                    self.failed(s.metric, e);
+                }
+            }
+            return;
+        }
+        let ty = exposition_type(h.kind);
+        let name = h.exposition_name.to_owned();
+        let companion = match h.kind {
             MetricKind::Meter if self.opts.meter_rates => {
                 Some((format!("{name}_rate"), Type::Gauge))
             }
@@ -578,25 +571,30 @@ impl<'a> Builder<'a> {
             _ => None,
         };
         let claimed = match &companion {
-            Some((n, t)) => self.claim(&[(&name, ty), (n, *t)], dotted),
-            None => self.claim(&[(&name, ty)], dotted),
+            Some((n, t)) => self.claim(&[(&name, ty), (n, *t)], h.name),
+            None => self.claim(&[(&name, ty)], h.name),
         };
         if let Err(e) = claimed {
             self.problem(ProblemKind::NameClash, e);
-            return Slot::Rejected;
+            return;
         }
-        let help: Cow<'a, str> = if m.help.is_empty() {
-            Cow::Owned(format!("{dotted} ({})", m.kind))
+        let reserved: &[&str] = match ty {
+            Type::Histogram => &["le", "quantile"],
+            _ => &[],
+        };
+        let family_keys = check_keys(h.label_keys, reserved);
+        let help: Cow<'a, str> = if h.help.is_empty() {
+            Cow::Owned(format!("{} ({})", h.name, h.kind))
         } else {
-            Cow::Borrowed(m.help.as_str())
+            Cow::Borrowed(h.help)
         };
         let primary = self.families.len();
         self.families.push(Family {
             name,
             ty,
             help: help.clone(),
-            unit: unit.clone(),
-            series: Vec::new(),
+            unit: unit_name(h.kind, h.unit),
+            series: Vec::with_capacity(f.series.len()),
         });
         let companion = companion.map(|(name, ty)| {
             self.families.push(Family {
@@ -611,103 +609,74 @@ impl<'a> Builder<'a> {
             });
             self.families.len() - 1
         });
-        Slot::Open {
-            primary,
-            companion,
-            kind: m.kind,
-            unit: m.unit,
-            seen: type_label.then(HashSet::new),
+        let mut prev: Option<&SnapshotSeries<'a>> = None;
+        for s in &f.series {
+            let m = s.metric;
+            if let Value::Error(e) = &m.value {
+                self.failed(m, e);
+                continue;
+            }
+            if let Some(p) = Self::misfit(&h, s, prev) {
+                self.problems.push(p);
+                continue;
+            }
+            prev = Some(s);
+            let keys = s.keys();
+            let checked = if std::ptr::eq(keys, h.label_keys) {
+                family_keys.clone()
+            } else {
+                check_keys(keys, reserved)
+            };
+            if let Err(e) = checked {
+                self.problem(
+                    ProblemKind::LabelClash,
+                    format!("`{}` is left out: {e}", m.name),
+                );
+                continue;
+            }
+            // The type label first, then the metric's own labels.
+            let (pre, keys) = match (m.type_label, keys.split_last()) {
+                (Some(t), Some((key, rest))) => {
+                    (Some((key.as_str(), Cow::Borrowed(t.value))), rest)
+                }
+                _ => (None, keys),
+            };
+            self.push_value(m, pre.as_ref(), keys, primary, companion);
         }
     }
 
-    fn add(&mut self, m: &'a MetricSnapshot) {
-        let (ident, pre) = match &m.type_label {
-            Some(tl) => ((true, tl.family), Some((tl.key, Cow::Borrowed(tl.value)))),
-            None => ((false, m.name.as_str()), None),
-        };
-        if let Value::Error(e) = &m.value {
+    /// A series whose value could not be read: a function gauge's, or a collector's failure.
+    fn failed(&mut self, m: &MetricSnapshot, e: &str) {
+        if m.name == FAILURE_FAMILY && m.kind != MetricKind::FnGauge {
+            let collector = m.labels.first().map_or("", |(_, v)| v.as_str());
+            self.problem(
+                ProblemKind::CollectorFailed,
+                format!("the collector {collector:?} failed: {e}"),
+            );
+        } else {
             self.problem(
                 ProblemKind::FnGaugeFailed,
                 format!("`{}` is left out: {e}", m.name),
             );
-            return;
         }
-        let at = match self.last {
-            Some((last, at)) if last == ident => at,
-            _ => {
-                let at = if let Some(&at) = self.index.get(&ident) {
-                    at
-                } else {
-                    let slot = self.open(m, ident.1, ident.0);
-                    self.slots.push(slot);
-                    self.index.insert(ident, self.slots.len() - 1);
-                    self.slots.len() - 1
-                };
-                self.last = Some((ident, at));
-                at
-            }
-        };
-        let Some(Slot::Open {
-            primary,
-            companion,
-            kind,
-            unit,
-            seen,
-        }) = self.slots.get_mut(at)
-        else {
-            return;
-        };
-        let (primary, companion) = (*primary, *companion);
-        if *kind != m.kind || *unit != m.unit {
-            let message = format!(
-                "`{}` is left out: it is a {} in {:?} but its type-label family `{}` holds a {} in {:?}",
-                m.name,
-                m.kind,
-                m.unit.as_str(),
-                ident.1,
-                kind,
-                unit.as_str()
-            );
-            self.problem(ProblemKind::MemberMismatch, message);
-            return;
-        }
-        if let Some(seen) = seen
-            && !seen.insert((m.type_label.map_or("", |t| t.value), m.labels.as_slice()))
-        {
-            let message = format!(
-                "`{}` is left out: another member of `{}` has the same labels",
-                m.name, ident.1
-            );
-            self.problem(ProblemKind::DuplicateSeries, message);
-            return;
-        }
-        let reserved: &[&str] = match exposition_type(m.kind) {
-            Type::Histogram => &["le", "quantile"],
-            _ => &[],
-        };
-        if let Err(e) = check_keys(pre.as_ref().map(|p| p.0), &m.labels, None, reserved) {
-            self.problem(
-                ProblemKind::LabelClash,
-                format!("`{}` is left out: {e}", m.name),
-            );
-            return;
-        }
-        self.push_value(m, pre.as_ref(), primary, companion);
     }
 
     fn push_value(
         &mut self,
         m: &'a MetricSnapshot,
         pre: Option<&(&'a str, Cow<'a, str>)>,
+        keys: &'a [String],
         primary: usize,
         companion: Option<usize>,
     ) {
         let series = |sample, post| Series {
             pre: pre.cloned(),
+            keys,
             labels: &m.labels,
             post,
             sample,
         };
+        // No wildcard arm: a new kind of value fails to compile here until it is exported.
         match &m.value {
             Value::Counter(c) => self.families[primary]
                 .series
@@ -715,7 +684,7 @@ impl<'a> Builder<'a> {
             Value::Gauge(g) | Value::UpDownCounter(g) => self.families[primary]
                 .series
                 .push(series(Sample::Int(*g), None)),
-            Value::FloatGauge(g) => {
+            Value::FloatGauge(g) | Value::FloatCounter(g) => {
                 self.families[primary]
                     .series
                     .push(series(Sample::Float(*g), None));
@@ -753,69 +722,13 @@ impl<'a> Builder<'a> {
     }
 }
 
-impl<'a> Builder<'a> {
-    /// Adds a family computed by a collector: a name of its own (a clash is left out and
-    /// counted like any other), its series as given.
-    fn add_collected(&mut self, f: &'a CollectedFamily) {
-        let ty = match f.kind {
-            CollectedKind::Counter => Type::Counter,
-            CollectedKind::Gauge => Type::Gauge,
-            CollectedKind::Histogram => Type::Histogram,
-        };
-        let name = family_name(&f.name, ty, "");
-        if let Err(e) = self.claim(&[(&name, ty)], &f.name) {
-            self.problem(ProblemKind::NameClash, e);
-            return;
-        }
-        let reserved: &[&str] = if ty == Type::Histogram { &["le"] } else { &[] };
-        let mut series = Vec::with_capacity(f.series.len());
-        for (labels, value) in &f.series {
-            if let Err(e) = check_keys(None, labels, None, reserved) {
-                let message = format!("a series of `{}` is left out: {e}", f.name);
-                self.problem(ProblemKind::LabelClash, message);
-                continue;
-            }
-            let sample = match value {
-                CollectedValue::Gauge(v) => Sample::Float(*v),
-                CollectedValue::Histogram(buckets, sum) => Sample::Histogram {
-                    buckets: Cow::Borrowed(buckets.as_slice()),
-                    sum: *sum,
-                },
-            };
-            series.push(Series {
-                pre: None,
-                labels,
-                post: None,
-                sample,
-            });
-        }
-        let help = if f.help.is_empty() {
-            Cow::Owned(format!("{} (collected)", f.name))
-        } else {
-            Cow::Borrowed(f.help.as_str())
-        };
-        self.families.push(Family {
-            name,
-            ty,
-            help,
-            unit: Cow::Borrowed(""),
-            series,
-        });
-    }
-}
-
 /// Builds the families of `scrape` for the text encoders.
 pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
+    let snapshot_families = scrape.snapshot.families();
     let mut b = Builder {
         opts,
-        families: Vec::new(),
-        slots: Vec::new(),
-        index: HashMap::with_capacity_and_hasher(scrape.snapshot.metrics().len(), Fnv::default()),
-        last: None,
-        claimed: HashMap::with_capacity_and_hasher(
-            scrape.snapshot.metrics().len() + 2,
-            Fnv::default(),
-        ),
+        families: Vec::with_capacity(snapshot_families.len() + 2),
+        claimed: HashMap::with_capacity_and_hasher(snapshot_families.len() + 2, Fnv::default()),
         scratch: String::new(),
         problems: Vec::new(),
     };
@@ -825,13 +738,8 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
     ];
     // Nothing is claimed yet, so this cannot clash.
     let _ = b.claim(&own_names, "");
-    for m in scrape.snapshot.metrics() {
-        b.add(m);
-    }
-    for (_, result) in &scrape.collected {
-        for f in result.iter().flat_map(|families| families.iter()) {
-            b.add_collected(f);
-        }
+    for f in &snapshot_families {
+        b.add_family(f);
     }
     let mut families = b.families;
     if !scrape.overflowed.is_empty() {
@@ -845,31 +753,12 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
             series: scrape
                 .overflowed
                 .iter()
-                .map(|(dotted, n)| Series {
-                    pre: Some(("family", Cow::Owned(super::exposition_name(dotted)))),
+                .map(|(exposition, n)| Series {
+                    pre: Some(("family", Cow::Borrowed(exposition.as_str()))),
+                    keys: &[],
                     labels: &[],
                     post: None,
                     sample: Sample::Uint(*n),
-                })
-                .collect(),
-        });
-    }
-    if !scrape.collected.is_empty() {
-        families.push(Family {
-            name: COLLECTOR_ERRORS_NAME.to_owned(),
-            ty: Type::Gauge,
-            help: Cow::Borrowed(
-                "Whether each collector failed (an error or a panic) in this scrape.",
-            ),
-            unit: Cow::Borrowed(""),
-            series: scrape
-                .collected
-                .iter()
-                .map(|(name, r)| Series {
-                    pre: Some(("collector", Cow::Borrowed(name.as_str()))),
-                    labels: &[],
-                    post: None,
-                    sample: Sample::Uint(u64::from(r.is_err())),
                 })
                 .collect(),
         });
@@ -885,6 +774,7 @@ pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
             .zip(counts)
             .map(|(k, n)| Series {
                 pre: Some(("reason", Cow::Borrowed(k.as_str()))),
+                keys: &[],
                 labels: &[],
                 post: None,
                 sample: Sample::Uint(n as u64),
@@ -913,5 +803,146 @@ impl Scrape {
     #[must_use]
     pub fn problems(&self, opts: &Options) -> Vec<Problem> {
         build(self, *opts).problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::TypeLabel;
+
+    fn metric(name: &str, kind: MetricKind, value: Value) -> MetricSnapshot {
+        MetricSnapshot {
+            name: name.to_owned(),
+            kind,
+            help: String::new(),
+            unit: Unit::None,
+            labels: Vec::new(),
+            from_family: false,
+            type_label: None,
+            value,
+        }
+    }
+
+    fn member(name: &str, ty: &'static str, kind: MetricKind, value: Value) -> MetricSnapshot {
+        MetricSnapshot {
+            type_label: Some(TypeLabel {
+                family: "svc.calls",
+                key: "type",
+                value: ty,
+            }),
+            ..metric(name, kind, value)
+        }
+    }
+
+    fn labelled(name: &str, labels: &[(&str, &str)], value: Value) -> MetricSnapshot {
+        MetricSnapshot {
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            from_family: true,
+            ..metric(name, MetricKind::Counter, value)
+        }
+    }
+
+    /// Families written, and problems as `reason: message`.
+    fn outcome(parts: Vec<(MetricSnapshot, &str, &[&str])>) -> (Vec<String>, Vec<String>) {
+        let scrape = Scrape::from(Snapshot::from_parts(parts));
+        let model = build(&scrape, Options::new());
+        let families = model
+            .families
+            .iter()
+            .map(|f| format!("{} {}", f.name, f.series.len()))
+            .collect();
+        let problems = model.problems.iter().map(ToString::to_string).collect();
+        (families, problems)
+    }
+
+    #[test]
+    fn a_hand_built_snapshot_with_clashes_is_exported_without_them() {
+        let (families, problems) = outcome(vec![
+            // Two metrics under one exposition name: the first is kept.
+            (
+                metric("a.b_c", MetricKind::Counter, Value::Counter(1)),
+                "a_b_c",
+                &[],
+            ),
+            (
+                metric("a_b.c", MetricKind::Counter, Value::Counter(2)),
+                "a_b_c",
+                &[],
+            ),
+            // A gauge named as the counter's sample.
+            (
+                metric("a.b_c_total", MetricKind::Gauge, Value::Gauge(3)),
+                "a_b_c_total",
+                &[],
+            ),
+            // Type-label members: one of another kind, one repeating a type.
+            (
+                member("svc.A.calls", "A", MetricKind::Counter, Value::Counter(1)),
+                "svc_calls",
+                &["type"],
+            ),
+            (
+                member("svc.B.calls", "B", MetricKind::Gauge, Value::Gauge(1)),
+                "svc_calls",
+                &["type"],
+            ),
+            (
+                member("svc.A2.calls", "A", MetricKind::Counter, Value::Counter(5)),
+                "svc_calls",
+                &["type"],
+            ),
+            (
+                member("svc.C.calls", "C", MetricKind::Counter, Value::Counter(2)),
+                "svc_calls",
+                &["type"],
+            ),
+            // Label keys that clash, and one that is not in exposition form.
+            (
+                labelled("hits", &[("k", "1"), ("k", "2")], Value::Counter(1)),
+                "hits",
+                &["k", "k"],
+            ),
+            (
+                labelled("rows", &[("Row-Kind", "x")], Value::Counter(1)),
+                "rows",
+                &["Row-Kind"],
+            ),
+        ]);
+        assert_eq!(
+            families,
+            [
+                "a_b_c 1",
+                "hits 0",
+                "rows 0",
+                "svc_calls 2",
+                "metered_export_problems 6"
+            ]
+        );
+        assert_eq!(
+            problems,
+            [
+                "name_clash: `a_b.c` is left out: its exposition name clashes with `a.b_c` on \"a_b_c\"",
+                "name_clash: `a.b_c_total` is left out: its exposition name clashes with `a.b_c` on \"a_b_c_total\"",
+                "label_clash: `hits` is left out: two label keys map to \"k\"",
+                "label_clash: `rows` is left out: label key \"Row-Kind\" is not in exposition form",
+                "duplicate_series: `svc.A2.calls` is left out: another member of `svc.calls` has the same labels",
+                "member_mismatch: `svc.B.calls` is left out: it is a gauge in \"\" but its type-label family `svc.calls` holds a counter in \"\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_registry_snapshot_needs_no_defence() {
+        let r = Registry::new();
+        r.counter("a.b_c").unwrap().inc();
+        assert!(r.counter("a_b.c").is_err());
+        let f = r.counter_family("hits", &["k"]).unwrap();
+        f.get(&["1"]).unwrap().inc();
+        let scrape = Scrape::of(&r);
+        assert_eq!(build(&scrape, Options::new()).problems, []);
     }
 }

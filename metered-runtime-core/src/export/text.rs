@@ -1,7 +1,6 @@
 //! What the two text formats share: numbers, escaping, label sets and sample lines.
 
 use super::model::{Family, Sample, Series, Type};
-use super::name::{is_plain, push_exposition_name};
 use std::fmt::Write as _;
 
 /// Appends `n` in decimal.
@@ -76,14 +75,6 @@ pub(crate) fn push_help(out: &mut String, help: &str, quotes: bool) {
     }
 }
 
-fn push_key(out: &mut String, k: &str) {
-    if is_plain(k) {
-        out.push_str(k);
-    } else {
-        push_exposition_name(out, k);
-    }
-}
-
 /// The `le` texts of the bounds written last, reused while bounds repeat (histograms usually
 /// share their bounds), so that each is formatted once.
 #[derive(Default)]
@@ -118,16 +109,17 @@ fn push_labels(out: &mut String, s: &Series<'_>, extra: Option<(&str, &str)>) {
         out.push(if first { '{' } else { ',' });
         first = false;
     };
+    // Keys are the registry's, in exposition form already.
     if let Some((k, v)) = &s.pre {
         sep(out);
-        push_key(out, k);
+        out.push_str(k);
         out.push_str("=\"");
         push_label_value(out, v);
         out.push('"');
     }
-    for (k, v) in s.labels {
+    for (k, (_, v)) in s.keys.iter().zip(s.labels) {
         sep(out);
-        push_key(out, k);
+        out.push_str(k);
         out.push_str("=\"");
         push_label_value(out, v);
         out.push('"');

@@ -162,6 +162,25 @@ mod tests {
     }
 
     #[test]
+    fn the_character_mapping_covers_every_class_of_character() {
+        let cases = [
+            ("a.b.c", "a_b_c"),
+            ("a_b.c", "a_b_c"),
+            ("MyImplHandler", "my_impl_handler"),
+            ("v2Api", "v2_api"),
+            ("HTTP", "http"),
+            ("a:b-c d", "a_b_c_d"),
+            ("9lives", "_9lives"),
+            ("ünï", "_n_"),
+            ("_x", "_x"),
+            ("temp.°c", "temp__c"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(exposition_label_key(input), expected, "{input}");
+        }
+    }
+
+    #[test]
     fn label_keys_follow_the_same_rules() {
         let mapped: Vec<String> = ["task_type", "task-type", "2nd", "ü"]
             .into_iter()

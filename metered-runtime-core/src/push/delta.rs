@@ -60,6 +60,9 @@ pub enum ReportValue {
     /// A counter's increment since the previous report (the whole count if it went down, as
     /// after a reset).
     Counter(u64),
+    /// A fractional counter's increment since the previous report (a collector's
+    /// `float_counter`, such as CPU seconds; the whole value if it went down).
+    FloatCounter(f64),
     /// An integer gauge's or up-down counter's current value.
     Gauge(i64),
     /// A floating-point gauge's current value (a function gauge's result).
@@ -152,6 +155,7 @@ impl Distribution {
 #[derive(Debug, Clone)]
 enum Last {
     Count(u64),
+    Float(f64),
     Dist {
         count: u64,
         sum: f64,
@@ -188,6 +192,13 @@ impl DeltaState {
                     ReportValue::Counter(count_delta(*c, last.as_ref())),
                     Some(Last::Count(*c)),
                 ),
+                Value::FloatCounter(c) => {
+                    let delta = match last {
+                        Some(Last::Float(before)) if before <= *c => c - before,
+                        _ => *c,
+                    };
+                    (ReportValue::FloatCounter(delta), Some(Last::Float(*c)))
+                }
                 Value::Gauge(g) | Value::UpDownCounter(g) => (ReportValue::Gauge(*g), None),
                 Value::FloatGauge(g) => (ReportValue::FloatGauge(*g), None),
                 Value::Meter(s) => (
@@ -322,6 +333,33 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn fractional_counters_go_out_as_increments() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let r = Registry::new();
+        let bits = Arc::new(AtomicU64::new(1.5f64.to_bits()));
+        let seen = Arc::clone(&bits);
+        r.register_collector("cpu", move |out: &mut crate::collector::Collection| {
+            out.float_counter("cpu.seconds", "CPU time.", &[])?
+                .set(&[], f64::from_bits(seen.load(Ordering::Relaxed)))?;
+            Ok(())
+        })
+        .unwrap();
+        let mut s = DeltaState::new();
+        let one = s.report(&r.snapshot(), at(1));
+        assert_eq!(
+            one.get("cpu.seconds").unwrap().value,
+            ReportValue::FloatCounter(1.5)
+        );
+        bits.store(2.25f64.to_bits(), Ordering::Relaxed);
+        let two = s.report(&r.snapshot(), at(2));
+        assert_eq!(
+            two.get("cpu.seconds").unwrap().value,
+            ReportValue::FloatCounter(0.75)
+        );
     }
 
     #[test]

@@ -163,7 +163,7 @@ pub fn encode(report: &Report, cfg: &Config) -> String {
         match &m.value {
             ReportValue::Counter(n) => out.line("", n),
             ReportValue::Gauge(g) => out.line("", g),
-            ReportValue::FloatGauge(g) => out.float("", *g),
+            ReportValue::FloatGauge(g) | ReportValue::FloatCounter(g) => out.float("", *g),
             ReportValue::Meter(r) => {
                 out.line("count", r.count);
                 out.rates(r);

@@ -124,6 +124,8 @@ pub fn encode(report: &Report, cfg: &Config) -> Vec<String> {
             ReportValue::Counter(n) => f.count("count", *n),
             ReportValue::Gauge(g) => f.int("value", g),
             ReportValue::FloatGauge(g) => f.float("value", *g),
+            // Always a float field, so its type never changes between writes.
+            ReportValue::FloatCounter(n) => f.float("count", *n),
             ReportValue::Meter(r) => {
                 f.count("count", r.count);
                 f.rates(r);

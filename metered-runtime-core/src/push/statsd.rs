@@ -235,6 +235,11 @@ pub fn encode(report: &Report, cfg: &Config) -> Encoded {
                 }
             }
             ReportValue::FloatGauge(g) => lines.gauge("", *g),
+            ReportValue::FloatCounter(n) => {
+                if n.is_finite() && *n > 0.0 {
+                    lines.line("", &format!("{n}"), "c");
+                }
+            }
             ReportValue::Meter(r) => {
                 lines.count("count", r.count);
                 lines.rates(r);

@@ -210,7 +210,11 @@ impl Registry {
     }
 
     /// The `M` named `name`, made by `make` if absent.
-    fn get_or_create<M: Metric>(&self, name: &str, make: impl Fn() -> M) -> Result<Handle<M>> {
+    pub(crate) fn get_or_create<M: Metric>(
+        &self,
+        name: &str,
+        make: impl Fn() -> M,
+    ) -> Result<Handle<M>> {
         let metric = self.get_or_insert(name, &mut || {
             Ok(M::into_ref(Handle::Shared(Arc::new(make()))))
         })?;

@@ -21,6 +21,11 @@ use std::sync::Arc;
 pub enum Value {
     /// A counter's count.
     Counter(u64),
+    /// A counter of fractional amounts, finite and not negative: only collectors yield it
+    /// ([`Collection::float_counter`](crate::collector::Collection::float_counter)), for
+    /// totals kept as fractions, such as CPU seconds at the clock tick's resolution. Its
+    /// [`MetricSnapshot::kind`] is [`MetricKind::Counter`].
+    FloatCounter(f64),
     /// An integer gauge's value.
     Gauge(i64),
     /// An up-down counter's value.
@@ -96,5 +101,26 @@ impl Snapshot {
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&MetricSnapshot> {
         self.metrics.iter().find(|m| m.name == name)
+    }
+}
+
+#[cfg(all(test, any(feature = "prometheus", feature = "openmetrics")))]
+impl Snapshot {
+    /// A snapshot built by hand, for tests of the encoders' defences against snapshots that
+    /// did not come from one registry: each metric with the exposition name and the label keys
+    /// it is exported under, taken as given.
+    pub(crate) fn from_parts(parts: Vec<(MetricSnapshot, &str, &[&str])>) -> Snapshot {
+        let (metrics, exported) = parts
+            .into_iter()
+            .map(|(m, exposition, keys)| {
+                let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+                let exported = Exported {
+                    exposition: exposition.into(),
+                    keys: keys.into(),
+                };
+                (m, exported)
+            })
+            .unzip();
+        Snapshot { metrics, exported }
     }
 }

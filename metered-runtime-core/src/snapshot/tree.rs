@@ -98,7 +98,7 @@ fn fields(v: &Value) -> Node {
         Value::Gauge(g) | Value::UpDownCounter(g) => {
             m.insert("value".into(), Node::Int(*g));
         }
-        Value::FloatGauge(g) => {
+        Value::FloatGauge(g) | Value::FloatCounter(g) => {
             m.insert("value".into(), Node::Float(*g));
         }
         Value::Meter(s) => meter_fields(&mut m, s),

@@ -5,7 +5,7 @@ use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::meter::MeterSnapshot;
 use crate::metric::timer::TimerSnapshot;
 use crate::metric::{MetricKind, Unit};
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What every series of one exported family shares: what an encoder writes once per family
 /// (`# HELP`, `# TYPE`, `# UNIT`).
@@ -45,6 +45,12 @@ impl<'a> Series<'a> {
             .iter()
             .map(|(_, v)| v.as_str())
             .chain(m.type_label.map(|t| t.value))
+    }
+
+    /// The label keys, in exposition form, as the registry computed them.
+    #[cfg(any(feature = "prometheus", feature = "openmetrics"))]
+    pub(crate) fn keys(&self) -> &'a [String] {
+        self.keys
     }
 
     /// The labels as (exposition key, value) pairs.
@@ -96,6 +102,7 @@ pub struct FamilySnapshot<'a> {
 ///     fn up_down_counter(&mut self, s: &Series<'_>, v: i64) -> std::fmt::Result {
 ///         self.line(s, v.into())
 ///     }
+///     fn float_counter(&mut self, _: &Series<'_>, _: f64) -> std::fmt::Result { self.1 += 1; Ok(()) }
 ///     fn float_gauge(&mut self, _: &Series<'_>, _: f64) -> std::fmt::Result { self.1 += 1; Ok(()) }
 ///     fn meter(&mut self, _: &Series<'_>, _: &MeterSnapshot) -> std::fmt::Result {
 ///         self.1 += 1;
@@ -146,6 +153,14 @@ pub trait Visit {
     /// # Errors
     /// As [`family`](Self::family).
     fn counter(&mut self, series: &Series<'_>, count: u64) -> Result<(), Self::Error>;
+
+    /// A counter's series whose count is fractional (finite, not negative): a collector's
+    /// [`float_counter`](crate::collector::Collection::float_counter). The family's kind is
+    /// [`MetricKind::Counter`].
+    ///
+    /// # Errors
+    /// As [`family`](Self::family).
+    fn float_counter(&mut self, series: &Series<'_>, count: f64) -> Result<(), Self::Error>;
 
     /// An integer gauge's series.
     ///
@@ -209,33 +224,51 @@ impl Snapshot {
     /// yet has no series and is not listed.
     #[must_use]
     pub fn families(&self) -> Vec<FamilySnapshot<'_>> {
-        let mut by_name: BTreeMap<&str, Vec<Series<'_>>> = BTreeMap::new();
-        for (metric, exported) in self.metrics.iter().zip(&self.exported) {
-            by_name
-                .entry(&exported.exposition)
-                .or_default()
-                .push(Series {
-                    metric,
-                    keys: &exported.keys,
-                });
+        // A family's children come one after another and share the registry's name: find
+        // the runs, order them by name (stable: a family's runs keep their order), and merge
+        // the runs of one name.
+        let n = self.metrics.len();
+        let mut runs: Vec<(&str, usize, usize)> = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let name = &self.exported[start].exposition;
+            let mut end = start + 1;
+            while end < n && Arc::ptr_eq(&self.exported[end].exposition, name) {
+                end += 1;
+            }
+            runs.push((name, start, end));
+            start = end;
         }
-        by_name
-            .into_iter()
-            .filter_map(|(exposition_name, mut series)| {
-                series.sort_by(|a, b| a.label_values().cmp(b.label_values()));
-                let first = series.first()?;
-                let m = first.metric;
-                let header = FamilyHeader {
-                    exposition_name,
-                    name: m.type_label.map_or(m.name.as_str(), |t| t.family),
-                    kind: m.kind,
-                    help: &m.help,
-                    unit: m.unit,
-                    label_keys: first.keys,
-                };
-                Some(FamilySnapshot { header, series })
-            })
-            .collect()
+        runs.sort_by(|a, b| a.0.cmp(b.0));
+        let mut families = Vec::with_capacity(runs.len());
+        let mut at = 0;
+        while at < runs.len() {
+            let exposition_name = runs[at].0;
+            let mut series = Vec::new();
+            while at < runs.len() && runs[at].0 == exposition_name {
+                let (_, from, to) = runs[at];
+                series.extend((from..to).map(|i| Series {
+                    metric: &self.metrics[i],
+                    keys: &self.exported[i].keys,
+                }));
+                at += 1;
+            }
+            series.sort_by(|a, b| a.label_values().cmp(b.label_values()));
+            let Some(first) = series.first() else {
+                continue;
+            };
+            let m = first.metric;
+            let header = FamilyHeader {
+                exposition_name,
+                name: m.type_label.map_or(m.name.as_str(), |t| t.family),
+                kind: m.kind,
+                help: &m.help,
+                unit: m.unit,
+                label_keys: first.keys,
+            };
+            families.push(FamilySnapshot { header, series });
+        }
+        families
     }
 
     /// Walks every family of [`families`](Self::families) through `visitor`.
@@ -248,6 +281,7 @@ impl Snapshot {
             for s in &family.series {
                 match &s.metric.value {
                     Value::Counter(n) => visitor.counter(s, *n)?,
+                    Value::FloatCounter(n) => visitor.float_counter(s, *n)?,
                     Value::Gauge(v) => visitor.gauge(s, *v)?,
                     Value::UpDownCounter(v) => visitor.up_down_counter(s, *v)?,
                     Value::FloatGauge(v) => visitor.float_gauge(s, *v)?,
