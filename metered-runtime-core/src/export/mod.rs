@@ -79,6 +79,7 @@
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
 mod model;
+mod scrape;
 mod text;
 
 #[cfg(feature = "openmetrics")]
