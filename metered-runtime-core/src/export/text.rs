@@ -150,34 +150,27 @@ fn push_line_start(out: &mut String, name: &str, suffix: &str) {
 
 /// Appends every sample line of `f` (the same in both formats).
 pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
+    // A counter's sample is `_total`; gauges (the only integer samples) have no suffix.
+    let scalar_suffix = if f.ty == Type::Counter { "_total" } else { "" };
+    let scalar = |out: &mut String, s: &Series<'_>| {
+        push_line_start(out, &f.name, scalar_suffix);
+        push_labels(out, s, None);
+        out.push(' ');
+    };
     for s in &f.series {
         match &s.sample {
             Sample::Uint(n) => {
-                push_line_start(
-                    out,
-                    &f.name,
-                    if f.ty == Type::Counter { "_total" } else { "" },
-                );
-                push_labels(out, s, None);
-                out.push(' ');
+                scalar(out, s);
                 push_u64(out, *n);
                 out.push('\n');
             }
             Sample::Int(n) => {
-                push_line_start(out, &f.name, "");
-                push_labels(out, s, None);
-                out.push(' ');
+                scalar(out, s);
                 push_i64(out, *n);
                 out.push('\n');
             }
             Sample::Float(v) => {
-                push_line_start(
-                    out,
-                    &f.name,
-                    if f.ty == Type::Counter { "_total" } else { "" },
-                );
-                push_labels(out, s, None);
-                out.push(' ');
+                scalar(out, s);
                 push_f64(out, *v);
                 out.push('\n');
             }

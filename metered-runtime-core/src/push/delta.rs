@@ -93,6 +93,20 @@ pub struct Rates {
     pub m15: f64,
 }
 
+impl Rates {
+    /// The rates under the names every push encoder sends them with: `mean_rate`, `m1_rate`,
+    /// `m5_rate`, `m15_rate`.
+    #[must_use]
+    pub fn named(&self) -> [(&'static str, f64); 4] {
+        [
+            ("mean_rate", self.mean_rate),
+            ("m1_rate", self.m1),
+            ("m5_rate", self.m5),
+            ("m15_rate", self.m15),
+        ]
+    }
+}
+
 /// The values recorded between two reports, from the difference of the histogram's cumulative
 /// bucket counts.
 ///
@@ -117,6 +131,23 @@ pub struct Distribution {
 }
 
 impl Distribution {
+    /// The statistics every push encoder sends, under their names: `sum`, `mean`, `min`,
+    /// `max` and the quantiles `p50`, `p75`, `p95`, `p99`, `p999`.
+    #[must_use]
+    pub fn statistics(&self) -> [(&'static str, f64); 9] {
+        [
+            ("sum", self.sum),
+            ("mean", self.mean()),
+            ("min", self.min),
+            ("max", self.max),
+            ("p50", self.quantile(0.5)),
+            ("p75", self.quantile(0.75)),
+            ("p95", self.quantile(0.95)),
+            ("p99", self.quantile(0.99)),
+            ("p999", self.quantile(0.999)),
+        ]
+    }
+
     /// `sum / count` (0 when empty).
     #[must_use]
     #[allow(clippy::cast_precision_loss, reason = "a count below 2^53")]

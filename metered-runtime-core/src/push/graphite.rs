@@ -98,27 +98,16 @@ impl Out<'_> {
         }
     }
     fn rates(&mut self, r: &Rates) {
-        self.float("mean_rate", r.mean_rate);
-        self.float("m1_rate", r.m1);
-        self.float("m5_rate", r.m5);
-        self.float("m15_rate", r.m15);
+        for (k, v) in r.named() {
+            self.float(k, v);
+        }
     }
     fn distribution(&mut self, d: &Distribution, scale: f64) {
         self.line("count", d.count);
         if d.count == 0 {
             return;
         }
-        for (k, v) in [
-            ("sum", d.sum),
-            ("mean", d.mean()),
-            ("min", d.min),
-            ("max", d.max),
-            ("p50", d.quantile(0.5)),
-            ("p75", d.quantile(0.75)),
-            ("p95", d.quantile(0.95)),
-            ("p99", d.quantile(0.99)),
-            ("p999", d.quantile(0.999)),
-        ] {
+        for (k, v) in d.statistics() {
             self.float(k, v * scale);
         }
     }

@@ -87,24 +87,13 @@ impl Fields {
         }
     }
     fn rates(&mut self, r: &Rates) {
-        self.float("mean_rate", r.mean_rate);
-        self.float("m1_rate", r.m1);
-        self.float("m5_rate", r.m5);
-        self.float("m15_rate", r.m15);
+        for (k, v) in r.named() {
+            self.float(k, v);
+        }
     }
     fn distribution(&mut self, d: &Distribution) {
         self.count("count", d.count);
-        for (k, v) in [
-            ("sum", d.sum),
-            ("mean", d.mean()),
-            ("min", d.min),
-            ("max", d.max),
-            ("p50", d.quantile(0.5)),
-            ("p75", d.quantile(0.75)),
-            ("p95", d.quantile(0.95)),
-            ("p99", d.quantile(0.99)),
-            ("p999", d.quantile(0.999)),
-        ] {
+        for (k, v) in d.statistics() {
             self.float(k, v);
         }
     }
@@ -155,18 +144,24 @@ pub fn encode(report: &Report, cfg: &Config) -> Vec<String> {
         }
         tags.sort_unstable();
         for (k, v) in tags {
-            if k.is_empty() || v.is_empty() {
-                continue;
-            }
-            line.push(',');
-            escape(&mut line, k, KEY);
-            line.push('=');
-            escape(&mut line, v, KEY);
+            push_tag(&mut line, k, v);
         }
         let _ = write!(line, " {} {ts}", f.0);
         lines.push(line);
     }
     lines
+}
+
+/// Appends `,k=v` with both escaped; a tag with an empty key or value is left out (the line
+/// protocol has no empty tags).
+fn push_tag(line: &mut String, k: &str, v: &str) {
+    if k.is_empty() || v.is_empty() {
+        return;
+    }
+    line.push(',');
+    escape(line, k, KEY);
+    line.push('=');
+    escape(line, v, KEY);
 }
 
 /// A field value of a [`Point`].
@@ -338,13 +333,7 @@ impl Point {
         let mut tags: Vec<&(String, String)> = self.tags.iter().collect();
         tags.sort();
         for (k, v) in tags {
-            if k.is_empty() || v.is_empty() {
-                continue;
-            }
-            line.push(',');
-            escape(&mut line, k, KEY);
-            line.push('=');
-            escape(&mut line, v, KEY);
+            push_tag(&mut line, k, v);
         }
         let ts = self
             .time

@@ -152,12 +152,7 @@ impl Lines<'_> {
     }
 
     fn rates(&mut self, r: &Rates) {
-        for (stat, v) in [
-            ("mean_rate", r.mean_rate),
-            ("m1_rate", r.m1),
-            ("m5_rate", r.m5),
-            ("m15_rate", r.m15),
-        ] {
+        for (stat, v) in r.named() {
             self.gauge(stat, v);
         }
     }
@@ -168,17 +163,7 @@ impl Lines<'_> {
         if d.count == 0 {
             return;
         }
-        for (stat, v) in [
-            ("sum", d.sum),
-            ("mean", d.mean()),
-            ("min", d.min),
-            ("max", d.max),
-            ("p50", d.quantile(0.5)),
-            ("p75", d.quantile(0.75)),
-            ("p95", d.quantile(0.95)),
-            ("p99", d.quantile(0.99)),
-            ("p999", d.quantile(0.999)),
-        ] {
+        for (stat, v) in d.statistics() {
             let v = v * scale;
             if !timer {
                 self.gauge(stat, v);
