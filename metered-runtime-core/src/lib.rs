@@ -28,6 +28,8 @@ mod registry;
 mod set;
 mod slot;
 pub mod snapshot;
+#[cfg(feature = "statvent")]
+pub mod statvent;
 
 #[doc(hidden)]
 pub mod __private;
