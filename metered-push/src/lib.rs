@@ -82,6 +82,8 @@ pub mod points;
 mod reporter;
 #[cfg(feature = "statsd")]
 pub mod statsd;
+#[cfg(feature = "statvent")]
+pub mod statvent;
 #[cfg(feature = "stream")]
 pub mod stream;
 
