@@ -48,6 +48,8 @@
 mod auth;
 mod io;
 mod service;
+#[cfg(feature = "statvent")]
+pub mod statvent;
 
 pub use auth::Auth;
 use hyper::server::conn::http1;
