@@ -40,6 +40,10 @@
 //! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
+//! - `statvent`: statvent parity: `statvent` (the `name: value` text form, `statvent::record`
+//!   over resizable windows) and `push::statvent` (a per-process pipe in `/tmp/stats-pipe`, the
+//!   host reader); `statvent-web`: `http::statvent::Web`, every process's pipe summed as JSON
+//!   and on `/metrics`.
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the

@@ -438,7 +438,7 @@ fn write_family(out: &mut Collection, name: &str, series: &Series) -> Result<()>
             }
         }
     }
-    let help = "Summed over the processes of the host (statvent pipes).";
+    let help = "Combined over the processes of the host (statvent pipes).";
     if series.iter().any(|(_, v)| matches!(v, Number::Float(_))) {
         let mut w = out.float_gauge(name, help, &keys)?;
         for (labels, v) in series {
