@@ -195,3 +195,51 @@ fn errors_name_the_path() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn the_host_collector_yields_families_with_labels_and_skips_bad_names() {
+    use metered_push::statvent::HostCollector;
+    use metered_runtime_core::snapshot::Value;
+    let d = dir("collector");
+    std::fs::create_dir_all(&d).unwrap();
+    // Two processes (pid 1 is always alive; a name without a pid never goes stale).
+    std::fs::write(
+        d.join("1.stats"),
+        "http.count{route=\"/a\"}: 3\nhttp.count{route=\"/b\"}: 4\nfoo :: now: 2.5\nload: 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("other.stats"),
+        "http.count{route=\"/a\"}: 10\nload: 0.5\n",
+    )
+    .unwrap();
+    let r = Registry::new();
+    r.register_collector("statvent", HostCollector::new(&d))
+        .unwrap();
+    let snap = r.snapshot();
+    let series: Vec<(Vec<(String, String)>, Value)> = snap
+        .metrics()
+        .iter()
+        .filter(|m| m.name == "http.count")
+        .map(|m| (m.labels.clone(), m.value.clone()))
+        .collect();
+    assert_eq!(
+        series,
+        [
+            (vec![("route".into(), "/a".into())], Value::Gauge(13)),
+            (vec![("route".into(), "/b".into())], Value::Gauge(4)),
+        ]
+    );
+    assert_eq!(snap.get("load").unwrap().value, Value::FloatGauge(1.5));
+    let own = |n: &str| {
+        snap.get(&format!("metered.statvent.{n}"))
+            .unwrap()
+            .value
+            .clone()
+    };
+    assert_eq!(own("processes"), Value::Gauge(2));
+    assert_eq!(own("skipped"), Value::Gauge(1)); // `foo :: now` holds spaces
+    assert_eq!(own("stale"), Value::Gauge(0));
+    assert_eq!(own("unanswered"), Value::Gauge(0));
+    std::fs::remove_dir_all(&d).unwrap();
+}
