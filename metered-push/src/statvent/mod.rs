@@ -29,6 +29,11 @@
 //!   at most its [`timeout`](ReadOptions::timeout) for all of them together, so a stale pipe
 //!   never hangs a reader; when the process of the name's pid is gone (`kill(pid, 0)` says so),
 //!   the stale pipe is removed, as statvent's web service does.
+//! - A reader that closes the pipe before the end makes the thread's write fail with `EPIPE`,
+//!   which it ignores. Rust programs ignore `SIGPIPE` from the start; a program of another
+//!   language that embeds this and keeps the default `SIGPIPE` action would be stopped by it.
+//! - The stale-pipe detection relies on Linux's FIFO semantics (a reader opened without
+//!   blocking sees no hang-up before a writer has come and gone); other Unixes are untested.
 //! - Errors are [`Error`](metered_runtime_core::Error) values with the path: a directory that
 //!   cannot be created, a pipe that cannot be made there (not writable), a second pipe of one
 //!   process in one directory.
