@@ -40,6 +40,8 @@
 //! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
+//! - `remote-write`: the Prometheus remote write 1.0 sink `push::remote_write` (series named as
+//!   the text exposition names them, classic or native histograms).
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the

@@ -86,6 +86,8 @@ mod text;
 pub mod openmetrics;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "remote-write")]
+pub mod remote_write;
 pub mod render;
 
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
