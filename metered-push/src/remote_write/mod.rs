@@ -59,12 +59,12 @@
 //! ```
 
 pub mod proto;
+mod wire;
 
 use crate::delta::Report;
 use crate::{Encoded, SendError, Sink};
 use metered_runtime_core::Snapshot;
 use metered_runtime_core::export::remote_write::{Point, visit};
-use prost::Message as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use metered_runtime_core::export::remote_write::{Config, Histograms};
@@ -282,15 +282,48 @@ impl RemoteWriteSink {
         requests
     }
 
+    /// The request bodies of `snapshot` at `time` before compression: the protobuf encoding
+    /// of [`requests`](Self::requests), byte for byte, written straight from the series
+    /// without building the structs.
+    #[must_use]
+    pub fn protobuf(&self, snapshot: &Snapshot, time: SystemTime) -> Vec<Vec<u8>> {
+        let timestamp = millis(time);
+        let mut bodies = Vec::new();
+        let mut body = Vec::new();
+        let mut series = 0;
+        visit(snapshot, &self.config, |s| {
+            match s.point {
+                Point::Float(value) => {
+                    wire::put_float_series(&mut body, s.labels, value, timestamp);
+                }
+                Point::Histogram(h) => wire::put_histogram_series(
+                    &mut body,
+                    s.labels,
+                    &proto::Histogram::from_snapshot(h, timestamp),
+                ),
+            }
+            series += 1;
+            if series >= self.max_samples {
+                let capacity = body.len() + body.len() / 8;
+                bodies.push(std::mem::replace(&mut body, Vec::with_capacity(capacity)));
+                series = 0;
+            }
+        });
+        if series > 0 {
+            bodies.push(body);
+        }
+        bodies
+    }
+
     /// The request bodies of `snapshot` at `time`: each `WriteRequest` protobuf-encoded, then
     /// snappy block compressed (the raw format, not snappy's framed one), as sent.
     #[must_use]
     pub fn payloads(&self, snapshot: &Snapshot, time: SystemTime) -> Encoded {
         let mut out = Encoded::default();
         let mut snappy = snap::raw::Encoder::new();
-        for request in self.requests(snapshot, time) {
-            match snappy.compress_vec(&request.encode_to_vec()) {
-                Ok(body) => out.payloads.push(body),
+        for body in self.protobuf(snapshot, time) {
+            match snappy.compress_vec(&body) {
+                Ok(compressed) => out.payloads.push(compressed),
                 Err(_) => out.dropped += 1,
             }
         }

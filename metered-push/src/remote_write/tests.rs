@@ -4,6 +4,7 @@
 use super::*;
 use crate::Reporter;
 use metered_runtime_core::{HistogramConfig, Registry};
+use prost::Message as _;
 use std::collections::VecDeque;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
@@ -356,5 +357,48 @@ fn urls_and_base64_are_checked() {
     if !cfg!(feature = "tls") {
         let e = RemoteWriteSink::new("https://x/api/v1/write").unwrap_err();
         assert!(e.to_string().contains("enable the `tls` feature"), "{e}");
+    }
+}
+
+#[test]
+fn the_streamed_bytes_are_those_prost_writes_for_the_structs() {
+    let r = Registry::new();
+    r.counter("jobs").unwrap().add(3);
+    r.counter("zero").unwrap();
+    r.gauge("neg").unwrap().set(-5);
+    r.float_gauge("ratio").unwrap().set(0.25);
+    r.meter("events").unwrap().mark();
+    let f = r.counter_family("calls", &["route"]).unwrap();
+    f.get(&["/a ünï \"q\""]).unwrap().add(300);
+    f.get(&[&"x".repeat(300)]).unwrap().inc();
+    let h = r
+        .histogram_with("sizes", HistogramConfig::new().bounds(&[1.0]).cumulative())
+        .unwrap();
+    for v in [0.0, 0.5, 3.0, 1e9] {
+        h.record(v).unwrap();
+    }
+    r.timer("lat").unwrap().record(Duration::from_millis(3));
+    for histograms in [Histograms::Classic, Histograms::Native, Histograms::Both] {
+        let config = Config::new()
+            .external_label("job", "j")
+            .unwrap()
+            .histograms(histograms);
+        let sink = RemoteWriteSink::new("http://h:1/api/v1/write")
+            .unwrap()
+            .config(config)
+            .max_samples_per_request(7);
+        for t in [
+            UNIX_EPOCH,
+            UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+        ] {
+            let structs: Vec<Vec<u8>> = sink
+                .requests(&r.snapshot(), t)
+                .iter()
+                .map(prost::Message::encode_to_vec)
+                .collect();
+            let streamed = sink.protobuf(&r.snapshot(), t);
+            assert!(structs.len() > 1);
+            assert_eq!(streamed, structs, "{histograms:?} at {t:?}");
+        }
     }
 }

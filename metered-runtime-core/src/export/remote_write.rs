@@ -195,26 +195,38 @@ pub fn visit(snapshot: &Snapshot, config: &Config, mut each: impl FnMut(&Series<
     let m = model::build_parts(snapshot, &[], config.options);
     let mut le = LeCache::default();
     let mut names = Names::default();
-    let mut own: Vec<(&str, &str)> = Vec::new();
     let mut level = String::new();
+    // Buffers reused from series to series (see `recycle`).
+    let mut own_spare = Vec::new();
+    let mut base_spare = Vec::new();
+    let mut out_spare = Vec::new();
     for f in &m.families {
         names.set(&f.name, f.ty);
         for s in &f.series {
-            own.clear();
+            let mut own = recycle(std::mem::take(&mut own_spare));
             own_labels(s, &mut own);
+            own.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            // The series' own labels and the external ones, sorted, once per series.
+            let mut base = recycle(std::mem::take(&mut base_spare));
+            merge_external(&own, &config.external, &mut base);
             let mut emit = |name: &str, extra: Option<(&str, &str)>, point: Point<'_>| {
-                let mut labels = Vec::with_capacity(own.len() + config.external.len() + 2);
-                labels.extend_from_slice(&own);
-                labels.push(("__name__", name));
-                if let Some(e) = extra {
-                    labels.push(e);
+                let mut labels = recycle(std::mem::take(&mut out_spare));
+                labels.extend_from_slice(&base);
+                let at = labels.partition_point(|(k, _)| *k < "__name__");
+                labels.insert(at, ("__name__", name));
+                if let Some((k, v)) = extra {
+                    // `le` and `quantile` are no label of the series' own: only an external
+                    // label can have their name, and it loses.
+                    match labels.binary_search_by(|(n, _)| (*n).cmp(k)) {
+                        Ok(i) => labels[i].1 = v,
+                        Err(i) => labels.insert(i, (k, v)),
+                    }
                 }
-                labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                merge_external(&mut labels, &config.external);
                 each(&Series {
                     labels: &labels,
                     point,
                 });
+                out_spare = recycle(labels);
             };
             match &s.sample {
                 #[allow(
@@ -266,8 +278,18 @@ pub fn visit(snapshot: &Snapshot, config: &Config, mut each: impl FnMut(&Series<
                     }
                 }
             }
+            base_spare = recycle(base);
+            own_spare = recycle(own);
         }
     }
+}
+
+/// An emptied vector of label pairs of any lifetime, on the allocation of `v` (collecting an
+/// empty `into_iter` of a type of the same layout reuses the buffer), so that the label
+/// buffers are allocated once per visit rather than once per series.
+fn recycle<'b>(mut v: Vec<(&str, &str)>) -> Vec<(&'b str, &'b str)> {
+    v.clear();
+    v.into_iter().map(|_| ("", "")).collect()
 }
 
 /// The sample names of the family being visited.
@@ -300,7 +322,7 @@ impl Names {
 
 /// The labels of a series as the text exposition writes them (the type label, the metric's
 /// labels, a companion's label), those with an empty value left out.
-fn own_labels<'a>(s: &'a ModelSeries<'_>, out: &mut Vec<(&'a str, &'a str)>) {
+fn own_labels<'a>(s: &'a ModelSeries<'a>, out: &mut Vec<(&'a str, &'a str)>) {
     if let Some((k, v)) = &s.pre {
         out.push((k, v));
     }
@@ -313,23 +335,33 @@ fn own_labels<'a>(s: &'a ModelSeries<'_>, out: &mut Vec<(&'a str, &'a str)>) {
     out.retain(|(_, v)| !v.is_empty());
 }
 
-/// Merges the sorted external labels into the sorted `labels`, leaving out those whose name a
-/// series label has.
-fn merge_external<'a>(labels: &mut Vec<(&'a str, &'a str)>, external: &'a [(String, String)]) {
-    if external.is_empty() {
-        return;
-    }
-    let own = labels.len();
-    for (k, v) in external {
-        if labels[..own]
-            .binary_search_by(|(n, _)| (*n).cmp(k.as_str()))
-            .is_err()
-        {
-            labels.push((k, v));
-        }
-    }
-    if labels.len() > own {
-        labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
+/// `own` (sorted) and the sorted external labels merged into `out`, sorted, leaving out the
+/// external labels whose name a series label has.
+fn merge_external<'a>(
+    own: &[(&'a str, &'a str)],
+    external: &'a [(String, String)],
+    out: &mut Vec<(&'a str, &'a str)>,
+) {
+    let mut own = own.iter().copied().peekable();
+    let mut ext = external
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .peekable();
+    loop {
+        let next = match (own.peek(), ext.peek()) {
+            (Some(a), Some(b)) => match a.0.cmp(b.0) {
+                std::cmp::Ordering::Less => own.next(),
+                std::cmp::Ordering::Greater => ext.next(),
+                std::cmp::Ordering::Equal => {
+                    ext.next();
+                    own.next()
+                }
+            },
+            (Some(_), None) => own.next(),
+            (None, Some(_)) => ext.next(),
+            (None, None) => return,
+        };
+        out.extend(next);
     }
 }
 
