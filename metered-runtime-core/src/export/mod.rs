@@ -1,6 +1,8 @@
 //! Exposition in the Prometheus text formats: [`prometheus`] (text 0.0.4, feature `prometheus`)
 //! and [`openmetrics`] (OpenMetrics 1.0 text, feature `openmetrics`). Both are pure functions
 //! of a [`Scrape`] (a snapshot plus the families' overflow counts) that append to a `String`.
+//! `native` (feature `native-histogram`) gives a histogram's sketch in Prometheus' native
+//! histogram form for the formats that carry one.
 //!
 //! ```
 //! # extern crate metered_runtime_core as metered_runtime;
@@ -78,15 +80,24 @@
 //! registry exports their families like every other: no separate list to pass around.
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod model;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod scrape;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod text;
+
+#[cfg(feature = "native-histogram")]
+pub mod native;
 
 #[cfg(feature = "openmetrics")]
 pub mod openmetrics;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub mod render;
 
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub use render::{Format, Rendered, render};
