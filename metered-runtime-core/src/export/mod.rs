@@ -51,6 +51,7 @@
 //! | [`Meter`](crate::Meter) | counter `<name>_total` of its count (rates are `rate()`'s job); with [`Options::meter_rates`] also a gauge `<name>_rate{window="1m"\|"5m"\|"15m"\|"lifetime"}` |
 //! | [`Histogram`](crate::Histogram) | classic histogram: cumulative `_bucket{le=...}` ending with `+Inf`, `_sum`, `_count` |
 //! | [`Timer`](crate::Timer) | classic histogram `<name>_seconds` |
+//! | [`Histogram`](crate::Histogram), [`Timer`](crate::Timer) in the protobuf exposition (feature `protobuf`, `export::protobuf`) | one `Histogram` message per series: a native histogram of the sketch (schema 6, zero bucket, spans and deltas, no negative buckets) plus classic buckets at configured bounds only; quantile summaries as gauges with a `quantile` label |
 //! | family ([`Family`](crate::Family)) | one series per label set, the overflow child (every label `__overflow__`) included |
 //!
 //! Histograms and timers are exported at their configured bounds
@@ -94,6 +95,8 @@ pub mod native;
 pub mod openmetrics;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 #[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub mod render;
 

@@ -47,6 +47,12 @@ pub(crate) enum Sample<'a> {
     Histogram {
         buckets: Cow<'a, [(f64, u64)]>,
         sum: f64,
+        /// The histogram itself, for formats that carry its exponential buckets.
+        #[cfg_attr(
+            not(feature = "protobuf"),
+            allow(dead_code, reason = "only the protobuf exposition reads the sketch")
+        )]
+        histogram: &'a HistogramSnapshot,
     },
     Summary([(f64, f64); 6]),
 }
@@ -245,6 +251,7 @@ fn histogram_sample(h: &HistogramSnapshot, kind: MetricKind) -> Sample<'_> {
     Sample::Histogram {
         buckets,
         sum: h.sum,
+        histogram: h,
     }
 }
 
