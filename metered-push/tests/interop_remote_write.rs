@@ -542,6 +542,8 @@ fn prometheus_down_for_a_while_gets_what_the_buffer_held_and_drops_are_counted()
     let reporter = Reporter::builder(r.clone(), tap)
         .interval(Duration::from_hours(1))
         .buffer(3)
+        // Only the forced flushes of report_now and stop send: no retry in between.
+        .backoff(Duration::from_hours(1), Duration::from_hours(1))
         .log(|_| {})
         .start()
         .unwrap();

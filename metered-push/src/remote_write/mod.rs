@@ -17,7 +17,8 @@
 //! Histograms and timers are sent as classic histograms (`_bucket{le}`, `_sum`, `_count`) by
 //! default, which every receiver stores; [`Histograms::Native`] sends them as native
 //! histograms instead (our exponential buckets as they are: schema 6, the zero bucket, spans
-//! and deltas), which Prometheus stores when started with `--enable-feature=native-histograms`
+//! and deltas, through the shared conversion
+//! [`export::native`](metered_runtime_core::export::native)), which Prometheus stores when started with `--enable-feature=native-histograms`
 //! and Mimir stores when native histograms are enabled for the tenant; VictoriaMetrics 1.79
 //! answers 204 and drops them. Classic is the default because a native histogram sent to a
 //! receiver that does not take it is lost without an error.
@@ -265,11 +266,17 @@ impl RemoteWriteSink {
                     samples: vec![proto::Sample { value, timestamp }],
                     histograms: Vec::new(),
                 },
-                Point::Histogram(h) => proto::TimeSeries {
-                    labels,
-                    samples: Vec::new(),
-                    histograms: vec![proto::Histogram::from_snapshot(h, timestamp)],
-                },
+                Point::Histogram(h) => {
+                    // A schema Prometheus does not take: left out (counted by `payloads`).
+                    let Ok(h) = proto::Histogram::from_snapshot(h, timestamp) else {
+                        return;
+                    };
+                    proto::TimeSeries {
+                        labels,
+                        samples: Vec::new(),
+                        histograms: vec![h],
+                    }
+                }
             };
             current.timeseries.push(series);
             if current.timeseries.len() >= self.max_samples {
@@ -287,20 +294,29 @@ impl RemoteWriteSink {
     /// without building the structs.
     #[must_use]
     pub fn protobuf(&self, snapshot: &Snapshot, time: SystemTime) -> Vec<Vec<u8>> {
+        self.bodies(snapshot, time).0
+    }
+
+    /// The protobuf bodies, and how many series were left out (native histograms of a schema
+    /// Prometheus does not take).
+    fn bodies(&self, snapshot: &Snapshot, time: SystemTime) -> (Vec<Vec<u8>>, u64) {
         let timestamp = millis(time);
         let mut bodies = Vec::new();
         let mut body = Vec::new();
         let mut series = 0;
+        let mut left_out = 0;
         visit(snapshot, &self.config, |s| {
             match s.point {
                 Point::Float(value) => {
                     wire::put_float_series(&mut body, s.labels, value, timestamp);
                 }
-                Point::Histogram(h) => wire::put_histogram_series(
-                    &mut body,
-                    s.labels,
-                    &proto::Histogram::from_snapshot(h, timestamp),
-                ),
+                Point::Histogram(h) => {
+                    let Ok(h) = proto::Histogram::from_snapshot(h, timestamp) else {
+                        left_out += 1;
+                        return;
+                    };
+                    wire::put_histogram_series(&mut body, s.labels, &h);
+                }
             }
             series += 1;
             if series >= self.max_samples {
@@ -312,16 +328,21 @@ impl RemoteWriteSink {
         if series > 0 {
             bodies.push(body);
         }
-        bodies
+        (bodies, left_out)
     }
 
     /// The request bodies of `snapshot` at `time`: each `WriteRequest` protobuf-encoded, then
-    /// snappy block compressed (the raw format, not snappy's framed one), as sent.
+    /// snappy block compressed (the raw format, not snappy's framed one), as sent; with, as
+    /// dropped, the series left out (a native histogram of a schema Prometheus does not take).
     #[must_use]
     pub fn payloads(&self, snapshot: &Snapshot, time: SystemTime) -> Encoded {
-        let mut out = Encoded::default();
+        let (bodies, left_out) = self.bodies(snapshot, time);
+        let mut out = Encoded {
+            payloads: Vec::with_capacity(bodies.len()),
+            dropped: left_out,
+        };
         let mut snappy = snap::raw::Encoder::new();
-        for body in self.protobuf(snapshot, time) {
+        for body in bodies {
             match snappy.compress_vec(&body) {
                 Ok(compressed) => out.payloads.push(compressed),
                 Err(_) => out.dropped += 1,

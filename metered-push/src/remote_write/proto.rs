@@ -20,6 +20,7 @@
 //! ```
 
 use metered_runtime_core::HistogramSnapshot;
+use metered_runtime_core::export::native::NativeHistogram;
 
 /// The request body (before snappy compression).
 #[derive(Clone, PartialEq, prost::Message)]
@@ -173,11 +174,31 @@ pub struct MetricMetadata {
     pub unit: String,
 }
 
-/// Empty buckets between two runs at most this long are sent inside one span (as zero
-/// deltas), fewer spans costing fewer bytes than the gap's zeros.
-const MAX_GAP: u32 = 2;
-
 impl Histogram {
+    /// The remote write form of a native histogram (the shared conversion of
+    /// [`export::native`](metered_runtime_core::export::native)) at `timestamp` (ms).
+    #[must_use]
+    pub fn from_native(n: &NativeHistogram, timestamp: i64) -> Self {
+        Histogram {
+            count: Some(histogram::Count::CountInt(n.count)),
+            sum: n.sum,
+            schema: n.schema,
+            zero_threshold: n.zero_threshold,
+            zero_count: Some(histogram::ZeroCount::ZeroCountInt(n.zero_count)),
+            positive_spans: n
+                .positive_spans
+                .iter()
+                .map(|s| BucketSpan {
+                    offset: s.offset,
+                    length: s.length,
+                })
+                .collect(),
+            positive_deltas: n.positive_deltas.clone(),
+            reset_hint: histogram::ResetHint::Unknown as i32,
+            timestamp,
+        }
+    }
+
     /// The native histogram of `h` at `timestamp` (ms): its cumulative sketch's schema, zero
     /// bucket and buckets as they are, and its sum.
     ///
@@ -189,7 +210,7 @@ impl Histogram {
     /// for v in [1.0, 1.01, 1.05, 2.0] {
     ///     h.record(v)?;
     /// }
-    /// let n = Histogram::from_snapshot(&h.snapshot(), 7);
+    /// let n = Histogram::from_snapshot(&h.snapshot(), 7)?;
     /// assert_eq!((n.count, n.schema, n.timestamp), (Some(Count::CountInt(4)), 6, 7));
     /// // Buckets 0, 1, 5 and 64: 0-1 and 5 share a span (a gap of 3 is too wide).
     /// assert_eq!(n.positive_spans, [
@@ -200,39 +221,17 @@ impl Histogram {
     /// assert_eq!(n.positive_deltas, [1, 0, 0, 0]);
     /// # Ok::<(), metered_runtime_core::Error>(())
     /// ```
-    #[must_use]
-    pub fn from_snapshot(h: &HistogramSnapshot, timestamp: i64) -> Self {
-        let sketch = &h.sketch;
-        let spans = sketch.spans(MAX_GAP);
-        let mut positive_spans = Vec::with_capacity(spans.len());
-        let mut positive_deltas = Vec::with_capacity(sketch.buckets().len());
-        let mut end: Option<i64> = None;
-        let mut previous: i64 = 0;
-        for span in &spans {
-            let start = i64::from(span.start);
-            let offset = end.map_or(start, |e| start - e);
-            let length = span.counts.len();
-            positive_spans.push(BucketSpan {
-                offset: i32::try_from(offset).unwrap_or(i32::MAX),
-                length: u32::try_from(length).unwrap_or(u32::MAX),
-            });
-            end = Some(start + i64::try_from(length).unwrap_or(i64::MAX));
-            for &c in &span.counts {
-                let c = i64::try_from(c).unwrap_or(i64::MAX);
-                positive_deltas.push(c.wrapping_sub(previous));
-                previous = c;
-            }
-        }
-        Histogram {
-            count: Some(histogram::Count::CountInt(sketch.count())),
-            sum: h.sum,
-            schema: sketch.schema(),
-            zero_threshold: sketch.zero_threshold(),
-            zero_count: Some(histogram::ZeroCount::ZeroCountInt(sketch.zero_count())),
-            positive_spans,
-            positive_deltas,
-            reset_hint: histogram::ResetHint::Unknown as i32,
+    ///
+    /// # Errors
+    /// If the sketch's schema is one Prometheus does not take (a sketch merged down below
+    /// schema -4), as [`NativeHistogram::from_snapshot`].
+    pub fn from_snapshot(
+        h: &HistogramSnapshot,
+        timestamp: i64,
+    ) -> metered_runtime_core::Result<Self> {
+        Ok(Histogram::from_native(
+            &NativeHistogram::from_snapshot(h)?,
             timestamp,
-        }
+        ))
     }
 }

@@ -189,7 +189,8 @@ fn the_reporter_retries_5xx_drops_4xx_and_never_sends_twice() {
     let jobs = r.counter("jobs").unwrap();
     let reporter = Reporter::builder(r.clone(), RemoteWriteSink::new(&stub.url).unwrap())
         .interval(Duration::from_hours(1))
-        .backoff(Duration::from_millis(1), Duration::from_millis(1))
+        // Only the forced flushes of report_now and stop retry: no retry in between.
+        .backoff(Duration::from_hours(1), Duration::from_hours(1))
         .log(|_| {})
         .start()
         .unwrap();
@@ -232,7 +233,8 @@ fn a_full_buffer_drops_the_oldest_request_and_counts_it() {
     let reporter = Reporter::builder(r.clone(), RemoteWriteSink::new(&stub.url).unwrap())
         .interval(Duration::from_hours(1))
         .buffer(2)
-        .backoff(Duration::from_millis(1), Duration::from_millis(1))
+        // Only the forced flushes of report_now and stop retry: no retry in between.
+        .backoff(Duration::from_hours(1), Duration::from_hours(1))
         .log(|_| {})
         .start()
         .unwrap();

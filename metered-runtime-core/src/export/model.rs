@@ -49,8 +49,11 @@ pub(crate) enum Sample<'a> {
         sum: f64,
         /// The histogram itself, for formats that carry its exponential buckets.
         #[cfg_attr(
-            not(feature = "remote-write"),
-            allow(dead_code, reason = "only remote write reads the sketch")
+            not(any(feature = "protobuf", feature = "remote-write")),
+            allow(
+                dead_code,
+                reason = "only the protobuf exposition and remote write read the sketch"
+            )
         )]
         histogram: &'a HistogramSnapshot,
     },
