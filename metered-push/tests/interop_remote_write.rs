@@ -728,3 +728,51 @@ fn victoria_metrics_stores_the_series_and_values_pushed() {
     assert_eq!(find("app_ratio", None), [0.25, 0.5, 0.5]);
     assert_eq!(find("app_size_sum", None), [4.0, 12.0, 12.0]);
 }
+
+/// Why classic histograms are the default: Prometheus 2.42 started without
+/// `--enable-feature=native-histograms` answers a request holding one with a 500 and stores
+/// nothing of it, so it stays in the buffer and is retried (a 5xx), as Prometheus' own queue
+/// would; the same registry sent with classic histograms is stored.
+#[test]
+fn prometheus_without_native_histograms_refuses_them_and_stores_classic_ones() {
+    let dir = TempDir::new("rw-no-native");
+    let port = free_port();
+    let _prom = start_prometheus(&dir.0, port, false);
+    let r = Arc::new(Registry::new());
+    r.timer("rpc.latency")
+        .unwrap()
+        .record(Duration::from_millis(20));
+    let url = format!("http://127.0.0.1:{port}/api/v1/write");
+    let native = RemoteWriteSink::new(&url)
+        .unwrap()
+        .config(Config::new().histograms(Histograms::Native));
+    let logs = Arc::new(Mutex::new(Vec::<String>::new()));
+    let l = logs.clone();
+    let s = Reporter::builder(r.clone(), native)
+        .log(move |s| l.lock().unwrap().push(s.to_owned()))
+        .start()
+        .unwrap()
+        .stop();
+    assert_eq!((s.sent, s.failures, s.dropped), (0, 1, 0), "{s:?}");
+    let logs = logs.lock().unwrap();
+    assert!(
+        logs[0].contains("HTTP 500: native histograms are disabled"),
+        "{logs:?}"
+    );
+    // Not even the float series of that request (the problem gauge) are stored.
+    assert!(everything(port, seconds_now()).is_empty());
+
+    let classic = RemoteWriteSink::new(&url).unwrap();
+    let s = Reporter::builder(r.clone(), classic)
+        .log(|_| {})
+        .start()
+        .unwrap()
+        .stop();
+    assert_eq!((s.sent, s.failures), (1, 0), "{s:?}");
+    let stored = everything(port, seconds_now());
+    let count = stored
+        .iter()
+        .find(|(l, _)| l["__name__"] == "rpc_latency_seconds_count")
+        .map(|(_, v)| v[0].1);
+    assert_eq!(count, Some(1.0));
+}

@@ -20,8 +20,10 @@
 //! and deltas, through the shared conversion
 //! [`export::native`](metered_runtime_core::export::native)), which Prometheus stores when started with `--enable-feature=native-histograms`
 //! and Mimir stores when native histograms are enabled for the tenant; VictoriaMetrics 1.79
-//! answers 204 and drops them. Classic is the default because a native histogram sent to a
-//! receiver that does not take it is lost without an error.
+//! answers 204 and drops them, and Prometheus 2.42 without the feature answers 500 ("native
+//! histograms are disabled") and stores nothing of the request, which then stays in the
+//! buffer and is retried as every 5xx is. Classic is the default because a native histogram
+//! sent to a receiver that does not take it is lost (silently) or holds up the queue.
 //!
 //! A report becomes one request per [`max_samples_per_request`](RemoteWriteSink::max_samples_per_request)
 //! samples (2,000 by default; a native histogram counts as one).

@@ -51,8 +51,9 @@ use crate::snapshot::Snapshot;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Histograms {
     /// Classic histograms: `_bucket{le}`, `_sum` and `_count` series, at the bounds the text
-    /// exposition uses. Every receiver stores them (VictoriaMetrics 1.79 drops native ones,
-    /// and Prometheus stores native ones only with `--enable-feature=native-histograms`).
+    /// exposition uses. Every receiver stores them (VictoriaMetrics 1.79 drops native ones
+    /// with a 204, and Prometheus 2.42 refuses a request holding one with a 500 unless
+    /// started with `--enable-feature=native-histograms`).
     #[default]
     Classic,
     /// Native histograms: one series per histogram carrying its exponential buckets as they
