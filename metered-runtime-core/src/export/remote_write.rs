@@ -16,6 +16,10 @@
 //! - meter rates and quantile summaries when the exposition [`Options`] ask for them, and the
 //!   toolkit's own `metered_export_problems` gauge, as in the text exposition.
 //!
+//! What a reporter does not have is left out: the `metered_family_overflowed_total` counter
+//! of a [`Scrape`](super::Scrape) of a registry (visit takes a snapshot alone), and staleness
+//! markers for series that disappeared.
+//!
 //! Labels are sorted by name (byte order), `__name__` among them, each name once: a series'
 //! own label wins over an [external label](Config::external_label) of the same name, and a
 //! label whose value is empty is left out (Prometheus takes an empty value for no label).
