@@ -79,6 +79,8 @@ pub mod graphite;
 pub mod influx;
 #[cfg(feature = "influx")]
 pub mod points;
+#[cfg(feature = "remote-write")]
+pub mod remote_write;
 mod reporter;
 #[cfg(feature = "statsd")]
 pub mod statsd;

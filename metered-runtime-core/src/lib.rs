@@ -17,7 +17,11 @@ mod collect;
 pub mod collector;
 mod descriptor;
 mod error;
-#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
+#[cfg(any(
+    feature = "prometheus",
+    feature = "openmetrics",
+    feature = "native-histogram"
+))]
 pub mod export;
 mod instrument;
 pub mod metric;

@@ -37,6 +37,11 @@
 //!   Performance section for the measured figures).
 //! - `prometheus`, `openmetrics`: the text exposition formats in `export`, with the table of
 //!   how each kind is exported; `gzip`: compressed responses from `export::render()`.
+//! - `native-histogram`: `export::native`, a histogram's sketch as a Prometheus native
+//!   histogram (schema, zero bucket, spans and deltas), for the wire formats that carry one.
+//! - `protobuf`: `export::protobuf`, the Prometheus protobuf exposition with native
+//!   histograms, which `export::render()` and the `http` endpoint answer when a scraper asks for
+//!   it first (Prometheus with `--enable-feature=native-histograms`).
 //! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
@@ -44,6 +49,8 @@
 //!   over resizable windows) and `push::statvent` (a per-process pipe in `/tmp/stats-pipe`, the
 //!   host reader); `statvent-web`: `http::statvent::Web`, every process's pipe summed as JSON
 //!   and on `/metrics`.
+//! - `remote-write`: the Prometheus remote write 1.0 sink `push::remote_write` (series named as
+//!   the text exposition names them, classic or native histograms).
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the

@@ -84,7 +84,7 @@ pub(crate) struct LeCache {
 }
 
 impl LeCache {
-    fn get(&mut self, i: usize, bound: f64) -> &str {
+    pub(crate) fn get(&mut self, i: usize, bound: f64) -> &str {
         let bits = bound.to_bits();
         if self.bounds.get(i) != Some(&bits) {
             let mut t = String::new();
@@ -174,7 +174,7 @@ pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
                 push_f64(out, *v);
                 out.push('\n');
             }
-            Sample::Histogram { buckets, sum } => {
+            Sample::Histogram { buckets, sum, .. } => {
                 for (i, &(bound, count)) in buckets.iter().enumerate() {
                     push_line_start(out, &f.name, "_bucket");
                     push_labels(out, s, Some(("le", le.get(i, bound))));
