@@ -238,8 +238,8 @@ fn histogram(buckets: &[(f64, u64)], sum: f64, h: &crate::HistogramSnapshot) -> 
 fn family(f: &Family<'_>) -> wire::MetricFamily {
     let (name, ty) = match f.ty {
         Type::Counter => (format!("{}_total", f.name), wire::COUNTER),
-        Type::Gauge | Type::Summary => (f.name.clone(), wire::GAUGE),
-        Type::Histogram => (f.name.clone(), wire::HISTOGRAM),
+        Type::Gauge | Type::Summary => ((*f.name).to_owned(), wire::GAUGE),
+        Type::Histogram => ((*f.name).to_owned(), wire::HISTOGRAM),
     };
     let mut metric = Vec::with_capacity(f.series.len());
     for s in &f.series {
