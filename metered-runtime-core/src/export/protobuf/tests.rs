@@ -308,3 +308,22 @@ fn the_wire_bytes_of_a_histogram() {
     expected.extend_from_slice(&[0x6a, 2, 2, 0]);
     assert_eq!(m.encode_to_vec(), expected);
 }
+
+#[test]
+fn the_wire_bytes_of_a_counter_family() {
+    let r = Registry::new();
+    r.counter("jobs.done").unwrap().add(2);
+    let body = to_vec(&Scrape::of(&r), &Options::new());
+    let mut expected = vec![51]; // the message's length, a varint
+    expected.extend_from_slice(b"\x0a\x0fjobs_done_total"); // name
+    expected.extend_from_slice(b"\x12\x13jobs.done (counter)"); // help
+    // type COUNTER (0) is the default: not written.
+    // metric { counter { value: 2.0 } }, no labels.
+    expected.extend_from_slice(&[0x22, 11, 0x1a, 9, 0x09]);
+    expected.extend_from_slice(&2f64.to_le_bytes());
+    assert_eq!(&body[..expected.len()], expected.as_slice());
+    // Then metered's own problems family, and nothing else.
+    let rest = decode(&body[expected.len()..]);
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].name, "metered_export_problems");
+}
