@@ -26,6 +26,9 @@ const NATIVE_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus
     encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,\
     application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
+/// A label value that the text format must escape and protobuf carries as it is.
+const HOSTILE: &str = "a\"b\\c\nd ünï ☃ {},=";
+
 /// Values recorded into the native histogram.
 const N: u32 = 20_000;
 
@@ -72,6 +75,11 @@ fn fixture() -> Fixture {
     let hits = r.counter_family("native.hits", &["code"]).unwrap();
     hits.get(&["200"]).unwrap().add(9);
     hits.get(&["500"]).unwrap().add(2);
+    r.counter_family("native.paths", &["path"])
+        .unwrap()
+        .get(&[HOSTILE])
+        .unwrap()
+        .add(3);
     Fixture {
         registry: r,
         values,
@@ -391,6 +399,10 @@ fn a_real_prometheus_scrapes_native_histograms_over_protobuf() {
         BTreeMap::from([("code=200".to_owned(), 9.0), ("code=500".to_owned(), 2.0)])
     );
     assert_eq!(
+        query(prom_addr, "native_paths_total"),
+        BTreeMap::from([(format!("path={HOSTILE}"), 3.0)])
+    );
+    assert_eq!(
         one("sum(metered_export_problems)"),
         0.0,
         "nothing is left out"
@@ -619,6 +631,9 @@ fn assert_decoded(f: &Fixture, families: &[serde_json::Value], text: &str) {
     assert_eq!(hits[0]["counter"], 9.0);
     assert_eq!(hits[1]["labels"], serde_json::json!([["code", "500"]]));
     assert_eq!(hits[1]["counter"], 2.0);
+    let paths = &family("native_paths_total")["metrics"][0];
+    assert_eq!(paths["labels"], serde_json::json!([["path", HOSTILE]]));
+    assert_eq!(paths["counter"], 3.0);
 
     // The histograms: the native buckets Python decoded are exactly the sketch's.
     let at_most = |bound: f64| f.values.iter().filter(|&&v| v <= bound).count();

@@ -92,7 +92,8 @@ impl NativeHistogram {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] if the sketch's schema is outside what Prometheus accepts
-    /// ([`MIN_SCHEMA`] to [`MAX_SCHEMA`]; a sketch merged down below -4 cannot be sent).
+    /// ([`MIN_SCHEMA`] to [`MAX_SCHEMA`]; a sketch merged down below -4 cannot be sent), or
+    /// a span offset does not fit in an `i32` (not for buckets a histogram records).
     pub fn from_sketch(sketch: &Sketch, sum: f64) -> Result<NativeHistogram> {
         let schema = sketch.schema();
         if !(MIN_SCHEMA..=MAX_SCHEMA).contains(&schema) {
@@ -103,27 +104,33 @@ impl NativeHistogram {
                 ),
             });
         }
-        let runs = sketch.spans(MAX_GAP);
-        let mut positive_spans = Vec::with_capacity(runs.len());
-        let mut positive_deltas = Vec::with_capacity(runs.iter().map(|r| r.counts.len()).sum());
-        // Where the previous span ended (one past its last index); bucket 0 for the first.
-        let mut end = 0_i32;
+        let buckets = sketch.buckets();
+        let mut positive_spans: Vec<Span> = Vec::new();
+        let mut positive_deltas = Vec::with_capacity(buckets.len());
+        // One past the last index of the current span; bucket 0 before the first span.
+        let mut end = 0_i64;
         let mut previous = 0_u64;
-        for run in &runs {
-            // Indices are within the recording range (|i| < 2^13 at schema 6, less after a
-            // downscale) and a run is no longer than that range, so these never saturate.
-            let length = u32::try_from(run.counts.len()).unwrap_or(u32::MAX);
-            positive_spans.push(Span {
-                offset: run.start.saturating_sub(end),
-                length,
-            });
-            end = run
-                .start
-                .saturating_add(i32::try_from(length).unwrap_or(i32::MAX));
-            for &c in &run.counts {
-                positive_deltas.push(wrapping_delta(c, previous));
-                previous = c;
+        for &(index, count) in buckets {
+            let gap = i64::from(index) - end;
+            match positive_spans.last_mut() {
+                Some(span) if gap <= i64::from(MAX_GAP) => {
+                    // Bridge the empty buckets with zero counts (gap is at most MAX_GAP).
+                    for _ in 0..gap {
+                        positive_deltas.push(wrapping_delta(0, previous));
+                        previous = 0;
+                    }
+                    span.length += u32::try_from(gap).unwrap_or(0) + 1;
+                }
+                _ => positive_spans.push(Span {
+                    offset: i32::try_from(gap).map_err(|_| Error::InvalidConfig {
+                        reason: format!("a span offset of {gap} buckets is outside the i32 range"),
+                    })?,
+                    length: 1,
+                }),
             }
+            positive_deltas.push(wrapping_delta(count, previous));
+            previous = count;
+            end = i64::from(index) + 1;
         }
         Ok(NativeHistogram {
             schema,
@@ -288,6 +295,15 @@ mod tests {
             let n = NativeHistogram::from_sketch(&sketch, s.sum).unwrap();
             assert_eq!(n.schema, schema);
             assert_eq!(n.positive_buckets().unwrap(), sketch.buckets(), "{schema}");
+            // The same runs as the sketch's own `spans(MAX_GAP)`, in Prometheus' offsets.
+            let runs = sketch.spans(MAX_GAP);
+            assert_eq!(n.positive_spans.len(), runs.len());
+            let mut end = 0;
+            for (span, run) in n.positive_spans.iter().zip(&runs) {
+                assert_eq!(span.offset, run.start - end);
+                assert_eq!(span.length as usize, run.counts.len());
+                end = run.start + i32::try_from(run.counts.len()).unwrap();
+            }
             let covered: u32 = n.positive_spans.iter().map(|s| s.length).sum();
             assert_eq!(covered as usize, n.positive_deltas.len());
             // Every span after the first starts past a gap of more than MAX_GAP buckets.

@@ -40,7 +40,9 @@ pub const CONTENT_TYPE: &str =
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 /// The messages of `io.prometheus.client` (client_model's `metrics.proto`, a proto2 file) that
-/// the exposition uses, field for field. Repeated numbers are unpacked, as proto2 writes them.
+/// the exposition uses, field for field. The deltas are packed: every protobuf parser reads
+/// both forms of a repeated number, and packed takes half the bytes of proto2's default
+/// (one byte for most deltas instead of two).
 pub(crate) mod wire {
     /// `MetricType`: the values of `MetricFamily.type`.
     pub(crate) const COUNTER: i32 = 0;
@@ -115,7 +117,7 @@ pub(crate) mod wire {
         pub zero_count: u64,
         #[prost(message, repeated, tag = "12")]
         pub positive_span: Vec<BucketSpan>,
-        #[prost(sint64, repeated, packed = "false", tag = "13")]
+        #[prost(sint64, repeated, tag = "13")]
         pub positive_delta: Vec<i64>,
     }
 
@@ -236,8 +238,8 @@ fn histogram(buckets: &[(f64, u64)], sum: f64, h: &crate::HistogramSnapshot) -> 
 fn family(f: &Family<'_>) -> wire::MetricFamily {
     let (name, ty) = match f.ty {
         Type::Counter => (format!("{}_total", f.name), wire::COUNTER),
-        Type::Gauge | Type::Summary => (f.name.clone(), wire::GAUGE),
-        Type::Histogram => (f.name.clone(), wire::HISTOGRAM),
+        Type::Gauge | Type::Summary => ((*f.name).to_owned(), wire::GAUGE),
+        Type::Histogram => ((*f.name).to_owned(), wire::HISTOGRAM),
     };
     let mut metric = Vec::with_capacity(f.series.len());
     for s in &f.series {

@@ -286,3 +286,44 @@ fn a_sketch_prometheus_cannot_take_is_sent_as_a_classic_histogram() {
     assert!(m.positive_span.is_empty() && m.positive_delta.is_empty());
     assert_eq!((m.schema, m.zero_threshold), (0, 0.0));
 }
+
+#[test]
+fn the_wire_bytes_of_a_histogram() {
+    let one = crate::Histogram::with_config(HistogramConfig::new().cumulative());
+    one.record(1.0).unwrap();
+    one.record(2.0).unwrap();
+    let h = one.snapshot();
+    let m = histogram(&[(f64::INFINITY, 2)], h.sum, &h);
+    let mut expected = vec![0x08, 2]; // sample_count = 2
+    expected.push(0x11); // sample_sum, a double: 3.0
+    expected.extend_from_slice(&3f64.to_le_bytes());
+    expected.extend_from_slice(&[0x28, 12]); // schema, sint32 6 zigzagged
+    expected.push(0x31); // zero_threshold, a double: 2^-40
+    expected.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x70, 0x3d]);
+    // zero_count 0 is the default: not written.
+    // positive_span {length 1} (offset 0 is the default), then {offset 63, length 1}.
+    expected.extend_from_slice(&[0x62, 2, 0x10, 1]);
+    expected.extend_from_slice(&[0x62, 4, 0x08, 126, 0x10, 1]);
+    // positive_delta, packed: two bytes, sint64 1 and 0 zigzagged.
+    expected.extend_from_slice(&[0x6a, 2, 2, 0]);
+    assert_eq!(m.encode_to_vec(), expected);
+}
+
+#[test]
+fn the_wire_bytes_of_a_counter_family() {
+    let r = Registry::new();
+    r.counter("jobs.done").unwrap().add(2);
+    let body = to_vec(&Scrape::of(&r), &Options::new());
+    let mut expected = vec![51]; // the message's length, a varint
+    expected.extend_from_slice(b"\x0a\x0fjobs_done_total"); // name
+    expected.extend_from_slice(b"\x12\x13jobs.done (counter)"); // help
+    // type COUNTER (0) is the default: not written.
+    // metric { counter { value: 2.0 } }, no labels.
+    expected.extend_from_slice(&[0x22, 11, 0x1a, 9, 0x09]);
+    expected.extend_from_slice(&2f64.to_le_bytes());
+    assert_eq!(&body[..expected.len()], expected.as_slice());
+    // Then metered's own problems family, and nothing else.
+    let rest = decode(&body[expected.len()..]);
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].name, "metered_export_problems");
+}
