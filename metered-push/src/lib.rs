@@ -77,6 +77,8 @@
 pub mod graphite;
 #[cfg(feature = "influx")]
 pub mod influx;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 #[cfg(feature = "influx")]
 pub mod points;
 mod reporter;

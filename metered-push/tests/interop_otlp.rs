@@ -1,0 +1,1 @@
+//! Against a real OTLP receiver (written in the next commit).
