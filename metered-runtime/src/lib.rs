@@ -40,6 +40,8 @@
 //! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
+//! - `otlp`: the OpenTelemetry OTLP/HTTP protobuf sink `push::otlp::OtlpSink` (to a collector's
+//!   `/v1/metrics`).
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the
