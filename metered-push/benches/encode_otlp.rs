@@ -1,8 +1,9 @@
 //! What the OTLP sink costs per push of 10,000 series: encode time (request messages and
 //! protobuf bytes, then gzip as sent) and bytes on the wire per series, for counters (ten
 //! families of 1,000 children labelled `route` and `status`, pseudo-random routes and counts),
-//! timers (the same shape, 20 durations of 1 to 60 ms each, as exponential histograms) and
-//! the same timers as explicit-bucket histograms at 10 bounds. The baseline in the same run is what every push
+//! timers (the same shape, 20 durations of 1 to 60 ms each, as exponential histograms, lossless
+//! and at most 160 buckets as OpenTelemetry SDKs default to) and the same timers as
+//! explicit-bucket histograms at 10 bounds. The baseline in the same run is what every push
 //! sink pays before encoding: the registry snapshot and the reporter's delta report.
 //!
 //! `cargo bench -p metered-push --features otlp --bench encode_otlp -- --warm-up-time 1 --measurement-time 3`
@@ -127,6 +128,13 @@ fn bench(c: &mut Criterion) {
     let cases = [
         ("counters", counters(), Config::new("bench")),
         ("timers_exponential", timers(), Config::new("bench")),
+        (
+            "timers_exponential_160",
+            timers(),
+            Config::new("bench").histograms(Histograms::Exponential {
+                max_buckets: Some(160),
+            }),
+        ),
         (
             "timers_explicit",
             timers(),
