@@ -159,7 +159,8 @@ pub struct Stats {
     pub sent: u64,
     /// Failed send attempts (and sink panics).
     pub failures: u64,
-    /// Payloads dropped from a full buffer, plus items the encoder left out.
+    /// Payloads dropped from a full buffer or rejected for good, items the encoder left out,
+    /// and payloads still unsent when the reporter stopped.
     pub dropped: u64,
 }
 
@@ -392,6 +393,7 @@ impl<S: Sink> Worker<S> {
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => {
                     self.report();
                     self.out.flush(true);
+                    self.out.abandon();
                     return;
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -517,6 +519,21 @@ impl<S: Sink> Outbox<S> {
                     self.retry_at = None;
                 }
             }
+        }
+    }
+
+    /// At the end: what is still buffered will never be sent, so it counts as dropped.
+    pub(crate) fn abandon(&mut self) {
+        let left = self.buffer.len();
+        if left > 0 {
+            self.counters
+                .dropped
+                .add(u64::try_from(left).unwrap_or(u64::MAX));
+            self.buffer.clear();
+            (self.log)(&format!(
+                "{}: stopped with {left} payloads unsent (counted as dropped)",
+                self.name
+            ));
         }
     }
 

@@ -540,3 +540,54 @@ fn retryable_answers_are_retried_after_retry_after_and_rejections_dropped_and_co
     assert!(logs.iter().any(|l| l.contains("HTTP 400")), "{logs:?}");
     drop(reporter);
 }
+
+#[test]
+fn a_receiver_that_never_answers_times_out_without_holding_up_the_program() {
+    // Accepts connections, reads nothing, answers nothing.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    let r = Arc::new(Registry::new());
+    let c = r.counter("app.requests").unwrap();
+    let sink = OtlpSink::new(&format!("http://127.0.0.1:{port}"), Config::new("s"))
+        .unwrap()
+        .timeout(Duration::from_millis(300));
+    let reporter = Reporter::builder(r.clone(), sink)
+        .interval(Duration::from_millis(50))
+        .backoff(Duration::from_millis(10), Duration::from_millis(10))
+        .buffer(2)
+        .log(|_| {})
+        .start()
+        .unwrap();
+    // While the reporter thread waits on the silent receiver, recording goes on untouched.
+    let t = Instant::now();
+    for _ in 0..1_000_000 {
+        c.inc();
+    }
+    assert_eq!(c.get(), 1_000_000);
+    let s = wait_for(20, "timeouts counted", || {
+        let s = reporter.stats();
+        (s.failures >= 3).then_some(s)
+    });
+    assert_eq!(s.sent, 0);
+    assert!(
+        t.elapsed() >= Duration::from_millis(600),
+        "three 300 ms timeouts"
+    );
+    // The buffer stays bounded (2): what fell out is counted.
+    assert!(s.reports > 2 && s.dropped >= s.reports - 2, "{s:?}");
+    let stats = reporter.stop();
+    assert_eq!(stats.sent, 0);
+    // Nothing was ever delivered: every report is counted as dropped, the last two at stop.
+    assert_eq!(stats.dropped, stats.reports, "{stats:?}");
+    assert!(
+        !held.lock().unwrap().is_empty(),
+        "the receiver saw our connections"
+    );
+}
