@@ -205,7 +205,10 @@ pub struct Encoder {
     scope: InstrumentationScope,
     origin: u64,
     previous: Option<u64>,
-    starts: HashMap<(String, Vec<(String, String)>), u64>,
+    /// Start times by series, keyed by a hash of name and labels (the series themselves kept
+    /// to tell hash collisions apart), with the number of the report that last saw them.
+    starts: HashMap<u64, Vec<Known>>,
+    reports: u64,
 }
 
 /// Nanoseconds since the Unix epoch (0 before it).
@@ -456,6 +459,16 @@ fn rates_unit(kind: MetricKind, unit: Unit) -> String {
     }
 }
 
+/// One series' fixed start time.
+#[derive(Debug, Clone)]
+struct Known {
+    name: String,
+    labels: Vec<(String, String)>,
+    start: u64,
+    /// The number of the last report that had the series.
+    seen: u64,
+}
+
 /// When and how one series' point is stamped.
 #[derive(Clone, Copy)]
 struct Stamp {
@@ -530,6 +543,7 @@ impl Encoder {
             origin: process_start().unwrap_or_else(|| nanos(SystemTime::now())),
             previous: None,
             starts: HashMap::new(),
+            reports: 0,
             config,
         })
     }
@@ -560,7 +574,7 @@ impl Encoder {
         let first_start = self.previous.unwrap_or(self.origin);
         let delta_start = report.previous.map_or(self.origin, nanos);
         let cumulative = self.config.temporality == Temporality::Cumulative;
-        let mut starts = HashMap::with_capacity(self.starts.len());
+        self.reports += 1;
         let mut out = Out::default();
         for (i, m) in snapshot.metrics().iter().enumerate() {
             // The report lists the snapshot's metrics in its order.
@@ -569,21 +583,48 @@ impl Encoder {
                 .get(i)
                 .filter(|r| !cumulative && r.name == m.name && r.labels == m.labels)
                 .map(|r| &r.value);
-            let key = (m.name.clone(), m.labels.clone());
-            let known = self.starts.remove(&key);
-            let fixed = known.unwrap_or(first_start);
-            starts.insert(key, fixed);
+            let (fixed, known) = self.start_of(m, first_start);
             let stamp = Stamp {
                 fixed,
                 start: if delta.is_some() { delta_start } else { fixed },
                 time,
-                new: known.is_none(),
+                new: !known,
             };
             self.metric(&mut out, m, delta, stamp);
         }
-        self.starts = starts;
+        // Series gone from the registry are forgotten: back, they are new series.
+        let seen = self.reports;
+        self.starts.retain(|_, v| {
+            v.retain(|s| s.seen == seen);
+            !v.is_empty()
+        });
         self.previous = Some(time);
         self.requests(out.metrics)
+    }
+
+    /// The fixed start of `m`'s series (`first` if it is new, then kept), and whether it was
+    /// known. Allocates only for a new series.
+    fn start_of(&mut self, m: &MetricSnapshot, first: u64) -> (u64, bool) {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        m.name.hash(&mut h);
+        m.labels.hash(&mut h);
+        let bucket = self.starts.entry(h.finish()).or_default();
+        let seen = self.reports;
+        if let Some(s) = bucket
+            .iter_mut()
+            .find(|s| s.name == m.name && s.labels == m.labels)
+        {
+            s.seen = seen;
+            return (s.start, true);
+        }
+        bucket.push(Known {
+            name: m.name.clone(),
+            labels: m.labels.clone(),
+            start: first,
+            seen,
+        });
+        (first, false)
     }
 
     fn metric(&self, out: &mut Out, m: &MetricSnapshot, delta: Option<&ReportValue>, at: Stamp) {

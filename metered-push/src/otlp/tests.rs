@@ -532,3 +532,36 @@ fn error_messages_from_status_bodies() {
     assert_eq!(error_message(&[b'x'; 400]).len(), 300);
     assert!(retryable(429) && retryable(503) && !retryable(500) && !retryable(400));
 }
+
+#[test]
+fn a_series_gone_and_back_is_a_new_series_with_a_new_start() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let r = Registry::new();
+    let on = Arc::new(AtomicBool::new(true));
+    let flag = on.clone();
+    r.register_collector(
+        "sometimes",
+        move |out: &mut metered_runtime_core::collector::Collection| {
+            if flag.load(Ordering::Relaxed) {
+                out.float_counter("c.x", "Sometimes there.", &[])?
+                    .set(&[], 2.5)?;
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    let mut enc = Encoder::new(Config::new("svc")).unwrap();
+    let mut state = DeltaState::new();
+    let start =
+        |q: &[ExportMetricsServiceRequest]| numbers(find(q, "c.x")).0[0].start_time_unix_nano;
+    let one = push(&mut enc, &mut state, &r, at(10));
+    assert_eq!(start(&one), enc.origin());
+    on.store(false, Ordering::Relaxed);
+    let two = push(&mut enc, &mut state, &r, at(20));
+    assert!(metrics(&two).iter().all(|m| m.name != "c.x"));
+    on.store(true, Ordering::Relaxed);
+    let three = push(&mut enc, &mut state, &r, at(30));
+    assert_eq!(start(&three), 20 * S);
+    assert_eq!(double(&numbers(find(&three, "c.x")).0[0]), 2.5);
+}
