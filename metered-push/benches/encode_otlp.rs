@@ -9,6 +9,9 @@
 //! `cargo bench -p metered-push --features otlp --bench encode_otlp -- --warm-up-time 1 --measurement-time 3`
 //!
 //! The sizes are printed before the timings (`otlp/<case>: N bytes raw, M gzip, per series`).
+//!
+//! Times are the **CPU time** of the benchmark thread (`/proc/thread-self/schedstat`, Linux),
+//! not wall time: on a machine shared with other builds the wall time measures the neighbours.
 #![allow(missing_docs, reason = "criterion_group! generates undocumented items")]
 #![allow(
     clippy::cast_precision_loss,
@@ -124,6 +127,23 @@ fn sizes(name: &str, r: &Registry, config: &Config) {
     );
 }
 
+/// Nanoseconds the calling thread has run on a CPU.
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .expect("/proc/thread-self/schedstat (Linux) gives the thread's CPU time")
+}
+
+/// Runs `f` `iters` times; the CPU time it took.
+fn cpu_time(iters: u64, mut f: impl FnMut()) -> Duration {
+    let start = cpu_ns();
+    for _ in 0..iters {
+        f();
+    }
+    Duration::from_nanos(cpu_ns() - start)
+}
+
 fn bench(c: &mut Criterion) {
     let cases = [
         ("counters", counters(), Config::new("bench")),
@@ -154,26 +174,30 @@ fn bench(c: &mut Criterion) {
         let report = DeltaState::new().report(&snapshot, SystemTime::now());
         g.bench_function(format!("{name}/baseline_snapshot_and_report"), |b| {
             let mut state = DeltaState::new();
-            b.iter(|| {
-                let s = r.snapshot();
-                black_box(state.report(&s, SystemTime::now()))
+            b.iter_custom(|iters| {
+                cpu_time(iters, || {
+                    let s = r.snapshot();
+                    black_box(state.report(&s, SystemTime::now()));
+                })
             });
         });
         let mut enc = Encoder::new(config.clone()).unwrap();
         g.bench_function(format!("{name}/encode_protobuf"), |b| {
-            b.iter(|| {
-                let requests = enc.encode(black_box(&report), &snapshot);
-                black_box(
-                    requests
-                        .iter()
-                        .map(|q| q.encode_to_vec().len())
-                        .sum::<usize>(),
-                )
+            b.iter_custom(|iters| {
+                cpu_time(iters, || {
+                    let requests = enc.encode(black_box(&report), &snapshot);
+                    let bytes: usize = requests.iter().map(|q| q.encode_to_vec().len()).sum();
+                    black_box(bytes);
+                })
             });
         });
         let mut sink = OtlpSink::new("http://127.0.0.1:4318", config.clone()).unwrap();
         g.bench_function(format!("{name}/encode_protobuf_gzip"), |b| {
-            b.iter(|| black_box(sink.bodies(black_box(&report), &snapshot)));
+            b.iter_custom(|iters| {
+                cpu_time(iters, || {
+                    black_box(sink.bodies(black_box(&report), &snapshot));
+                })
+            });
         });
     }
     g.finish();

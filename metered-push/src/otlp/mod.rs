@@ -2,7 +2,7 @@
 //! an OpenTelemetry collector, or any OTLP receiver, at `/v1/metrics`.
 //!
 //! # What is sent
-//! Each report becomes one request (more for a registry of over 10,000 series, see
+//! Each report becomes one request (more for a report of over 10,000 data points, see
 //! [`Config::max_points_per_request`]) carrying one resource (`service.name` and the
 //! attributes of [`Config::resource_attribute`]) and one instrumentation scope (`name`
 //! [`SCOPE_NAME`], the crate's version):
