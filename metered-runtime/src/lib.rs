@@ -51,6 +51,8 @@
 //!   and on `/metrics`.
 //! - `remote-write`: the Prometheus remote write 1.0 sink `push::remote_write` (series named as
 //!   the text exposition names them, classic or native histograms).
+//! - `otlp`: the OpenTelemetry OTLP/HTTP protobuf sink `push::otlp::OtlpSink` (to a collector's
+//!   `/v1/metrics`).
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the
