@@ -2,7 +2,39 @@
 
 use crate::error::{Error, Result};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+
+/// The multi-process mode's cell of a gauge (see `multiproc`), if it has one: the value lives
+/// there instead, and each write stamps its time.
+#[cfg(feature = "multiprocess")]
+#[inline]
+fn sourced(id: &AtomicU32, write: bool) -> Option<&'static AtomicU64> {
+    match id.load(Ordering::Acquire) {
+        0 => None,
+        id => Some(crate::multiproc::gauge_cell(id, write)),
+    }
+}
+
+#[cfg(not(feature = "multiprocess"))]
+#[inline]
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as with the feature"
+)]
+fn sourced(_: &AtomicU32, _: bool) -> Option<&'static AtomicU64> {
+    None
+}
+
+/// Gives a gauge the cell `make` returns (the multi-process mode); `false` if it has one.
+#[cfg(feature = "multiprocess")]
+fn adopt(id: &AtomicU32, make: impl FnOnce() -> Option<u32>) -> bool {
+    if id.load(Ordering::Acquire) != 0 {
+        return false;
+    }
+    let Some(new) = make() else { return false };
+    id.store(new, Ordering::Release);
+    true
+}
 
 /// An integer value that goes up and down (an up-down counter): queue depth, connections.
 ///
@@ -19,6 +51,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 #[derive(Debug, Default)]
 pub struct Gauge {
     value: AtomicI64,
+    /// The multi-process mode's cell id, 0 for none.
+    sourced: AtomicU32,
 }
 
 impl Gauge {
@@ -27,12 +61,24 @@ impl Gauge {
     pub const fn new() -> Self {
         Gauge {
             value: AtomicI64::new(0),
+            sourced: AtomicU32::new(0),
         }
     }
+
+    /// Moves its value to the cell `make` gives (the multi-process mode); `false` if it has one.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        adopt(&self.sourced, make)
+    }
+
     /// Sets the value.
     #[inline]
+    #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn set(&self, v: i64) {
-        self.value.store(v, Ordering::Relaxed);
+        match sourced(&self.sourced, true) {
+            Some(c) => c.store(v as u64, Ordering::Relaxed),
+            None => self.value.store(v, Ordering::Relaxed),
+        }
     }
     /// Adds one.
     #[inline]
@@ -46,18 +92,38 @@ impl Gauge {
     }
     /// Adds `n` (wrapping).
     #[inline]
+    #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn add(&self, n: i64) {
-        self.value.fetch_add(n, Ordering::Relaxed);
+        match sourced(&self.sourced, true) {
+            Some(c) => {
+                c.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            None => {
+                self.value.fetch_add(n, Ordering::Relaxed);
+            }
+        }
     }
     /// Subtracts `n` (wrapping).
     #[inline]
+    #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn sub(&self, n: i64) {
-        self.value.fetch_sub(n, Ordering::Relaxed);
+        match sourced(&self.sourced, true) {
+            Some(c) => {
+                c.fetch_sub(n as u64, Ordering::Relaxed);
+            }
+            None => {
+                self.value.fetch_sub(n, Ordering::Relaxed);
+            }
+        }
     }
     /// The current value.
     #[must_use]
+    #[allow(clippy::cast_possible_wrap, reason = "an i64 kept as bits")]
     pub fn get(&self) -> i64 {
-        self.value.load(Ordering::Relaxed)
+        match sourced(&self.sourced, false) {
+            Some(c) => c.load(Ordering::Relaxed) as i64,
+            None => self.value.load(Ordering::Relaxed),
+        }
     }
     /// Increments now and decrements when the returned guard drops, however the scope is left
     /// (return, `?`, panic, a dropped future).
@@ -103,6 +169,8 @@ impl Drop for GaugeGuard<'_> {
 #[derive(Debug, Default)]
 pub struct FloatGauge {
     bits: AtomicU64,
+    /// The multi-process mode's cell id, 0 for none.
+    sourced: AtomicU32,
 }
 
 impl FloatGauge {
@@ -111,13 +179,25 @@ impl FloatGauge {
     pub const fn new() -> Self {
         FloatGauge {
             bits: AtomicU64::new(0),
+            sourced: AtomicU32::new(0),
         }
+    }
+
+    /// Moves its value to the cell `make` gives (the multi-process mode); `false` if it has one.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        adopt(&self.sourced, make)
+    }
+
+    #[inline]
+    fn cell(&self, write: bool) -> &AtomicU64 {
+        sourced(&self.sourced, write).unwrap_or(&self.bits)
     }
     /// Sets the value. Non-finite values are stored as given; use [`set_checked`](Self::set_checked)
     /// to refuse them.
     #[inline]
     pub fn set(&self, v: f64) {
-        self.bits.store(v.to_bits(), Ordering::Relaxed);
+        self.cell(true).store(v.to_bits(), Ordering::Relaxed);
     }
     /// Sets the value if it is finite.
     ///
@@ -146,7 +226,7 @@ impl FloatGauge {
             });
         }
         let _ = self
-            .bits
+            .cell(true)
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
                 Some((f64::from_bits(b) + x).to_bits())
             });
@@ -178,7 +258,7 @@ impl FloatGauge {
     /// The current value.
     #[must_use]
     pub fn get(&self) -> f64 {
-        f64::from_bits(self.bits.load(Ordering::Relaxed))
+        f64::from_bits(self.cell(false).load(Ordering::Relaxed))
     }
 }
 
