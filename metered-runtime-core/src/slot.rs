@@ -102,12 +102,13 @@ pub(crate) fn install_source(source: &'static dyn ChunkSource) -> bool {
     true
 }
 
-/// Takes `n` consecutive fresh ids (never reused), for storage that a [`ChunkSource`]'s reader
-/// must find: a counter's one cell, a histogram's run of cells. `None` when the id space is
-/// exhausted.
-pub(crate) fn take_range(n: u32) -> Option<u32> {
+/// Takes `n` consecutive fresh ids (never reused) starting at a multiple of `align` (a power of
+/// two up to [`CHUNK`]: then the first `align` ids share one chunk), for storage that a
+/// [`ChunkSource`]'s reader must find: a counter's one cell, a histogram's run of cells. `None`
+/// when the id space is exhausted.
+pub(crate) fn take_range(n: u32, align: u32) -> Option<u32> {
     let mut ids = IDS.lock().unwrap_or_else(PoisonError::into_inner);
-    let start = ids.next;
+    let start = ids.next.next_multiple_of(align.max(1));
     let end = start.checked_add(n).filter(|&e| e < OVERFLOW_ID)?;
     ids.next = end;
     Some(start)
@@ -131,6 +132,14 @@ impl ThreadCells {
         self.0.cell(id)
     }
 
+    /// The eight cells of ids `id & !7 ..= id | 7` (one chunk holds them), allocating their
+    /// chunk on first use: one lookup for all eight.
+    #[inline]
+    pub(crate) fn eight(self, id: u32) -> &'static [AtomicU64; 8] {
+        let chunk: &'static Cells = self.0.chunk(id);
+        &chunk.as_chunks::<8>().0[(id as usize % CHUNK) / 8]
+    }
+
     /// How this thread updates the arena's cells.
     #[inline]
     pub(crate) fn writer(self) -> Writer {
@@ -138,11 +147,12 @@ impl ThreadCells {
     }
 }
 
-/// The cell of `id` in the shared arena, updated with atomic read-modify-write operations:
-/// one cell per process (gauges).
+/// The cells `id & !1` and `id | 1` of the shared arena, updated with atomic
+/// read-modify-write operations: one pair per process (a gauge's value and write time).
 #[inline]
-pub(crate) fn shared_cell(id: u32) -> &'static AtomicU64 {
-    SHARED.cell(id)
+pub(crate) fn shared_pair(id: u32) -> &'static [AtomicU64; 2] {
+    let chunk: &'static Cells = SHARED.chunk(id);
+    &chunk.as_chunks::<2>().0[(id as usize % CHUNK) / 2]
 }
 
 /// Allocates the chunk for chunk number `chunk` of the arena of `slot`.
@@ -189,6 +199,14 @@ impl Arena {
         let (t, c, i) = split(id);
         let table = self.tables[t].get_or_init(boxed::<Table>);
         &table.0[c].get_or_init(|| new_chunk(self.index, id as usize / CHUNK))[i]
+    }
+
+    /// The chunk holding `id` (allocated on first use).
+    #[inline]
+    fn chunk(&self, id: u32) -> &'static Cells {
+        let (t, c, _) = split(id);
+        let table = self.tables[t].get_or_init(boxed::<Table>);
+        table.0[c].get_or_init(|| new_chunk(self.index, id as usize / CHUNK))
     }
 
     /// The cell of `id` if its chunk exists.

@@ -264,6 +264,24 @@ fn main() {
     // Every worker is dead: live-mode gauges have nothing left.
     assert!(gauge(&s, "mp.worker_id").is_empty());
     assert!(gauge(&s, "mp.alive").is_empty());
+    // Over all processes (dead ones until compacted), each mode merges the four workers' ids.
+    for (mode, want) in [
+        (GaugeMode::Sum(Scope::All), vec![6]),
+        (GaugeMode::Min(Scope::All), vec![0]),
+        (GaugeMode::Max(Scope::All), vec![3]),
+        (GaugeMode::PerProcess(Scope::All), vec![0, 1, 2, 3]),
+    ] {
+        let all = Aggregator::new(&dir).gauge_mode("mp.worker_id", mode);
+        let mut got: Vec<i64> = gauge(&all.snapshot(), "mp.worker_id")
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, want, "{mode:?}");
+    }
+    let latest = Aggregator::new(&dir).gauge_mode("mp.worker_id", GaugeMode::Latest(Scope::All));
+    let got = gauge(&latest.snapshot(), "mp.worker_id");
+    assert!(got.len() == 1 && (0..4).contains(&got[0].1), "{got:?}");
 
     // Phase 2: a restarted worker adds to the counts of the dead ones (monotonic).
     let before = counter(&s, "mp.ops");
@@ -296,6 +314,13 @@ fn main() {
     assert!(counter(&s, "metered.multiprocess.skipped_files") >= 2);
 
     // Phase 4: compaction folds the five dead files into one; nothing changes in the view.
+    // Liveness is the file lock, never the pid: a dead file renamed to carry the pid of a live
+    // process (this one, as after pid reuse) is still dead and compacted.
+    let dead = files(&dir)[0].clone();
+    let incarnation = dead.split_once('-').unwrap().1.to_owned();
+    let reused = format!("{}-{incarnation}", std::process::id());
+    std::fs::rename(dir.join(&dead), dir.join(&reused)).unwrap();
+    let kept = std::fs::read(dir.join(&reused)).unwrap();
     assert_eq!(view.compact().unwrap(), 5);
     assert_eq!(
         files(&dir),
@@ -303,6 +328,16 @@ fn main() {
         "dead files deleted"
     );
     check_totals(&view.snapshot(), &expected, "after compaction");
+    // A compaction that crashed after replacing the compacted file but before deleting the
+    // dead ones left a file that the compacted one already counts: it is not counted twice.
+    std::fs::write(dir.join(&reused), &kept).unwrap();
+    check_totals(&view.snapshot(), &expected, "a compacted file left behind");
+    assert_eq!(
+        view.compact().unwrap(),
+        1,
+        "deleted, without being added again"
+    );
+    check_totals(&view.snapshot(), &expected, "after the crash's clean-up");
     assert_eq!(view.compact().unwrap(), 0);
     // A worker after compaction, then a second compaction that folds it in too.
     let mut late = spawn(&dir, 5, 100, None);

@@ -833,3 +833,125 @@ impl Ewma {
         self.base = count;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(kind: MetricKind, name: &str, bounds: Vec<f64>) -> Identity {
+        Identity {
+            kind,
+            name: name.into(),
+            help: "help".into(),
+            unit: String::new(),
+            labels: vec![("k".into(), "v".into())],
+            from_family: true,
+            type_label: None,
+            exposition: name.replace('.', "_"),
+            keys: vec!["k".into()],
+            bounds,
+        }
+    }
+
+    fn atomics(cells: &[u64]) -> Vec<AtomicU64> {
+        cells.iter().map(|&c| AtomicU64::new(c)).collect()
+    }
+
+    fn sample() -> Vec<(Identity, Reading)> {
+        let mut hist = Cells::default();
+        hist.add(
+            false,
+            1,
+            |o| match o {
+                0 => 2,
+                1 => 7.5f64.to_bits(),
+                3 => 30.25f64.to_bits(),
+                5 => !1.5f64.to_bits(),
+                6 => 6.0f64.to_bits(),
+                8 => 1,
+                _ => 0,
+            },
+            |f| {
+                f(3000, 1);
+                f(3100, 2);
+            },
+        );
+        let mut timer = Cells::default();
+        timer.add(
+            true,
+            1,
+            |o| match o {
+                0 => 2,
+                1 => 7_500,
+                // 2: the high half of the sum (2^64 + 7,500 ns); 8: classic bucket 0.
+                2 | 8 => 1,
+                3 => 30_250,
+                5 => !1_500,
+                6 => 6_000,
+                _ => 0,
+            },
+            |f| f(100, 3),
+        );
+        vec![
+            (
+                identity(MetricKind::Counter, "a.count", vec![]),
+                Reading::Count(42),
+            ),
+            (
+                identity(MetricKind::Histogram, "a.sizes", vec![2.0]),
+                Reading::Histogram(hist.clone()),
+            ),
+            (
+                identity(MetricKind::Timer, "a.time", vec![2.0]),
+                Reading::Timer(timer, 5),
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_compacted_file_reads_back_as_written() {
+        let cells = build_compacted(sample().into_iter(), &BTreeSet::from([7, 9]));
+        let view = reader::parse(&atomics(&cells), false).unwrap();
+        assert!(view.compacted && !view.live);
+        assert_eq!(view.included, BTreeSet::from([7, 9]));
+        assert_eq!(view.series, sample());
+    }
+
+    #[test]
+    fn corrupt_files_are_errors_not_panics() {
+        let cells = build_compacted(sample().into_iter(), &BTreeSet::new());
+        let read = |c: &[u64]| reader::parse(&atomics(c), false).map(|_| ());
+        // Truncated anywhere: the records in use overrun the file.
+        for len in [0, 3, HEADER, HEADER + 5, cells.len() - 1] {
+            assert!(read(&cells[..len]).is_err(), "truncated to {len}");
+        }
+        // A garbage tag, a record longer than the file, an unknown type, a bad series payload.
+        let mut bad = cells.clone();
+        bad[HEADER] = 0xDEAD_BEEF;
+        assert!(read(&bad).unwrap_err().contains("corrupt record"));
+        let mut bad = cells.clone();
+        bad[HEADER] = tag(SERIES, 1 << 20);
+        assert!(read(&bad).unwrap_err().contains("overruns"));
+        let mut bad = cells.clone();
+        bad[HEADER] = tag(77, 4);
+        assert!(read(&bad).is_err());
+        let mut bad = cells.clone();
+        bad[HEADER + 4] ^= 0xFF; // the kind byte of the first series
+        assert!(read(&bad).unwrap_err().contains("series record"));
+        let mut bad = cells;
+        bad[1] = 99;
+        assert!(read(&bad).unwrap_err().contains("version"));
+    }
+
+    #[test]
+    fn moving_averages_tick_on_reads_as_dropwizard_does() {
+        let mut e = Ewma::new(0, 0);
+        e.update(TICK - 1, 50); // no tick due yet
+        assert_eq!(e.rates, [0.0; 3]);
+        e.update(TICK, 50); // first tick: the instant rate, 50 events / 5 s
+        assert_eq!(e.rates, [10.0; 3]);
+        e.update(3 * TICK, 50); // two idle ticks
+        let alpha = 1.0 - (-5.0f64 / 60.0).exp();
+        assert!((e.rates[0] - 10.0 * (1.0 - alpha).powi(2)).abs() < 1e-12);
+    }
+}

@@ -28,7 +28,9 @@
 //!   outlives a `SIGKILL` an instant later, with no flush, no `msync`, no background thread.
 //!   Histograms, timers and meters get a run of cells in the same arenas (buckets allocated a
 //!   chunk of 64 at a time, on first touch, as in process). Gauges get a cell of the shared
-//!   arena (one per process, written with atomic operations) and the time of their last write.
+//!   arena (one per process, written with atomic operations) and the time of their last write,
+//!   to within [`COARSE_TICK`] (a thread of the mode, `metered-mp-clock`, keeps a coarse clock:
+//!   reading the clock on every write would cost forty times the write).
 //! - **Why not one pipe or socket per process** (statvent, tapes' PUB/SUB): whatever was
 //!   written after the last message is lost when the process dies, and a slow reader blocks or
 //!   loses messages. Why not `prometheus_client`'s files of one value per key, looked up by a
@@ -82,7 +84,7 @@ mod reader;
 mod writer;
 
 pub use aggregate::{Aggregator, COMPACTED_FILE, DirStats, GaugeMode, Scope};
-pub use writer::{DEFAULT_CAPACITY, Process};
+pub use writer::{COARSE_TICK, DEFAULT_CAPACITY, Process};
 pub(crate) use writer::{gauge_cell, registered};
 
 use crate::error::Result;

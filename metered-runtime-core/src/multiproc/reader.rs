@@ -60,8 +60,32 @@ pub(super) fn is_live(file: &File) -> bool {
 pub(crate) fn read(path: &Path) -> Result<FileView, String> {
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let live = is_live(&file);
-    let map = metered_shm::Mapping::new(&file, false).map_err(|e| format!("cannot map: {e}"))?;
+    let map = match metered_shm::Mapping::new(&file, false) {
+        Ok(map) => map,
+        // A live process between creating its file and sizing it.
+        Err(_) if live => return Ok(FileView::starting()),
+        Err(e) => return Err(format!("cannot map: {e}")),
+    };
+    if live && map.cells()[0].load(Ordering::Acquire) == 0 {
+        // Its header is not written yet (the magic number is written last).
+        return Ok(FileView::starting());
+    }
     parse(map.cells(), live)
+}
+
+impl FileView {
+    /// The file of a live process that has not written its header yet: no series.
+    fn starting() -> FileView {
+        FileView {
+            pid: 0,
+            incarnation: 0,
+            start: u64::MAX,
+            live: true,
+            compacted: false,
+            included: BTreeSet::new(),
+            series: Vec::new(),
+        }
+    }
 }
 
 /// Reads a file's cells.

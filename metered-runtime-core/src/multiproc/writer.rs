@@ -194,6 +194,7 @@ pub(super) fn enable(dir: &Path, capacity: u64) -> Result<&'static Process> {
         full: AtomicU64::new(0),
     }));
     let _ = PROCESS.set(process);
+    start_clock();
     slot::install_source(process);
     drop(adopting);
     resolve();
@@ -202,11 +203,35 @@ pub(super) fn enable(dir: &Path, capacity: u64) -> Result<&'static Process> {
 
 /// The value cell of the gauge with id `id` (in the shared arena: one per process); a `write`
 /// stamps the time of the write in the next cell (for [`GaugeMode::Latest`](super::GaugeMode)).
+#[inline]
 pub(crate) fn gauge_cell(id: u32, write: bool) -> &'static AtomicU64 {
+    let pair = slot::shared_pair(id);
     if write {
-        slot::shared_cell(id + 1).store(now_nanos(), Ordering::Relaxed);
+        pair[1].store(COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
     }
-    slot::shared_cell(id)
+    &pair[0]
+}
+
+/// The time in nanoseconds since the Unix epoch, to within [`COARSE_TICK`]: what a gauge's
+/// write stamps (a clock read per write would cost 40 times the write itself).
+static COARSE_NOW: AtomicU64 = AtomicU64::new(0);
+
+/// How often `metered-mp-clock` advances [`COARSE_NOW`]: the resolution of
+/// [`GaugeMode::Latest`](super::GaugeMode::Latest) across processes.
+pub const COARSE_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Starts the thread that advances [`COARSE_NOW`] (once; if it cannot start, writes are
+/// stamped with the time the mode was enabled).
+fn start_clock() {
+    COARSE_NOW.store(now_nanos(), Ordering::Relaxed);
+    let _ = std::thread::Builder::new()
+        .name("metered-mp-clock".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(COARSE_TICK);
+                COARSE_NOW.store(now_nanos(), Ordering::Relaxed);
+            }
+        });
 }
 
 /// This process's file, if the mode is on.
@@ -298,7 +323,7 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
     let Some(p) = process() else { return };
     let _g = ADOPT.lock().unwrap_or_else(PoisonError::into_inner);
     let one = || {
-        let id = slot::take_range(1)?;
+        let id = slot::take_range(1, 1)?;
         p.series(identity, id, 0).then_some(id)
     };
     match metric {
@@ -318,7 +343,7 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
                 ..identity.clone()
             };
             h.adopt_sourced(|| {
-                let id = slot::take_range(cells_for(bounds.len()))?;
+                let id = slot::take_range(cells_for(bounds.len()), 8)?;
                 p.series(&identity, id, 0).then_some(id)
             });
         }
@@ -331,8 +356,9 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
             };
             let mut count = None;
             h.adopt_sourced(|| {
-                let id = slot::take_range(cells_for(bounds.len()))?;
-                let c = slot::take_range(1)?;
+                let id = slot::take_range(cells_for(bounds.len()), 8)?;
+                // The header's spare cell holds the count: the same chunk as the sums.
+                let c = id + 7;
                 count = Some(c);
                 p.series(&identity, id, c).then_some(id)
             });
@@ -342,13 +368,13 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
         }
         MetricRef::Gauge(g) => {
             g.adopt_sourced(|| {
-                let id = slot::take_range(2)?;
+                let id = slot::take_range(2, 2)?;
                 p.series(identity, id, 0).then_some(id)
             });
         }
         MetricRef::FloatGauge(g) => {
             g.adopt_sourced(|| {
-                let id = slot::take_range(2)?;
+                let id = slot::take_range(2, 2)?;
                 p.series(identity, id, 0).then_some(id)
             });
         }

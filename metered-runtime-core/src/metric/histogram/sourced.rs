@@ -10,7 +10,11 @@
 //! - `3`, `4`: the sum of squares, likewise;
 //! - `5`: the bitwise complement of the smallest value's bits (or nanoseconds), so that a
 //!   fresh zeroed cell means "none" and the minimum is a maximum of complements;
-//! - `6`: the largest value's bits (or nanoseconds); `7` unused;
+//! - `6`: the largest value's bits (or nanoseconds);
+//! - `7`: a timer's count of timed events (its rates' cell), unused for a histogram;
+//!
+//! The run starts at a multiple of 8 ids, so the header is in one chunk and the record path
+//! finds its eight cells with one lookup.
 //! - `HEADER + i`: classic bucket `i`'s count (values in `(bound[i-1], bound[i]]`);
 //! - `HEADER + bounds + p`: the count of storage position `p` (bucket `p + MIN_INDEX`).
 
@@ -50,10 +54,11 @@ pub(super) fn record_floats(base: u32, config: &HistogramConfig, v: f64, p: i64)
     let bounds = config.live_bounds();
     let nb = bounds.map_or(0, <[f64]>::len);
     count_position(t, base, nb, p);
-    w.add_f64(t.cell(base + 1), v);
-    w.add_f64(t.cell(base + 3), v * v);
-    w.max(t.cell(base + 5), !v.to_bits());
-    w.max(t.cell(base + 6), v.to_bits());
+    let header = t.eight(base);
+    w.add_f64(&header[1], v);
+    w.add_f64(&header[3], v * v);
+    w.max(&header[5], !v.to_bits());
+    w.max(&header[6], v.to_bits());
     if let Some(bounds) = bounds {
         count_classic(t, base, bounds.len(), config.classic_index(bounds, p, v));
     }
@@ -68,14 +73,11 @@ pub(super) fn record_nanos(base: u32, config: &HistogramConfig, ns: u64, secs: f
     let bounds = config.live_bounds();
     let nb = bounds.map_or(0, <[f64]>::len);
     count_position(t, base, nb, p);
-    w.add_wide(t.cell(base + 1), t.cell(base + 2), u128::from(ns));
-    w.add_wide(
-        t.cell(base + 3),
-        t.cell(base + 4),
-        u128::from(ns) * u128::from(ns),
-    );
-    w.max(t.cell(base + 5), !ns);
-    w.max(t.cell(base + 6), ns);
+    let header = t.eight(base);
+    w.add_wide(&header[1], &header[2], u128::from(ns));
+    w.add_wide(&header[3], &header[4], u128::from(ns) * u128::from(ns));
+    w.max(&header[5], !ns);
+    w.max(&header[6], ns);
     if let Some(bounds) = bounds {
         count_classic(t, base, bounds.len(), config.classic_index(bounds, p, secs));
     }
