@@ -216,7 +216,8 @@ pub(crate) fn gauge_cell(id: u32, write: bool) -> &'static AtomicU64 {
 /// write stamps (a clock read per write would cost 40 times the write itself).
 static COARSE_NOW: AtomicU64 = AtomicU64::new(0);
 
-/// How often `metered-mp-clock` advances [`COARSE_NOW`]: the resolution of
+/// How often the thread `metered-mp-clock` advances the coarse clock that gauge writes are
+/// stamped with: the resolution of
 /// [`GaugeMode::Latest`](super::GaugeMode::Latest) across processes.
 pub const COARSE_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
