@@ -360,6 +360,9 @@ fn main() {
     );
     assert!(text.contains(&format!("\nmp_size_count {}\n", expected.ops)));
     assert!(text.contains("\nmp_by_worker_total{worker=\"3\"} 6420\n"));
+    // And the JSON view of the same registry.
+    let json: serde_json::Value = serde_json::from_str(&r.snapshot().to_json()).unwrap();
+    assert_eq!(json["mp"]["ops"]["value"], expected.ops, "{json}");
 
     std::fs::remove_dir_all(&dir).unwrap();
     eprintln!(
