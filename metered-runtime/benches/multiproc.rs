@@ -149,7 +149,7 @@ fn scrape(c: &mut Criterion) {
     assert_eq!(view.stats().unwrap().dead, 8);
     let mut g = c.benchmark_group("scrape");
     g.sample_size(10);
-    g.bench_function(BenchmarkId::new("8x10000", "live"), |b| {
+    g.bench_function(BenchmarkId::new("8x10000", "8_files"), |b| {
         b.iter(|| black_box(view.snapshot()));
     });
     spawn_all(&dir, 1_000, 10);

@@ -1,39 +1,47 @@
 //! Gauges: integer, floating-point, and computed at snapshot time.
 
 use crate::error::{Error, Result};
+use once_cell::race::OnceRef;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-/// The multi-process mode's cell of a gauge (see `multiproc`), if it has one: the value lives
-/// there instead, and each write stamps its time.
+/// Where a gauge's value lives in the multi-process mode (see `multiproc`): the pair of cells
+/// (value, time of the last write) of this process's file, found once when the gauge is named;
+/// unset in process.
+type Sourced = OnceRef<'static, [AtomicU64; 2]>;
+
+/// The cell holding a gauge's value in the multi-process mode, if it has one; a `write` stamps
+/// its time.
 #[cfg(feature = "multiprocess")]
 #[inline]
-fn sourced(id: &AtomicU32, write: bool) -> Option<&'static AtomicU64> {
-    match id.load(Ordering::Acquire) {
-        0 => None,
-        id => Some(crate::multiproc::gauge_cell(id, write)),
+fn sourced(cells: &Sourced, write: bool) -> Option<&'static AtomicU64> {
+    let pair = cells.get()?;
+    if write {
+        crate::multiproc::stamp(&pair[1]);
     }
+    Some(&pair[0])
 }
 
+/// Without the multi-process mode, never: the in-process path has no extra load.
 #[cfg(not(feature = "multiprocess"))]
 #[inline]
 #[allow(
     clippy::unnecessary_wraps,
     reason = "the same signature as with the feature"
 )]
-fn sourced(_: &AtomicU32, _: bool) -> Option<&'static AtomicU64> {
+fn sourced(_: &Sourced, _: bool) -> Option<&'static AtomicU64> {
     None
 }
 
-/// Gives a gauge the cell `make` returns (the multi-process mode); `false` if it has one.
+/// Gives a gauge the cells of the id `make` returns (the multi-process mode); `false` if it has
+/// them already.
 #[cfg(feature = "multiprocess")]
-fn adopt(id: &AtomicU32, make: impl FnOnce() -> Option<u32>) -> bool {
-    if id.load(Ordering::Acquire) != 0 {
+fn adopt(cells: &Sourced, make: impl FnOnce() -> Option<u32>) -> bool {
+    if cells.get().is_some() {
         return false;
     }
-    let Some(new) = make() else { return false };
-    id.store(new, Ordering::Release);
-    true
+    let Some(id) = make() else { return false };
+    cells.set(crate::slot::shared_pair(id)).is_ok()
 }
 
 /// An integer value that goes up and down (an up-down counter): queue depth, connections.
@@ -51,8 +59,8 @@ fn adopt(id: &AtomicU32, make: impl FnOnce() -> Option<u32>) -> bool {
 #[derive(Debug, Default)]
 pub struct Gauge {
     value: AtomicI64,
-    /// The multi-process mode's cell id, 0 for none.
-    sourced: AtomicU32,
+    /// The multi-process mode's cells, if named there.
+    sourced: Sourced,
 }
 
 impl Gauge {
@@ -61,7 +69,7 @@ impl Gauge {
     pub const fn new() -> Self {
         Gauge {
             value: AtomicI64::new(0),
-            sourced: AtomicU32::new(0),
+            sourced: OnceRef::new(),
         }
     }
 
@@ -169,8 +177,8 @@ impl Drop for GaugeGuard<'_> {
 #[derive(Debug, Default)]
 pub struct FloatGauge {
     bits: AtomicU64,
-    /// The multi-process mode's cell id, 0 for none.
-    sourced: AtomicU32,
+    /// The multi-process mode's cells, if named there.
+    sourced: Sourced,
 }
 
 impl FloatGauge {
@@ -179,7 +187,7 @@ impl FloatGauge {
     pub const fn new() -> Self {
         FloatGauge {
             bits: AtomicU64::new(0),
-            sourced: AtomicU32::new(0),
+            sourced: OnceRef::new(),
         }
     }
 

@@ -62,8 +62,9 @@ impl Process {
         self.incarnation
     }
 
-    /// Chunks (or series) that did not fit in the file and were kept in process memory instead
-    /// (their counts are missing from the aggregated view).
+    /// Chunks, series records or metrics that did not fit (in the file, or in the process's
+    /// 16.7 million cell ids) and were kept in process memory instead: their counts are missing
+    /// from the aggregated view.
     #[must_use]
     pub fn overflowed(&self) -> u64 {
         self.full.load(Ordering::Relaxed)
@@ -100,6 +101,20 @@ impl Process {
         self.cells[at].store(tag(kind, len), Ordering::Release);
         self.cells[H_USED].store((at + len) as u64, Ordering::Release);
         Some(at)
+    }
+
+    /// `n` fresh ids aligned to `align`, or `None` (counted in [`overflowed`](Self::overflowed)
+    /// and logged once) when the id space is exhausted.
+    fn ids(&self, n: u32, align: u32) -> Option<u32> {
+        let ids = slot::take_range(n, align);
+        if ids.is_none() && self.full.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!(
+                "metered: multiprocess: out of cell ids in {}; further metrics record in \
+                 process only",
+                self.path.display()
+            );
+        }
+        ids
     }
 
     fn series(&self, identity: &Identity, first: u32, second: u32) -> bool {
@@ -201,15 +216,10 @@ pub(super) fn enable(dir: &Path, capacity: u64) -> Result<&'static Process> {
     Ok(process)
 }
 
-/// The value cell of the gauge with id `id` (in the shared arena: one per process); a `write`
-/// stamps the time of the write in the next cell (for [`GaugeMode::Latest`](super::GaugeMode)).
+/// Stamps a gauge's write time cell (for [`GaugeMode::Latest`](super::GaugeMode)).
 #[inline]
-pub(crate) fn gauge_cell(id: u32, write: bool) -> &'static AtomicU64 {
-    let pair = slot::shared_pair(id);
-    if write {
-        pair[1].store(COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
-    &pair[0]
+pub(crate) fn stamp(at: &AtomicU64) {
+    at.store(COARSE_NOW.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
 /// The time in nanoseconds since the Unix epoch, to within [`COARSE_TICK`]: what a gauge's
@@ -324,7 +334,7 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
     let Some(p) = process() else { return };
     let _g = ADOPT.lock().unwrap_or_else(PoisonError::into_inner);
     let one = || {
-        let id = slot::take_range(1, 1)?;
+        let id = p.ids(1, 1)?;
         p.series(identity, id, 0).then_some(id)
     };
     match metric {
@@ -344,7 +354,7 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
                 ..identity.clone()
             };
             h.adopt_sourced(|| {
-                let id = slot::take_range(cells_for(bounds.len()), 8)?;
+                let id = p.ids(cells_for(bounds.len()), 8)?;
                 p.series(&identity, id, 0).then_some(id)
             });
         }
@@ -357,7 +367,7 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
             };
             let mut count = None;
             h.adopt_sourced(|| {
-                let id = slot::take_range(cells_for(bounds.len()), 8)?;
+                let id = p.ids(cells_for(bounds.len()), 8)?;
                 // The header's spare cell holds the count: the same chunk as the sums.
                 let c = id + 7;
                 count = Some(c);
@@ -369,13 +379,13 @@ fn adopt(identity: &Identity, metric: &MetricRef) {
         }
         MetricRef::Gauge(g) => {
             g.adopt_sourced(|| {
-                let id = slot::take_range(2, 2)?;
+                let id = p.ids(2, 2)?;
                 p.series(identity, id, 0).then_some(id)
             });
         }
         MetricRef::FloatGauge(g) => {
             g.adopt_sourced(|| {
-                let id = slot::take_range(2, 2)?;
+                let id = p.ids(2, 2)?;
                 p.series(identity, id, 0).then_some(id)
             });
         }
