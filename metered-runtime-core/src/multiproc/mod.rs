@@ -35,7 +35,7 @@
 //!   written after the last message is lost when the process dies, and a slow reader blocks or
 //!   loses messages. Why not `prometheus_client`'s files of one value per key, looked up by a
 //!   dictionary on each write: the write path there is a dictionary lookup and a lock; here it
-//!   stays the in-process one (the benchmark `multiproc` compares both in one run).
+//!   stays the in-process one (see the figures below).
 //! - **The file names what it holds.** Before a metric's cells can be written, its *series
 //!   record* (name, labels, kind, exposition name and label keys, bounds, and the id of its
 //!   first cell) is appended to the file; each chunk is appended with the arena (thread slot)
@@ -65,6 +65,25 @@
 //! docs), so a directory does not grow with restarts, and reading 1,000 dead processes costs
 //! what reading one file does. A truncated or corrupt file is skipped and reported (a line on
 //! stderr and the toolkit's own `metered.multiprocess.skipped_files`); the read goes on.
+//!
+//! # Measured
+//!
+//! `cargo bench -p metered-runtime --features multiprocess --bench multiproc -- --warm-up-time 1
+//! --measurement-time 3` on the shared 2-CPU development machine (medians; the in-process and
+//! multi-process rows of one metric in the same run, with a bare `AtomicU64::fetch_add` of
+//! 15.5 ns as the baseline in that run, inflated by the machine's load):
+//!
+//! | record | in process | multi-process | ratio |
+//! |--------|-----------:|--------------:|------:|
+//! | `Counter::inc` | 3.55 ns | 3.80 ns | 1.07 |
+//! | `Histogram::record` | 16.3 ns | 16.6 ns | 1.02 |
+//! | `Timer::record` | 11.1 ns | 13.0 ns | 1.17 |
+//! | `Gauge::set` | 0.49 ns | 0.50 ns | 1.01 |
+//!
+//! An aggregated read ([`Aggregator::snapshot`]) of the files of 8 processes with 10,000 series
+//! each (8,000 counters, 1,000 histograms, 1,000 gauges, the same names in every process):
+//! 86.6 ms. With the files of 1,000 more (exited) processes of 10 series each: 128 ms; after
+//! [`Aggregator::compact`] folded all 1,008 dead files into one: 6.5 ms.
 //!
 //! # Limits
 //!
