@@ -91,6 +91,23 @@ fn worker(id: &str) {
     }
 }
 
+/// A worker killed at an unknown moment: one thread, one operation after another, each
+/// reported after it returned; new family children (series records appended to the file) every
+/// 16 operations, so the kill may land in the middle of an append.
+fn stream_worker() {
+    multiproc::enable(std::env::var("MP_DIR").unwrap()).unwrap();
+    let r = registry();
+    let ops = r.counter("mp.stream.ops").unwrap();
+    let churn = r.counter_family("mp.stream.churn", &["n"]).unwrap();
+    let sizes = r.histogram("mp.stream.size").unwrap();
+    for i in 0u64.. {
+        ops.inc();
+        churn.get(&[&(i / 16).to_string()]).unwrap().inc();
+        sizes.record(value(i)).unwrap();
+        println!("done {}", i + 1);
+    }
+}
+
 fn spawn(dir: &Path, id: u32, ops: u64, pause: Option<u64>) -> Child {
     let mut c = Command::new(std::env::current_exe().unwrap());
     c.env("MP_WORKER", id.to_string())
@@ -217,7 +234,11 @@ fn files(dir: &Path) -> Vec<String> {
 
 fn main() {
     if let Ok(id) = std::env::var("MP_WORKER") {
-        worker(&id);
+        if id == "stream" {
+            stream_worker();
+        } else {
+            worker(&id);
+        }
         return;
     }
     let dir = temp_dir();
@@ -297,6 +318,63 @@ fn main() {
     restarted.wait().unwrap();
     check_totals(&view.snapshot(), &expected, "after the restart");
 
+    // Phase 2b: a worker killed at a moment nobody chose, possibly in the middle of an
+    // operation or of an append to its file. Its file still reads; its counts are those of the
+    // operations it reported, plus at most the one in flight (whose parts it may have done in
+    // part: each part counts at most once).
+    let mut stream = Command::new(std::env::current_exe().unwrap())
+        .env("MP_WORKER", "stream")
+        .env("MP_DIR", &dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(stream.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut reported = 0u64;
+    while reported < 3_000 {
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        reported = line.trim().strip_prefix("done ").unwrap().parse().unwrap();
+    }
+    stream.kill().unwrap();
+    stream.wait().unwrap();
+    // Whatever it printed before the kill.
+    for l in out.lines() {
+        if let Some(n) = l.unwrap().strip_prefix("done ") {
+            reported = n.parse().unwrap();
+        }
+    }
+    let s = view.snapshot();
+    let ops = counter(&s, "mp.stream.ops");
+    let churn: u64 = s
+        .metrics()
+        .iter()
+        .filter(|m| m.name == "mp.stream.churn")
+        .map(|m| match m.value {
+            Value::Counter(n) => n,
+            ref v => panic!("{v:?}"),
+        })
+        .sum();
+    let Some(Value::Histogram(h)) = s.get("mp.stream.size").map(|m| &m.value) else {
+        panic!("no stream histogram")
+    };
+    eprintln!(
+        "stream worker: killed after {reported} reported operations; counter {ops}, family {churn}, histogram {}",
+        h.count
+    );
+    for (what, n) in [("counter", ops), ("family", churn), ("histogram", h.count)] {
+        assert!(
+            n == reported || n == reported + 1,
+            "{what}: {n} for {reported} reported"
+        );
+    }
+    assert!(
+        h.count <= churn && churn <= ops,
+        "the parts of one operation run in order"
+    );
+    assert!(view.stats().unwrap().skipped.is_empty());
+    check_totals(&s, &expected, "beside the stream worker");
+
     // Phase 3: a garbage file and a truncated one are reported and skipped; the rest is exact.
     let real = dir.join(&files(&dir)[0]);
     let bytes = std::fs::read(&real).unwrap();
@@ -308,12 +386,12 @@ fn main() {
     .unwrap();
     let stats = view.stats().unwrap();
     assert_eq!(stats.skipped.len(), 2, "{stats:?}");
-    assert_eq!((stats.live, stats.dead), (0, 5));
+    assert_eq!((stats.live, stats.dead), (0, 6));
     let s = view.snapshot();
     check_totals(&s, &expected, "beside corrupt files");
     assert!(counter(&s, "metered.multiprocess.skipped_files") >= 2);
 
-    // Phase 4: compaction folds the five dead files into one; nothing changes in the view.
+    // Phase 4: compaction folds the six dead files into one; nothing changes in the view.
     // Liveness is the file lock, never the pid: a dead file renamed to carry the pid of a live
     // process (this one, as after pid reuse) is still dead and compacted.
     let dead = files(&dir)[0].clone();
@@ -321,7 +399,7 @@ fn main() {
     let reused = format!("{}-{incarnation}", std::process::id());
     std::fs::rename(dir.join(&dead), dir.join(&reused)).unwrap();
     let kept = std::fs::read(dir.join(&reused)).unwrap();
-    assert_eq!(view.compact().unwrap(), 5);
+    assert_eq!(view.compact().unwrap(), 6);
     assert_eq!(
         files(&dir),
         ["compacted.mp", "garbage.mp", "truncated.mp"],
