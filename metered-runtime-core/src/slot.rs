@@ -575,6 +575,7 @@ pub(crate) struct Shards<T> {
     head: OnceBox<Node<T>>,
     /// The first of the ids the multi-process mode gave this metric's storage in arenas (see
     /// [`Shards::sourced`]); 0 for none.
+    #[cfg(feature = "multiprocess")]
     sourced: AtomicU32,
 }
 
@@ -583,6 +584,7 @@ impl<T: Default> Shards<T> {
     pub(crate) const fn new() -> Self {
         Shards {
             head: OnceBox::new(),
+            #[cfg(feature = "multiprocess")]
             sourced: AtomicU32::new(0),
         }
     }
@@ -590,6 +592,7 @@ impl<T: Default> Shards<T> {
     /// The first id of the run of arena cells the multi-process mode gave this metric, which
     /// then records there instead of into its shards; `None` in process (one load and a
     /// branch).
+    #[cfg(feature = "multiprocess")]
     #[inline]
     pub(crate) fn sourced(&self) -> Option<u32> {
         match self.sourced.load(Ordering::Acquire) {
@@ -601,6 +604,7 @@ impl<T: Default> Shards<T> {
     /// Gives the metric the run of cells starting at the id `make` returns (from
     /// [`take_range`], after `make` published where it lives); `false` if it has one already
     /// or `make` gives none. Callers serialize adoptions.
+    #[cfg(feature = "multiprocess")]
     pub(crate) fn adopt(&self, make: impl FnOnce() -> Option<u32>) -> bool {
         if self.sourced.load(Ordering::Acquire) != 0 {
             return false;
@@ -678,10 +682,11 @@ impl<T: Default> Shards<T> {
 
 impl<T> std::fmt::Debug for Shards<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shards")
-            .field("allocated", &self.head.get().is_some())
-            .field("sourced", &self.sourced)
-            .finish()
+        let mut d = f.debug_struct("Shards");
+        d.field("allocated", &self.head.get().is_some());
+        #[cfg(feature = "multiprocess")]
+        d.field("sourced", &self.sourced);
+        d.finish()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Gauges: integer, floating-point, and computed at snapshot time.
 
 use crate::error::{Error, Result};
+#[cfg(feature = "multiprocess")]
 use once_cell::race::OnceRef;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 /// Where a gauge's value lives in the multi-process mode (see `multiproc`): the pair of cells
 /// (value, time of the last write) of this process's file, found once when the gauge is named;
 /// unset in process.
+#[cfg(feature = "multiprocess")]
 type Sourced = OnceRef<'static, [AtomicU64; 2]>;
 
 /// The cell holding a gauge's value in the multi-process mode, if it has one; a `write` stamps
@@ -20,17 +22,6 @@ fn sourced(cells: &Sourced, write: bool) -> Option<&'static AtomicU64> {
         crate::multiproc::stamp(&pair[1]);
     }
     Some(&pair[0])
-}
-
-/// Without the multi-process mode, never: the in-process path has no extra load.
-#[cfg(not(feature = "multiprocess"))]
-#[inline]
-#[allow(
-    clippy::unnecessary_wraps,
-    reason = "the same signature as with the feature"
-)]
-fn sourced(_: &Sourced, _: bool) -> Option<&'static AtomicU64> {
-    None
 }
 
 /// Gives a gauge the cells of the id `make` returns (the multi-process mode); `false` if it has
@@ -60,6 +51,7 @@ fn adopt(cells: &Sourced, make: impl FnOnce() -> Option<u32>) -> bool {
 pub struct Gauge {
     value: AtomicI64,
     /// The multi-process mode's cells, if named there.
+    #[cfg(feature = "multiprocess")]
     sourced: Sourced,
 }
 
@@ -69,6 +61,7 @@ impl Gauge {
     pub const fn new() -> Self {
         Gauge {
             value: AtomicI64::new(0),
+            #[cfg(feature = "multiprocess")]
             sourced: OnceRef::new(),
         }
     }
@@ -79,11 +72,30 @@ impl Gauge {
         adopt(&self.sourced, make)
     }
 
+    /// Its cell in the multi-process mode's file, if it has one (a `write` stamps its time).
+    #[cfg(feature = "multiprocess")]
+    #[inline]
+    fn mp(&self, write: bool) -> Option<&'static AtomicU64> {
+        sourced(&self.sourced, write)
+    }
+
+    /// Without the multi-process mode: none, and no load on the record path.
+    #[cfg(not(feature = "multiprocess"))]
+    #[inline]
+    #[allow(
+        clippy::unused_self,
+        clippy::unnecessary_wraps,
+        reason = "the signature with the feature"
+    )]
+    fn mp(&self, _: bool) -> Option<&'static AtomicU64> {
+        None
+    }
+
     /// Sets the value.
     #[inline]
     #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn set(&self, v: i64) {
-        match sourced(&self.sourced, true) {
+        match self.mp(true) {
             Some(c) => c.store(v as u64, Ordering::Relaxed),
             None => self.value.store(v, Ordering::Relaxed),
         }
@@ -102,7 +114,7 @@ impl Gauge {
     #[inline]
     #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn add(&self, n: i64) {
-        match sourced(&self.sourced, true) {
+        match self.mp(true) {
             Some(c) => {
                 c.fetch_add(n as u64, Ordering::Relaxed);
             }
@@ -115,7 +127,7 @@ impl Gauge {
     #[inline]
     #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn sub(&self, n: i64) {
-        match sourced(&self.sourced, true) {
+        match self.mp(true) {
             Some(c) => {
                 c.fetch_sub(n as u64, Ordering::Relaxed);
             }
@@ -128,7 +140,7 @@ impl Gauge {
     #[must_use]
     #[allow(clippy::cast_possible_wrap, reason = "an i64 kept as bits")]
     pub fn get(&self) -> i64 {
-        match sourced(&self.sourced, false) {
+        match self.mp(false) {
             Some(c) => c.load(Ordering::Relaxed) as i64,
             None => self.value.load(Ordering::Relaxed),
         }
@@ -178,6 +190,7 @@ impl Drop for GaugeGuard<'_> {
 pub struct FloatGauge {
     bits: AtomicU64,
     /// The multi-process mode's cells, if named there.
+    #[cfg(feature = "multiprocess")]
     sourced: Sourced,
 }
 
@@ -187,6 +200,7 @@ impl FloatGauge {
     pub const fn new() -> Self {
         FloatGauge {
             bits: AtomicU64::new(0),
+            #[cfg(feature = "multiprocess")]
             sourced: OnceRef::new(),
         }
     }
@@ -197,9 +211,28 @@ impl FloatGauge {
         adopt(&self.sourced, make)
     }
 
+    /// Its cell in the multi-process mode's file, if it has one (a `write` stamps its time).
+    #[cfg(feature = "multiprocess")]
+    #[inline]
+    fn mp(&self, write: bool) -> Option<&'static AtomicU64> {
+        sourced(&self.sourced, write)
+    }
+
+    /// Without the multi-process mode: none, and no load on the record path.
+    #[cfg(not(feature = "multiprocess"))]
+    #[inline]
+    #[allow(
+        clippy::unused_self,
+        clippy::unnecessary_wraps,
+        reason = "the signature with the feature"
+    )]
+    fn mp(&self, _: bool) -> Option<&'static AtomicU64> {
+        None
+    }
+
     #[inline]
     fn cell(&self, write: bool) -> &AtomicU64 {
-        sourced(&self.sourced, write).unwrap_or(&self.bits)
+        self.mp(write).unwrap_or(&self.bits)
     }
     /// Sets the value. Non-finite values are stored as given; use [`set_checked`](Self::set_checked)
     /// to refuse them.
