@@ -34,6 +34,15 @@ fn one_endpoint_reports_every_worker() {
         line("prefork_inventory_reserve_errors_total "),
         "prefork_inventory_reserve_errors_total 246"
     );
+    // A type-labelled family: one series per handler type, summed over the workers.
+    assert_eq!(
+        line("prefork_pages_render_seconds_count{type=\"Home\"} "),
+        "prefork_pages_render_seconds_count{type=\"Home\"} 750"
+    );
+    assert_eq!(
+        line("prefork_pages_render_seconds_count{type=\"Cart\"} "),
+        "prefork_pages_render_seconds_count{type=\"Cart\"} 750"
+    );
     // The workers are gone: nothing in flight (live processes only).
     assert!(!text.contains("prefork_checkout_in_flight "), "{text}");
     assert!(

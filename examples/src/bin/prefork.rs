@@ -15,12 +15,50 @@
 //! once and prints it (what the example's test checks).
 
 use metered_runtime::multiproc::{self, Aggregator, GaugeMode, Scope};
-use metered_runtime::{Metered, Registry, metered};
+use metered_runtime::{HasMetrics, Metered, Registry, metered, metric_set};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
+
+metric_set! {
+    /// What every page handler records; exported as one family with the handler's type as a
+    /// label, merged across the workers like any other.
+    #[metrics(type_label)]
+    pub Page {
+        /// Time spent rendering a page.
+        render: Timer = "prefork.pages.{}.render",
+    }
+}
+
+trait Render: HasMetrics<Page> {
+    fn render(&self) -> usize {
+        let _t = self.metrics().render.time();
+        self.body().len()
+    }
+    fn body(&self) -> String;
+}
+
+#[derive(Metered)]
+#[metrics(set = Page)]
+struct Home;
+
+impl Render for Home {
+    fn body(&self) -> String {
+        "home".into()
+    }
+}
+
+#[derive(Metered)]
+#[metrics(set = Page)]
+struct Cart;
+
+impl Render for Cart {
+    fn body(&self) -> String {
+        "cart".into()
+    }
+}
 
 #[derive(Metered)]
 #[metrics(
@@ -68,6 +106,11 @@ fn worker(dir: &Path, requests: usize) {
     let mut served = 0usize;
     while requests == 0 || served < requests {
         let _ = Checkout::serve(&inventory, served);
+        let _ = if served.is_multiple_of(2) {
+            Home.render()
+        } else {
+            Cart.render()
+        };
         served += 1;
         if requests == 0 {
             std::thread::sleep(Duration::from_millis(5));
