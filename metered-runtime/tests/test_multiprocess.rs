@@ -108,6 +108,19 @@ fn stream_worker() {
     }
 }
 
+/// A writer into a shared buffer (what the push reporter's sink sent).
+struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn spawn(dir: &Path, id: u32, ops: u64, pause: Option<u64>) -> Child {
     let mut c = Command::new(std::env::current_exe().unwrap());
     c.env("MP_WORKER", id.to_string())
@@ -441,6 +454,22 @@ fn main() {
     // And the JSON view of the same registry.
     let json: serde_json::Value = serde_json::from_str(&r.snapshot().to_json()).unwrap();
     assert_eq!(json["mp"]["ops"]["value"], expected.ops, "{json}");
+    // And a push reporter of it (the JSON stream sink, one report on stop).
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = metered_runtime::push::stream::JsonSink::writer(Shared(Arc::clone(&sent)));
+    let shared = Arc::new(Registry::new());
+    view.register(&shared).unwrap();
+    let push = metered_runtime::push::Reporter::builder(shared, sink)
+        .interval(Duration::from_hours(1))
+        .start()
+        .unwrap();
+    let _ = push.stop();
+    let text = String::from_utf8(sent.lock().unwrap().clone()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        report["metrics"]["mp"]["ops"]["value"], expected.ops,
+        "{report}"
+    );
 
     std::fs::remove_dir_all(&dir).unwrap();
     eprintln!(
