@@ -25,6 +25,8 @@ mod error;
 pub mod export;
 mod instrument;
 pub mod metric;
+#[cfg(feature = "multiprocess")]
+pub mod multiproc;
 mod name;
 #[cfg(feature = "push")]
 pub mod push;
