@@ -7,7 +7,7 @@
 //!
 //! It counts `--requests` requests (`worker.requests`), sets the gauge `worker.queue`, records
 //! each `--latency` value in the histogram `worker.size` and through
-//! [`statvent::record`](metered_runtime::statvent::record) under `worker.latency.{0}` (a window
+//! [`statvent::record`] under `worker.latency.{0}` (a window
 //! of `--window` values, 100 by default), prints `ready <pid> <pipe path>`, and serves its pipe
 //! until stdin closes.
 
