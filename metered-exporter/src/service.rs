@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use metered_runtime_core::export::{Options, Scrape, render};
+use metered_runtime_core::export::{Options, render};
 use std::convert::Infallible;
 
 pub(crate) struct Handler {
@@ -71,8 +71,13 @@ impl Handler {
                 let registry = self.registry.clone();
                 let options = self.options;
                 let rendered = tokio::task::spawn_blocking(move || {
-                    let scrape = Scrape::of(&registry);
-                    render::render_with(&scrape, &options, accept.as_deref(), encoding.as_deref())
+                    // The registry path: values read where they live, no snapshot.
+                    render::render_with(
+                        &*registry,
+                        &options,
+                        accept.as_deref(),
+                        encoding.as_deref(),
+                    )
                 })
                 .await;
                 let Ok(rendered) = rendered else {

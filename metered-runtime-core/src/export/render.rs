@@ -39,6 +39,17 @@ impl Format {
             Format::OpenMetrics => super::openmetrics::encode(scrape, opts, out),
         }
     }
+
+    /// Appends `registry`, read now, in this format to `out` (the same text as
+    /// [`encode`](Self::encode) of [`Scrape::of`]`(registry)`, without the snapshot).
+    pub fn encode_registry(self, registry: &Registry, opts: &Options, out: &mut String) {
+        match self {
+            #[cfg(feature = "prometheus")]
+            Format::Prometheus => super::prometheus::encode_registry(registry, opts, out),
+            #[cfg(feature = "openmetrics")]
+            Format::OpenMetrics => super::openmetrics::encode_registry(registry, opts, out),
+        }
+    }
 }
 
 /// What [`render`] answers: the response headers' values and the body.
@@ -59,11 +70,23 @@ pub struct Rendered {
 pub trait Source {
     /// The scrape to encode.
     fn scrape(&self) -> Cow<'_, Scrape>;
+
+    /// Appends the text of this source in `format` to `out` (by default, of
+    /// [`scrape`](Self::scrape)).
+    fn encode(&self, format: Format, opts: &Options, out: &mut String) {
+        format.encode(&self.scrape(), opts, out);
+    }
 }
 
 impl Source for Registry {
     fn scrape(&self) -> Cow<'_, Scrape> {
         Cow::Owned(Scrape::of(self))
+    }
+
+    /// Reads the registry where its values live, as
+    /// [`Format::encode_registry`] does.
+    fn encode(&self, format: Format, opts: &Options, out: &mut String) {
+        format.encode_registry(self, opts, out);
     }
 }
 
@@ -82,6 +105,10 @@ impl Source for Scrape {
 impl<T: Source + ?Sized> Source for &T {
     fn scrape(&self) -> Cow<'_, Scrape> {
         (**self).scrape()
+    }
+
+    fn encode(&self, format: Format, opts: &Options, out: &mut String) {
+        (**self).encode(format, opts, out);
     }
 }
 
@@ -214,7 +241,7 @@ pub fn render_with(
 ) -> Rendered {
     let format = negotiate(accept);
     let mut text = String::new();
-    format.encode(&source.scrape(), opts, &mut text);
+    source.encode(format, opts, &mut text);
     let (content_encoding, body) = encode_body(text, accept_encoding);
     Rendered {
         format,

@@ -1,25 +1,47 @@
 //! What the two text formats share: numbers, escaping, label sets and sample lines.
 
+use super::live::{Lines, scalar_suffix};
 use super::model::{Family, Sample, Series, Type};
 use std::fmt::Write as _;
 
+/// The two-digit decimal texts of 0 to 99, one after another.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends `n` in decimal.
 pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    if n < 10 {
+        // `n` is below 10, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation, reason = "a digit fits in a u8")]
+        out.push(char::from(b'0' + n as u8));
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
-        i -= 1;
-        // `n % 10` is below 10, so the cast cannot truncate.
-        #[allow(clippy::cast_possible_truncation, reason = "a digit fits in a u8")]
-        let digit = (n % 10) as u8;
-        buf[i] = b'0' + digit;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    while n >= 100 {
+        #[allow(clippy::cast_possible_truncation, reason = "below 100")]
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
     }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
+    #[allow(clippy::cast_possible_truncation, reason = "below 100")]
+    let n = n as usize;
+    if n >= 10 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[n * 2..n * 2 + 2]);
+    } else {
+        i -= 1;
+        #[allow(clippy::cast_possible_truncation, reason = "a digit fits in a u8")]
+        let digit = n as u8;
+        buf[i] = b'0' + digit;
+    }
+    // Only ASCII digits were written.
+    if let Ok(digits) = std::str::from_utf8(&buf[i..]) {
+        out.push_str(digits);
     }
 }
 
@@ -48,7 +70,7 @@ pub(crate) fn push_f64(out: &mut String, v: f64) {
 /// Appends a label value escaped for both formats: `\` as `\\`, `"` as `\"`, newline as `\n`;
 /// everything else (any UTF-8) as it is.
 pub(crate) fn push_label_value(out: &mut String, v: &str) {
-    if !v.contains(['\\', '"', '\n']) {
+    if !v.bytes().any(|b| b == b'\\' || b == b'"' || b == b'\n') {
         out.push_str(v);
         return;
     }
@@ -65,6 +87,13 @@ pub(crate) fn push_label_value(out: &mut String, v: &str) {
 /// Appends help text: `\` as `\\` and newline as `\n`, and `"` as `\"` when `quotes`
 /// (OpenMetrics).
 pub(crate) fn push_help(out: &mut String, help: &str, quotes: bool) {
+    if !help
+        .bytes()
+        .any(|b| b == b'\\' || b == b'\n' || (quotes && b == b'"'))
+    {
+        out.push_str(help);
+        return;
+    }
     for c in help.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -81,23 +110,38 @@ pub(crate) fn push_help(out: &mut String, help: &str, quotes: bool) {
 pub(crate) struct LeCache {
     bounds: Vec<u64>,
     text: Vec<String>,
+    /// Each of `text` followed by `"} ` (the end of a bucket line's label set).
+    closed: Vec<String>,
+    /// A histogram's buckets as read, a buffer reused from series to series.
+    pub(crate) buckets: Vec<(f64, u64)>,
+    /// The start of a series' bucket lines, a buffer reused from series to series.
+    pub(crate) head: String,
 }
 
 impl LeCache {
-    fn get(&mut self, i: usize, bound: f64) -> &str {
+    pub(crate) fn get(&mut self, i: usize, bound: f64) -> &str {
         let bits = bound.to_bits();
         if self.bounds.get(i) != Some(&bits) {
             let mut t = String::new();
             push_f64(&mut t, bound);
+            let closed = format!("{t}\"}} ");
             if i < self.bounds.len() {
                 self.bounds[i] = bits;
                 self.text[i] = t;
+                self.closed[i] = closed;
             } else {
                 self.bounds.push(bits);
                 self.text.push(t);
+                self.closed.push(closed);
             }
         }
         &self.text[i]
+    }
+
+    /// The `le` text of bound `i` followed by `"} `.
+    pub(crate) fn get_closed(&mut self, i: usize, bound: f64) -> &str {
+        self.get(i, bound);
+        &self.closed[i]
     }
 }
 
@@ -143,6 +187,17 @@ fn push_labels(out: &mut String, s: &Series<'_>, extra: Option<(&str, &str)>) {
     }
 }
 
+/// The label set of `s` as [`push_labels`] writes it, without the braces (`""` for none).
+pub(crate) fn label_block(s: &Series<'_>) -> String {
+    let mut out = String::new();
+    push_labels(&mut out, s, None);
+    if out.len() >= 2 {
+        out.pop();
+        out.remove(0);
+    }
+    out
+}
+
 fn push_line_start(out: &mut String, name: &str, suffix: &str) {
     out.push_str(name);
     out.push_str(suffix);
@@ -150,6 +205,19 @@ fn push_line_start(out: &mut String, name: &str, suffix: &str) {
 
 /// Appends every sample line of `f` (the same in both formats).
 pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
+    push_series(out, f, le);
+    if let Some(live) = f.live {
+        live.write(&mut Lines {
+            out,
+            name: &f.name,
+            scalar_suffix: scalar_suffix(f.ty),
+            le,
+        });
+    }
+}
+
+/// Appends the sample lines of the series `f` holds.
+fn push_series(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
     // A counter's sample is `_total`; gauges (the only integer samples) have no suffix.
     let scalar_suffix = if f.ty == Type::Counter { "_total" } else { "" };
     let scalar = |out: &mut String, s: &Series<'_>| {

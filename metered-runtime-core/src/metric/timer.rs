@@ -187,6 +187,11 @@ impl Timer {
         }
     }
 
+    /// The duration histogram.
+    pub(crate) fn histogram(&self) -> &Histogram {
+        &self.histogram
+    }
+
     /// The configuration of the duration histogram (bounds in seconds).
     #[must_use]
     pub fn config(&self) -> &HistogramConfig {
