@@ -1,6 +1,6 @@
 //! The built-in HTTP endpoint of metered-runtime (its `http` feature): `/metrics` in
 //! Prometheus text 0.0.4 or OpenMetrics (negotiated from `Accept`, gzip on request) and
-//! `/stats` (the nested JSON view), served by hyper 1 on tokio.
+//! `/stats` (the nested JSON view; `/stats?form=flat` the flat one), served by hyper 1 on tokio.
 //!
 //! ```
 //! # extern crate metered_exporter;

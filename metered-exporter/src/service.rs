@@ -103,8 +103,20 @@ impl Handler {
             }
             "/stats" => {
                 let registry = self.registry.clone();
-                let Ok(json) =
-                    tokio::task::spawn_blocking(move || registry.snapshot().to_json()).await
+                // `?form=flat`: the flat view (one key per dotted name); the nested otherwise.
+                let flat = req
+                    .uri()
+                    .query()
+                    .is_some_and(|q| q.split('&').any(|p| p == "form=flat"));
+                let Ok(json) = tokio::task::spawn_blocking(move || {
+                    let snapshot = registry.snapshot();
+                    if flat {
+                        snapshot.to_flat_json()
+                    } else {
+                        snapshot.to_json()
+                    }
+                })
+                .await
                 else {
                     return Ok(text(
                         StatusCode::INTERNAL_SERVER_ERROR,

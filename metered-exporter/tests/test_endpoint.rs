@@ -68,6 +68,9 @@ fn routes_methods_and_content_types() {
     let stats = get(addr, "/stats", "");
     assert!(stats.contains("content-type: application/json\r\n"));
     assert!(stats.ends_with(r#"{"jobs":{"done":{"value":2}},"queue":{"depth":{"value":5}}}"#));
+    let flat = get(addr, "/stats?form=flat", "");
+    assert!(flat.contains("content-type: application/json\r\n"));
+    assert!(flat.ends_with(r#"{"jobs.done":{"value":2},"queue.depth":{"value":5}}"#));
 
     assert_eq!(status(&get(addr, "/nope", "")), "HTTP/1.1 404 Not Found");
     let post = exchange(

@@ -92,6 +92,7 @@
 //! registry exports their families like every other: no separate list to pass around.
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
+pub mod json;
 mod live;
 mod model;
 mod scrape;
