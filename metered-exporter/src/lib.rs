@@ -106,6 +106,8 @@ pub struct Config {
     max_connections: usize,
     max_header_bytes: usize,
     auth: Option<Auth>,
+    /// How long a rendered `/metrics` response is reused, if at all.
+    cache_ttl: Option<Duration>,
 }
 
 impl Default for Config {
@@ -128,6 +130,7 @@ impl Config {
             max_connections: 64,
             max_header_bytes: 16 * 1024,
             auth: None,
+            cache_ttl: None,
         }
     }
 
@@ -191,6 +194,16 @@ impl Config {
     #[must_use]
     pub fn max_header_bytes(mut self, n: usize) -> Self {
         self.max_header_bytes = n.max(8192);
+        self
+    }
+
+    /// Reuse each rendered `/metrics` response for `ttl` (per negotiated format and
+    /// compression, see [`ResponseCache`](metered_runtime_core::export::cache::ResponseCache)):
+    /// scrapes within `ttl` of a render get its body without reading the registry. Off by
+    /// default (every scrape renders).
+    #[must_use]
+    pub fn cache_responses(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = Some(ttl);
         self
     }
 
@@ -327,6 +340,9 @@ async fn serve(
         config.registry.clone(),
         config.options,
         config.auth.as_ref(),
+        config
+            .cache_ttl
+            .map(metered_runtime_core::export::cache::ResponseCache::new),
     ));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())

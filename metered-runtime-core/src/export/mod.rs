@@ -92,6 +92,8 @@
 //! registry exports their families like every other: no separate list to pass around.
 #![allow(clippy::doc_markdown, reason = "OpenMetrics is a name, not code")]
 
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
+pub mod cache;
 pub mod json;
 mod live;
 mod model;
