@@ -38,6 +38,7 @@
 //! - `prometheus`, `openmetrics`: the text exposition formats in `export`, with the table of
 //!   how each kind is exported; `gzip`: compressed responses from `export::render()`.
 //! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
+//! - `tokio`: `collector::TokioLatencyProbe`, the scheduler latency probe as a tokio task.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
 //!

@@ -344,6 +344,10 @@ pub struct Family<M> {
     overflowed: Counter,
     /// What an exporter derived from the children when it last read them (the text encoders'
     /// rendered label sets, see `crate::export`), kept until a label set is added.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     exported: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
 }
 
@@ -439,6 +443,10 @@ impl<M> Family<M> {
 
     /// How many label sets there are, the overflow child counted if used: it only grows, so an
     /// exporter's derived state is current while this is unchanged.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     pub(crate) fn label_sets(&self) -> usize {
         let n = self
             .children
@@ -449,6 +457,10 @@ impl<M> Family<M> {
     }
 
     /// Where an exporter keeps what it derived from the children (see `exported`).
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     pub(crate) fn export_cache(&self) -> &Mutex<Option<Arc<dyn Any + Send + Sync>>> {
         &self.exported
     }

@@ -188,6 +188,10 @@ impl Timer {
     }
 
     /// The duration histogram.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     pub(crate) fn histogram(&self) -> &Histogram {
         &self.histogram
     }

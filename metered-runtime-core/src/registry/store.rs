@@ -111,6 +111,10 @@ pub struct Registry {
     clock: ClockRef,
     /// What the text encoders derived from the registered metrics (see `crate::export`), with
     /// the generation it was derived at.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     exported: Mutex<Option<(u64, Arc<dyn Any + Send + Sync>)>>,
 }
 
@@ -472,17 +476,29 @@ impl Registry {
 
     /// Every registered metric, sorted by name, and the generation of that list (how many
     /// metrics were registered so far), read at once.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     pub(crate) fn metrics_at(&self) -> (u64, Vec<Entry>) {
         let inner = self.read();
         (inner.generation, inner.by_name.values().cloned().collect())
     }
 
     /// The registration generation (see [`metrics_at`](Self::metrics_at)).
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     pub(crate) fn generation(&self) -> u64 {
         self.read().generation
     }
 
     /// Where the text encoders keep what they derived from the registered metrics.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     pub(crate) fn export_cache(&self) -> &Mutex<Option<(u64, Arc<dyn Any + Send + Sync>)>> {
         &self.exported
     }

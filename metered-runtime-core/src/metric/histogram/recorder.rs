@@ -345,6 +345,10 @@ impl Histogram {
     /// quantiles of a [`snapshot`](Self::snapshot): the cumulative counts at the configured
     /// bounds into `buckets` (`+Inf` last, with the count) and the sum, each as a snapshot
     /// reports it. `None` (and `buckets` empty) without configured bounds.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
     pub(crate) fn classic(&self, buckets: &mut Vec<(f64, u64)>) -> Option<f64> {
         buckets.clear();
         let bounds = self.config.live_bounds()?;
