@@ -27,6 +27,78 @@ use std::any::Any;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, PoisonError};
 
+/// Every live value of an exposition, read in one pass before any line is written (so that
+/// the reads of one series overlap the next one's cache misses instead of waiting behind a
+/// series' worth of formatting), then taken in the same order as the lines are written.
+#[derive(Debug, Default)]
+pub(crate) struct Readings {
+    unsigned: Vec<u64>,
+    signed: Vec<i64>,
+    floats: Vec<f64>,
+    /// Histograms' cumulative buckets one after another; `lens` says how many each.
+    buckets: Vec<(f64, u64)>,
+    lens: Vec<usize>,
+    /// A histogram's buckets as read.
+    scratch: Vec<(f64, u64)>,
+    at: [usize; 5],
+}
+
+impl Readings {
+    /// Forgets what was read (keeping the buffers).
+    pub(crate) fn clear(&mut self) {
+        self.unsigned.clear();
+        self.signed.clear();
+        self.floats.clear();
+        self.buckets.clear();
+        self.lens.clear();
+        self.at = [0; 5];
+    }
+
+    fn next_unsigned(&mut self) -> u64 {
+        let v = self.unsigned.get(self.at[0]).copied().unwrap_or(0);
+        self.at[0] += 1;
+        v
+    }
+
+    fn next_signed(&mut self) -> i64 {
+        let v = self.signed.get(self.at[1]).copied().unwrap_or(0);
+        self.at[1] += 1;
+        v
+    }
+
+    fn next_float(&mut self) -> f64 {
+        let v = self.floats.get(self.at[2]).copied().unwrap_or(0.0);
+        self.at[2] += 1;
+        v
+    }
+
+    /// The next histogram's buckets: where they start in `buckets`, and how many.
+    fn next_histogram(&mut self) -> (usize, usize) {
+        let len = self.lens.get(self.at[4]).copied().unwrap_or(0);
+        self.at[4] += 1;
+        let start = self.at[3];
+        self.at[3] += len;
+        (start, len)
+    }
+
+    /// Reads a histogram: its buckets (classic, or from its sketch at `defaults` when it has
+    /// no bounds configured, as a snapshot does) and its sum.
+    fn read_histogram(&mut self, h: &Histogram, defaults: &[f64]) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let sum = if let Some(sum) = h.classic(&mut scratch) {
+            sum
+        } else {
+            let snapshot = h.snapshot();
+            scratch = derived_buckets(&snapshot, defaults);
+            snapshot.sum
+        };
+        self.buckets.extend_from_slice(&scratch);
+        self.lens.push(scratch.len());
+        self.floats.push(sum);
+        self.scratch = scratch;
+    }
+}
+
 /// What one family's lines are written with, and where.
 pub(crate) struct Lines<'o> {
     pub out: &'o mut String,
@@ -34,59 +106,51 @@ pub(crate) struct Lines<'o> {
     pub name: &'o str,
     /// The scalar sample suffix: `_total` for counters, nothing for gauges.
     pub scalar_suffix: &'static str,
-    /// The `le` texts, and the buffer of a histogram's buckets, reused from series to series.
+    /// The `le` texts and a buffer for the start of bucket lines, reused from series to series.
     pub le: &'o mut LeCache,
+    /// The values read before writing.
+    pub readings: &'o mut Readings,
 }
 
 impl Lines<'_> {
-    /// `name<suffix>{block[,extra]} ` (no braces when both are empty).
-    fn start(&mut self, suffix: &str, block: &str, extra: Option<(&str, &str)>) {
+    /// `name<suffix>{block} ` (no braces for an empty block).
+    fn start(&mut self, suffix: &str, block: &str) {
         let out = &mut *self.out;
         out.push_str(self.name);
         out.push_str(suffix);
-        match extra {
-            None if block.is_empty() => {}
-            None => {
-                out.push('{');
-                out.push_str(block);
-                out.push('}');
-            }
-            Some((k, v)) => {
-                out.push('{');
-                if !block.is_empty() {
-                    out.push_str(block);
-                    out.push(',');
-                }
-                out.push_str(k);
-                out.push_str("=\"");
-                out.push_str(v);
-                out.push_str("\"}");
-            }
+        if !block.is_empty() {
+            out.push('{');
+            out.push_str(block);
+            out.push('}');
         }
         out.push(' ');
     }
 
-    fn uint(&mut self, block: &str, n: u64) {
-        self.start(self.scalar_suffix, block, None);
+    fn uint(&mut self, block: &str) {
+        let n = self.readings.next_unsigned();
+        self.start(self.scalar_suffix, block);
         push_u64(self.out, n);
         self.out.push('\n');
     }
 
-    fn int(&mut self, block: &str, n: i64) {
-        self.start(self.scalar_suffix, block, None);
+    fn int(&mut self, block: &str) {
+        let n = self.readings.next_signed();
+        self.start(self.scalar_suffix, block);
         push_i64(self.out, n);
         self.out.push('\n');
     }
 
-    fn float(&mut self, block: &str, v: f64) {
-        self.start(self.scalar_suffix, block, None);
+    fn float(&mut self, block: &str) {
+        let v = self.readings.next_float();
+        self.start(self.scalar_suffix, block);
         push_f64(self.out, v);
         self.out.push('\n');
     }
 
-    /// The lines of a classic histogram whose buckets are in `self.buckets`.
-    fn histogram(&mut self, block: &str, sum: f64) {
-        let buckets = std::mem::take(&mut self.le.buckets);
+    /// The lines of the next histogram read.
+    fn histogram(&mut self, block: &str) {
+        let (at, len) = self.readings.next_histogram();
+        let sum = self.readings.next_float();
         // `name_bucket{labels,le="`, once for the series' bucket lines.
         let mut head = std::mem::take(&mut self.le.head);
         head.clear();
@@ -97,7 +161,15 @@ impl Lines<'_> {
             head.push(',');
         }
         head.push_str("le=\"");
-        for (i, &(bound, count)) in buckets.iter().enumerate() {
+        let mut total = 0;
+        for i in 0..len {
+            let (bound, count) = self
+                .readings
+                .buckets
+                .get(at + i)
+                .copied()
+                .unwrap_or_default();
+            total = count;
             let le = self.le.get_closed(i, bound);
             let out = &mut *self.out;
             out.push_str(&head);
@@ -106,79 +178,84 @@ impl Lines<'_> {
             out.push('\n');
         }
         self.le.head = head;
-        self.start("_sum", block, None);
+        self.start("_sum", block);
         push_f64(self.out, sum);
         self.out.push('\n');
-        self.start("_count", block, None);
-        push_u64(self.out, buckets.last().map_or(0, |b| b.1));
+        self.start("_count", block);
+        push_u64(self.out, total);
         self.out.push('\n');
-        self.le.buckets = buckets;
-    }
-
-    /// A histogram's lines, `seconds` telling which default bounds apply when it has none
-    /// configured (then its sketch is read, as a snapshot does).
-    fn histogram_of(&mut self, block: &str, h: &Histogram, seconds: bool) {
-        if let Some(sum) = h.classic(&mut self.le.buckets) {
-            self.histogram(block, sum);
-        } else {
-            let snapshot = h.snapshot();
-            let bounds = if seconds {
-                DEFAULT_SECONDS_BOUNDS
-            } else {
-                DEFAULT_BOUNDS
-            };
-            self.le.buckets = derived_buckets(&snapshot, bounds);
-            self.histogram(block, snapshot.sum);
-        }
     }
 }
 
 /// A metric whose lines can be written where it lives (every kind but the function gauge,
 /// whose producer can fail and so goes through a snapshot).
 pub(crate) trait Live: Send + Sync {
-    /// Writes the lines of this series, labelled by `block`.
+    /// Reads this series' values.
+    fn read(&self, r: &mut Readings);
+    /// Writes the lines of this series, labelled by `block`, from the values read.
     fn write(&self, w: &mut Lines<'_>, block: &str);
 }
 
 impl Live for Counter {
+    fn read(&self, r: &mut Readings) {
+        r.unsigned.push(self.get());
+    }
     fn write(&self, w: &mut Lines<'_>, block: &str) {
-        w.uint(block, self.get());
+        w.uint(block);
     }
 }
 
 impl Live for Gauge {
+    fn read(&self, r: &mut Readings) {
+        r.signed.push(self.get());
+    }
     fn write(&self, w: &mut Lines<'_>, block: &str) {
-        w.int(block, self.get());
+        w.int(block);
     }
 }
 
 impl Live for UpDownCounter {
+    fn read(&self, r: &mut Readings) {
+        r.signed.push(self.get());
+    }
     fn write(&self, w: &mut Lines<'_>, block: &str) {
-        w.int(block, self.get());
+        w.int(block);
     }
 }
 
 impl Live for FloatGauge {
+    fn read(&self, r: &mut Readings) {
+        r.floats.push(self.get());
+    }
     fn write(&self, w: &mut Lines<'_>, block: &str) {
-        w.float(block, self.get());
+        w.float(block);
     }
 }
 
 impl Live for Meter {
+    fn read(&self, r: &mut Readings) {
+        r.unsigned.push(self.snapshot().count);
+    }
     fn write(&self, w: &mut Lines<'_>, block: &str) {
-        w.uint(block, self.snapshot().count);
+        w.uint(block);
     }
 }
 
 impl Live for Histogram {
+    fn read(&self, r: &mut Readings) {
+        r.read_histogram(self, DEFAULT_BOUNDS);
+    }
     fn write(&self, w: &mut Lines<'_>, block: &str) {
-        w.histogram_of(block, self, false);
+        w.histogram(block);
     }
 }
 
 impl Live for Timer {
+    fn read(&self, r: &mut Readings) {
+        r.read_histogram(self.histogram(), DEFAULT_SECONDS_BOUNDS);
+    }
     fn write(&self, w: &mut Lines<'_>, block: &str) {
-        w.histogram_of(block, self.histogram(), true);
+        w.histogram(block);
     }
 }
 
@@ -186,7 +263,9 @@ impl Live for Timer {
 pub(crate) trait Samples: Send + Sync {
     /// How many series.
     fn len(&self) -> usize;
-    /// Writes every series' lines.
+    /// Reads every series' values.
+    fn read(&self, r: &mut Readings);
+    /// Writes every series' lines, from the values read.
     fn write(&self, w: &mut Lines<'_>);
 }
 
@@ -210,6 +289,11 @@ struct Children<M> {
 impl<M: Live + 'static> Samples for Children<M> {
     fn len(&self) -> usize {
         self.rows.len()
+    }
+    fn read(&self, r: &mut Readings) {
+        for (_, m) in &self.rows {
+            m.read(r);
+        }
     }
     fn write(&self, w: &mut Lines<'_>) {
         for (block, m) in &self.rows {
@@ -275,6 +359,21 @@ struct Plain(Vec<(Box<str>, MetricRef)>);
 impl Samples for Plain {
     fn len(&self) -> usize {
         self.0.len()
+    }
+    fn read(&self, r: &mut Readings) {
+        for (_, m) in &self.0 {
+            match m {
+                MetricRef::Counter(c) => c.read(r),
+                MetricRef::Gauge(g) => g.read(r),
+                MetricRef::UpDownCounter(c) => c.read(r),
+                MetricRef::FloatGauge(g) => g.read(r),
+                MetricRef::Meter(m) => m.read(r),
+                MetricRef::Histogram(h) => h.read(r),
+                MetricRef::Timer(t) => t.read(r),
+                // A plan never holds these here (see `Plan::build`).
+                MetricRef::FnGauge(_) | MetricRef::Family(_) => {}
+            }
+        }
     }
     fn write(&self, w: &mut Lines<'_>) {
         for (block, m) in &self.0 {

@@ -16,7 +16,7 @@
 
 use super::live;
 use super::model::{self, Options, Scrape};
-use super::text::{LeCache, push_help, push_samples, type_word};
+use super::text::{LeCache, push_help, push_samples, read_live, type_word};
 use crate::registry::Registry;
 use std::sync::atomic::Ordering;
 
@@ -59,6 +59,7 @@ pub fn registry_to_string(registry: &Registry, opts: &Options) -> String {
 
 fn write(m: &model::Model<'_>, out: &mut String) {
     let mut le = LeCache::default();
+    read_live(&m.families, &mut le);
     out.reserve(m.estimated_len());
     for f in &m.families {
         out.push_str("# HELP ");

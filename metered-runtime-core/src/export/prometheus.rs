@@ -15,7 +15,7 @@
 
 use super::live;
 use super::model::{self, Options, Scrape, Type};
-use super::text::{LeCache, push_help, push_samples, type_word};
+use super::text::{LeCache, push_help, push_samples, read_live, type_word};
 use crate::registry::Registry;
 use std::sync::atomic::Ordering;
 
@@ -58,6 +58,7 @@ pub fn registry_to_string(registry: &Registry, opts: &Options) -> String {
 
 fn write(m: &model::Model<'_>, out: &mut String) {
     let mut le = LeCache::default();
+    read_live(&m.families, &mut le);
     out.reserve(m.estimated_len());
     for f in &m.families {
         let total = if f.ty == Type::Counter { "_total" } else { "" };

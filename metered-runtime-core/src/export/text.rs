@@ -1,6 +1,6 @@
 //! What the two text formats share: numbers, escaping, label sets and sample lines.
 
-use super::live::{Lines, scalar_suffix};
+use super::live::{Lines, Readings, scalar_suffix};
 use super::model::{Family, Sample, Series, Type};
 use std::fmt::Write as _;
 
@@ -39,9 +39,9 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
         let digit = n as u8;
         buf[i] = b'0' + digit;
     }
-    // Only ASCII digits were written.
-    if let Ok(digits) = std::str::from_utf8(&buf[i..]) {
-        out.push_str(digits);
+    // A few ASCII digits: pushed one by one (inlined), cheaper than a copy call for so few.
+    for &b in &buf[i..] {
+        out.push(char::from(b));
     }
 }
 
@@ -112,8 +112,8 @@ pub(crate) struct LeCache {
     text: Vec<String>,
     /// Each of `text` followed by `"} ` (the end of a bucket line's label set).
     closed: Vec<String>,
-    /// A histogram's buckets as read, a buffer reused from series to series.
-    pub(crate) buckets: Vec<(f64, u64)>,
+    /// The live values of an exposition, read before its lines are written.
+    pub(crate) readings: Readings,
     /// The start of a series' bucket lines, a buffer reused from series to series.
     pub(crate) head: String,
 }
@@ -207,12 +207,25 @@ fn push_line_start(out: &mut String, name: &str, suffix: &str) {
 pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
     push_series(out, f, le);
     if let Some(live) = f.live {
+        let mut readings = std::mem::take(&mut le.readings);
         live.write(&mut Lines {
             out,
             name: &f.name,
             scalar_suffix: scalar_suffix(f.ty),
             le,
+            readings: &mut readings,
         });
+        le.readings = readings;
+    }
+}
+
+/// Reads every live value of `families` into `le`, in the order they are written.
+pub(crate) fn read_live(families: &[Family<'_>], le: &mut LeCache) {
+    le.readings.clear();
+    for f in families {
+        if let Some(live) = f.live {
+            live.read(&mut le.readings);
+        }
     }
 }
 
