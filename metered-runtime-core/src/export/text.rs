@@ -62,9 +62,61 @@ pub(crate) fn push_f64(out: &mut String, v: f64) {
         out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
         out.push_str("-Inf");
-    } else {
+    } else if !push_short_decimal(out, v) {
         let _ = write!(out, "{v:?}");
     }
+}
+
+/// Appends `v` as `{v:?}` would when it is a decimal of at most four places whose digits fit
+/// in 15 (sums of recorded values usually are), without the shortest-digits search: such a
+/// decimal that reads back as `v` is the only one of at most 15 significant digits that does,
+/// so it is the shortest. Returns whether it did.
+fn push_short_decimal(out: &mut String, v: f64) -> bool {
+    const POWERS: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
+    let a = v.abs();
+    if !(1e-4..1e11).contains(&a) {
+        return false;
+    }
+    for (places, &p) in POWERS.iter().enumerate() {
+        let m = (a * p).round();
+        // Integers below 2^53 are exact, and the division is correctly rounded: it is `v`
+        // exactly when the decimal `m / 10^places` reads back as `v` (both positive: equal
+        // bits are equal values).
+        if (m / p).to_bits() == a.to_bits() {
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a non-negative integer below 10^15"
+            )]
+            let m = m as u64;
+            let scale = 10u64.pow(u32::try_from(places).unwrap_or(0));
+            if v.is_sign_negative() {
+                out.push('-');
+            }
+            push_u64(out, m / scale);
+            out.push('.');
+            let frac = m % scale;
+            if places == 0 {
+                out.push('0');
+            } else {
+                // The fraction's digits, zero-padded to `places`: `frac` has no trailing zero
+                // (a shorter `places` would have matched).
+                let mut digits = [b'0'; 4];
+                let mut f = frac;
+                for d in digits[..places].iter_mut().rev() {
+                    #[allow(clippy::cast_possible_truncation, reason = "a digit")]
+                    let digit = (f % 10) as u8;
+                    *d = b'0' + digit;
+                    f /= 10;
+                }
+                for &d in &digits[..places] {
+                    out.push(char::from(d));
+                }
+            }
+            return true;
+        }
+    }
+    false
 }
 
 /// Appends a label value escaped for both formats: `\` as `\\`, `"` as `\"`, newline as `\n`;
@@ -331,6 +383,46 @@ mod tests {
             out.push(' ');
         }
         assert_eq!(out, "NaN +Inf -Inf 0.5 1.0 1e-7 -2.25 ");
+        // The short-decimal path writes what `{:?}` writes, whatever the value.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut cases: Vec<f64> = vec![
+            0.0,
+            -0.0,
+            1e-4,
+            0.0001,
+            0.00015,
+            1e-5,
+            0.1 + 0.2,
+            1e11,
+            99_999_999_999.999_9,
+            1e10,
+            123.456,
+            2.3875,
+            0.3,
+            1e15,
+            1e16,
+            5e-324,
+            -7.5,
+            42.0,
+            0.0125,
+            1.0 / 3.0,
+        ];
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            #[allow(clippy::cast_precision_loss, reason = "test values")]
+            let int = (x % 100_000_000) as f64;
+            #[allow(clippy::cast_possible_truncation, reason = "below 6")]
+            let places = (x >> 40) % 6;
+            cases.push(int / 10f64.powi(i32::try_from(places).unwrap()));
+            cases.push(f64::from_bits(x >> 2));
+        }
+        for v in cases {
+            out.clear();
+            push_f64(&mut out, v);
+            assert_eq!(out, format!("{v:?}"), "{v:e}");
+        }
         out.clear();
         push_label_value(&mut out, "a\\b\"c\nd ünï");
         assert_eq!(out, r#"a\\b\"c\nd ünï"#);
