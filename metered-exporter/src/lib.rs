@@ -1,5 +1,6 @@
 //! The built-in HTTP endpoint of metered-runtime (its `http` feature): `/metrics` in
-//! Prometheus text 0.0.4 or OpenMetrics (negotiated from `Accept`, gzip on request) and
+//! Prometheus text 0.0.4 or OpenMetrics (negotiated from `Accept`, gzip on request; with the
+//! `protobuf` feature also Prometheus' protobuf exposition with native histograms) and
 //! `/stats` (the nested JSON view; `/stats?form=flat` the flat one), served by hyper 1 on tokio.
 //!
 //! ```
@@ -48,6 +49,8 @@
 mod auth;
 mod io;
 mod service;
+#[cfg(feature = "statvent")]
+pub mod statvent;
 
 pub use auth::Auth;
 use hyper::server::conn::http1;

@@ -4,6 +4,11 @@
 //!
 //! Users reach this crate as `metered_runtime::push` (facade feature `statsd`).
 //!
+//! For a fleet of processes pushing to Mimir, Thanos Receive, a VictoriaMetrics cluster or an
+//! OpenTelemetry collector (OTLP: feature `otlp`, `otlp::OtlpSink`), with receiver
+//! configurations and the measured cost per series, see the `fleet` page (`docs/fleet.md`,
+//! rendered as the module `fleet` with the `otlp` feature).
+//!
 //! # The reporter
 //! - [`Reporter::builder`] then [`ReporterBuilder::start`] spawns the reporter thread. Every
 //!   [`interval`](ReporterBuilder::interval) it takes a snapshot, turns it into a
@@ -77,11 +82,20 @@
 pub mod graphite;
 #[cfg(feature = "influx")]
 pub mod influx;
+#[cfg(feature = "otlp")]
+#[doc = include_str!("../docs/fleet.md")]
+pub mod fleet {}
+#[cfg(feature = "otlp")]
+pub mod otlp;
 #[cfg(feature = "influx")]
 pub mod points;
+#[cfg(feature = "remote-write")]
+pub mod remote_write;
 mod reporter;
 #[cfg(feature = "statsd")]
 pub mod statsd;
+#[cfg(feature = "statvent")]
+pub mod statvent;
 #[cfg(feature = "stream")]
 pub mod stream;
 

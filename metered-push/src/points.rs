@@ -271,6 +271,7 @@ fn run(mut out: Outbox<InfluxSink>, rx: &Receiver<Msg>, every: Duration, batch: 
             Err(RecvTimeoutError::Disconnected) => {
                 seal(&mut out, &mut lines);
                 out.flush(true);
+                out.abandon();
                 return;
             }
             Err(RecvTimeoutError::Timeout) => {

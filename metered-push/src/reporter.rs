@@ -18,6 +18,9 @@ pub struct SendError {
     /// `false` for a payload the receiver will never accept (e.g. an HTTP 400): the reporter
     /// then drops it (counted) instead of retrying it.
     pub retry: bool,
+    /// How long the receiver asked to be left alone (an HTTP `Retry-After`): the next retry
+    /// waits at least this long, even when the backoff is shorter.
+    pub retry_after: Option<Duration>,
 }
 
 impl SendError {
@@ -26,7 +29,23 @@ impl SendError {
         SendError {
             message: message.into(),
             retry: true,
+            retry_after: None,
         }
+    }
+
+    /// The same failure, with the wait the receiver asked for (see
+    /// [`retry_after`](Self::retry_after)).
+    ///
+    /// ```
+    /// use metered_push::SendError;
+    /// use std::time::Duration;
+    /// let e = SendError::retry("HTTP 503").with_retry_after(Duration::from_secs(30));
+    /// assert_eq!(e.retry_after, Some(Duration::from_secs(30)));
+    /// ```
+    #[must_use]
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
     }
 
     /// A payload the receiver rejects for good.
@@ -34,6 +53,7 @@ impl SendError {
         SendError {
             message: message.into(),
             retry: false,
+            retry_after: None,
         }
     }
 }
@@ -139,7 +159,8 @@ pub struct Stats {
     pub sent: u64,
     /// Failed send attempts (and sink panics).
     pub failures: u64,
-    /// Payloads dropped from a full buffer, plus items the encoder left out.
+    /// Payloads dropped from a full buffer or rejected for good, items the encoder left out,
+    /// and payloads still unsent when the reporter stopped.
     pub dropped: u64,
 }
 
@@ -218,7 +239,8 @@ impl<S: Sink> ReporterBuilder<S> {
     }
 
     /// The first retry delay after a failure, doubled after each further failure up to `max`
-    /// (default 100 ms to 30 s).
+    /// (default 100 ms to 30 s). A sink's [`SendError::retry_after`] (an HTTP `Retry-After`)
+    /// lengthens the wait before the next retry to what the receiver asked.
     #[must_use]
     pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
         self.backoff = (first, max.max(first));
@@ -371,6 +393,7 @@ impl<S: Sink> Worker<S> {
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => {
                     self.report();
                     self.out.flush(true);
+                    self.out.abandon();
                     return;
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -482,6 +505,10 @@ impl<S: Sink> Outbox<S> {
                 }
                 Err(e) if e.retry => {
                     self.failed(&e.message);
+                    if let Some(wait) = e.retry_after {
+                        let asked = Instant::now() + wait;
+                        self.retry_at = self.retry_at.max(Some(asked));
+                    }
                     return;
                 }
                 Err(e) => {
@@ -492,6 +519,21 @@ impl<S: Sink> Outbox<S> {
                     self.retry_at = None;
                 }
             }
+        }
+    }
+
+    /// At the end: what is still buffered will never be sent, so it counts as dropped.
+    pub(crate) fn abandon(&mut self) {
+        let left = self.buffer.len();
+        if left > 0 {
+            self.counters
+                .dropped
+                .add(u64::try_from(left).unwrap_or(u64::MAX));
+            self.buffer.clear();
+            (self.log)(&format!(
+                "{}: stopped with {left} payloads unsent (counted as dropped)",
+                self.name
+            ));
         }
     }
 

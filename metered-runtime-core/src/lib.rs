@@ -17,7 +17,11 @@ mod collect;
 pub mod collector;
 mod descriptor;
 mod error;
-#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
+#[cfg(any(
+    feature = "prometheus",
+    feature = "openmetrics",
+    feature = "native-histogram"
+))]
 pub mod export;
 /// Encoders of snapshots: without the `prometheus` and `openmetrics` features, the JSON views
 /// only ([`json`](export::json)).
@@ -27,6 +31,8 @@ pub mod export {
 }
 mod instrument;
 pub mod metric;
+#[cfg(feature = "multiprocess")]
+pub mod multiproc;
 mod name;
 #[cfg(feature = "push")]
 pub mod push;
@@ -34,6 +40,8 @@ mod registry;
 mod set;
 mod slot;
 pub mod snapshot;
+#[cfg(feature = "statvent")]
+pub mod statvent;
 
 #[doc(hidden)]
 pub mod __private;

@@ -27,19 +27,30 @@
 //! about 0.25x of it, and still needs padded cells once it spreads. The figures are in the docs
 //! of `metric::family`.
 
+#![cfg_attr(
+    not(feature = "multiprocess"),
+    allow(
+        dead_code,
+        reason = "the storage hooks of the multi-process mode are used with its feature only"
+    )
+)]
+
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use once_cell::race::OnceBox;
+use once_cell::race::{OnceBox, OnceRef};
 
 /// The slot index of the shared arena (threads without a slot of their own).
 const NO_SLOT: usize = usize::MAX;
 
 /// Cells per chunk of an arena: 512 bytes, four 128-byte lines.
 pub(crate) const CHUNK: usize = 64;
+/// [`CHUNK`] as a `u32`, for arithmetic on ids.
+#[allow(clippy::cast_possible_truncation, reason = "64")]
+pub(crate) const CHUNK_IDS: u32 = CHUNK as u32;
 /// Chunks per second-level table of an arena.
 const CHUNKS_PER_TABLE: usize = 1024;
 /// Second-level tables per arena.
@@ -50,11 +61,112 @@ const TABLES: usize = 256;
 const MAX_IDS: u32 = (TABLES * CHUNKS_PER_TABLE * CHUNK) as u32;
 const OVERFLOW_ID: u32 = MAX_IDS - 1;
 
-/// 64 cells on lines of their own.
+/// 64 cells on lines of their own (how an in-process chunk is allocated).
 #[repr(align(128))]
 struct Chunk([AtomicU64; CHUNK]);
 
-struct Table([OnceBox<Chunk>; CHUNKS_PER_TABLE]);
+/// The cells of one chunk, wherever they live: leaked from the heap (they are never freed:
+/// arenas live as long as the process), or carved from a [`ChunkSource`].
+pub(crate) type Cells = [AtomicU64; CHUNK];
+
+struct Table([OnceRef<'static, Cells>; CHUNKS_PER_TABLE]);
+
+/// Where the chunks of arenas come from when not from the heap: the multi-process mode hands
+/// out chunks of a memory-mapped file, so the record path writes the file with the very same
+/// code. Consulted only when a chunk is first needed (the cold path).
+pub(crate) trait ChunkSource: Send + Sync {
+    /// A zeroed chunk for chunk number `chunk` of the arena of slot `slot` (`u32::MAX` for the
+    /// shared arena), or `None` to fall back to the heap (the file is full).
+    fn chunk(&self, slot: u32, chunk: u32) -> Option<&'static Cells>;
+}
+
+/// The chunk source, once installed (never removed: its chunks stay in use).
+static SOURCE: OnceLock<&'static dyn ChunkSource> = OnceLock::new();
+
+/// Ids from this one on were taken after a [`ChunkSource`] was installed: their cells live in
+/// its chunks, so they are never zeroed nor reused (another process may be reading them);
+/// `u32::MAX` while no source is installed.
+static SOURCED_FROM: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Installs `source` for every chunk allocated from now on, and starts ids afresh on a chunk
+/// boundary, so that no id taken from now on shares a chunk allocated before. Returns `false`
+/// (and changes nothing) if a source was installed already.
+pub(crate) fn install_source(source: &'static dyn ChunkSource) -> bool {
+    let mut ids = IDS.lock().unwrap_or_else(PoisonError::into_inner);
+    if SOURCE.set(source).is_err() {
+        return false;
+    }
+    ids.next = ids.next.next_multiple_of(CHUNK_IDS).min(OVERFLOW_ID);
+    ids.free.clear();
+    SOURCED_FROM.store(ids.next, Ordering::Release);
+    true
+}
+
+/// Takes `n` consecutive fresh ids (never reused) starting at a multiple of `align` (a power of
+/// two up to [`CHUNK`]: then the first `align` ids share one chunk), for storage that a
+/// [`ChunkSource`]'s reader must find: a counter's one cell, a histogram's run of cells. `None`
+/// when the id space is exhausted.
+pub(crate) fn take_range(n: u32, align: u32) -> Option<u32> {
+    let mut ids = IDS.lock().unwrap_or_else(PoisonError::into_inner);
+    let start = ids.next.next_multiple_of(align.max(1));
+    let end = start.checked_add(n).filter(|&e| e < OVERFLOW_ID)?;
+    ids.next = end;
+    Some(start)
+}
+
+/// The calling thread's arena, for storage laid out in runs of ids (sourced histograms, meter
+/// counts): its cells by id and the writer that updates them.
+#[derive(Clone, Copy)]
+pub(crate) struct ThreadCells(&'static Arena);
+
+impl ThreadCells {
+    /// The calling thread's arena, assigning one on its first record.
+    #[inline]
+    pub(crate) fn current() -> Self {
+        ThreadCells(current())
+    }
+
+    /// The cell of `id`, allocating its chunk on first use.
+    #[inline]
+    pub(crate) fn cell(self, id: u32) -> &'static AtomicU64 {
+        self.0.cell(id)
+    }
+
+    /// The eight cells of ids `id & !7 ..= id | 7` (one chunk holds them), allocating their
+    /// chunk on first use: one lookup for all eight.
+    #[inline]
+    pub(crate) fn eight(self, id: u32) -> &'static [AtomicU64; 8] {
+        let chunk: &'static Cells = self.0.chunk(id);
+        &chunk.as_chunks::<8>().0[(id as usize % CHUNK) / 8]
+    }
+
+    /// How this thread updates the arena's cells.
+    #[inline]
+    pub(crate) fn writer(self) -> Writer {
+        self.0.writer()
+    }
+}
+
+/// The cells `id & !1` and `id | 1` of the shared arena, updated with atomic
+/// read-modify-write operations: one pair per process (a gauge's value and write time).
+#[inline]
+pub(crate) fn shared_pair(id: u32) -> &'static [AtomicU64; 2] {
+    let chunk: &'static Cells = SHARED.chunk(id);
+    &chunk.as_chunks::<2>().0[(id as usize % CHUNK) / 2]
+}
+
+/// Allocates the chunk for chunk number `chunk` of the arena of `slot`.
+#[cold]
+fn new_chunk(slot: usize, chunk: usize) -> &'static Cells {
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "slots and chunk numbers are far below 2^32; the shared arena is u32::MAX"
+    )]
+    let from_source = SOURCE
+        .get()
+        .and_then(|s| s.chunk(slot as u32, chunk as u32));
+    from_source.unwrap_or_else(|| &Box::leak(boxed::<Chunk>()).0)
+}
 
 /// One thread's storage (or the shared one): cells of every [`ShardedSum`] by id.
 pub(crate) struct Arena {
@@ -83,16 +195,24 @@ impl Arena {
 
     /// The cell of `id`, allocating its chunk (and table) on first use.
     #[inline]
-    fn cell(&self, id: u32) -> &AtomicU64 {
+    fn cell(&self, id: u32) -> &'static AtomicU64 {
         let (t, c, i) = split(id);
         let table = self.tables[t].get_or_init(boxed::<Table>);
-        &table.0[c].get_or_init(boxed::<Chunk>).0[i]
+        &table.0[c].get_or_init(|| new_chunk(self.index, id as usize / CHUNK))[i]
+    }
+
+    /// The chunk holding `id` (allocated on first use).
+    #[inline]
+    fn chunk(&self, id: u32) -> &'static Cells {
+        let (t, c, _) = split(id);
+        let table = self.tables[t].get_or_init(boxed::<Table>);
+        table.0[c].get_or_init(|| new_chunk(self.index, id as usize / CHUNK))
     }
 
     /// The cell of `id` if its chunk exists.
     fn peek(&self, id: u32) -> Option<&AtomicU64> {
         let (t, c, i) = split(id);
-        Some(&self.tables[t].get()?.0[c].get()?.0[i])
+        Some(&self.tables[t].get()?.0[c].get()?[i])
     }
 }
 
@@ -121,7 +241,7 @@ pub(crate) fn boxed<T: Default>() -> Box<T> {
 
 impl Default for Table {
     fn default() -> Self {
-        Table([const { OnceBox::new() }; CHUNKS_PER_TABLE])
+        Table([const { OnceRef::new() }; CHUNKS_PER_TABLE])
     }
 }
 
@@ -367,6 +487,19 @@ impl ShardedSum {
         }
     }
 
+    /// Gives the sum the fresh id `make` returns (from [`take_range`], after `make` published
+    /// where it lives) if it has none yet, or one taken before a [`ChunkSource`] was installed;
+    /// `false` if it already has a sourced one or `make` gives none. Callers serialize adoptions.
+    pub(crate) fn adopt(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        let old = self.id.load(Ordering::Acquire);
+        if old != 0 && old >= SOURCED_FROM.load(Ordering::Acquire) {
+            return false;
+        }
+        let Some(id) = make() else { return false };
+        self.id.store(id, Ordering::Release);
+        true
+    }
+
     /// Adds `n` (wrapping) to the calling thread's cell.
     #[inline]
     pub(crate) fn add(&self, n: u64) {
@@ -403,7 +536,7 @@ impl ShardedSum {
 impl Drop for ShardedSum {
     fn drop(&mut self) {
         let id = *self.id.get_mut();
-        if id == 0 || id == OVERFLOW_ID {
+        if id == 0 || id == OVERFLOW_ID || id >= SOURCED_FROM.load(Ordering::Acquire) {
             return;
         }
         for cell in arenas().filter_map(|a| a.peek(id)) {
@@ -440,6 +573,10 @@ struct Node<T> {
 /// `64 + size_of::<T>()`).
 pub(crate) struct Shards<T> {
     head: OnceBox<Node<T>>,
+    /// The first of the ids the multi-process mode gave this metric's storage in arenas (see
+    /// [`Shards::sourced`]); 0 for none.
+    #[cfg(feature = "multiprocess")]
+    sourced: AtomicU32,
 }
 
 impl<T: Default> Shards<T> {
@@ -447,7 +584,34 @@ impl<T: Default> Shards<T> {
     pub(crate) const fn new() -> Self {
         Shards {
             head: OnceBox::new(),
+            #[cfg(feature = "multiprocess")]
+            sourced: AtomicU32::new(0),
         }
+    }
+
+    /// The first id of the run of arena cells the multi-process mode gave this metric, which
+    /// then records there instead of into its shards; `None` in process (one load and a
+    /// branch).
+    #[cfg(feature = "multiprocess")]
+    #[inline]
+    pub(crate) fn sourced(&self) -> Option<u32> {
+        match self.sourced.load(Ordering::Acquire) {
+            0 => None,
+            id => Some(id),
+        }
+    }
+
+    /// Gives the metric the run of cells starting at the id `make` returns (from
+    /// [`take_range`], after `make` published where it lives); `false` if it has one already
+    /// or `make` gives none. Callers serialize adoptions.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        if self.sourced.load(Ordering::Acquire) != 0 {
+            return false;
+        }
+        let Some(id) = make() else { return false };
+        self.sourced.store(id, Ordering::Release);
+        true
     }
 
     /// Runs `f` on the calling thread's shard, adding one for the thread on its first record.
@@ -518,9 +682,11 @@ impl<T: Default> Shards<T> {
 
 impl<T> std::fmt::Debug for Shards<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shards")
-            .field("allocated", &self.head.get().is_some())
-            .finish()
+        let mut d = f.debug_struct("Shards");
+        d.field("allocated", &self.head.get().is_some());
+        #[cfg(feature = "multiprocess")]
+        d.field("sourced", &self.sourced);
+        d.finish()
     }
 }
 

@@ -37,10 +37,23 @@
 //!   Performance section for the measured figures).
 //! - `prometheus`, `openmetrics`: the text exposition formats in `export`, with the table of
 //!   how each kind is exported; `gzip`: compressed responses from `export::render()`.
+//! - `native-histogram`: `export::native`, a histogram's sketch as a Prometheus native
+//!   histogram (schema, zero bucket, spans and deltas), for the wire formats that carry one.
+//! - `protobuf`: `export::protobuf`, the Prometheus protobuf exposition with native
+//!   histograms, which `export::render()` and the `http` endpoint answer when a scraper asks for
+//!   it first (Prometheus with `--enable-feature=native-histograms`).
 //! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
 //! - `tokio`: `collector::TokioLatencyProbe`, the scheduler latency probe as a tokio task.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
+//! - `statvent`: statvent parity: `statvent` (the `name: value` text form, `statvent::record`
+//!   over resizable windows) and `push::statvent` (a per-process pipe in `/tmp/stats-pipe`, the
+//!   host reader); `statvent-web`: `http::statvent::Web`, every process's pipe summed as JSON
+//!   and on `/metrics`.
+//! - `remote-write`: the Prometheus remote write 1.0 sink `push::remote_write` (series named as
+//!   the text exposition names them, classic or native histograms).
+//! - `otlp`: the OpenTelemetry OTLP/HTTP protobuf sink `push::otlp::OtlpSink` (to a collector's
+//!   `/v1/metrics`).
 //!
 //! This crate is a facade: the runtime lives in `metered-runtime-core` (re-exported here in
 //! full) and the macros in `metered-macros`, so that the runtime compiles in parallel with the

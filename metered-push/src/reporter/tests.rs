@@ -173,7 +173,11 @@ fn a_panicking_sink_is_a_failure_not_a_crash() {
         .unwrap();
     rep.report_now();
     let s = rep.stop();
-    assert_eq!((s.reports, s.failures, s.sent, s.dropped), (2, 2, 0, 2 + 2));
+    // 2 + 2 left out by the encoder, and the two payloads never sent when it stopped.
+    assert_eq!(
+        (s.reports, s.failures, s.sent, s.dropped),
+        (2, 2, 0, 2 + 2 + 2)
+    );
 }
 
 #[test]
@@ -188,4 +192,59 @@ fn a_taken_self_metric_name_is_an_error() {
         err.to_string().contains("metered.push.fake.failures"),
         "{err}"
     );
+}
+
+/// Fails every send with a `Retry-After` of an hour.
+struct Busy {
+    attempts: Arc<Mutex<u64>>,
+}
+
+impl Sink for Busy {
+    fn name(&self) -> &'static str {
+        "busy"
+    }
+    fn encode(&mut self, _: &Report) -> Encoded {
+        Encoded {
+            payloads: vec![vec![1]],
+            dropped: 0,
+        }
+    }
+    fn send(&mut self, _: &[u8]) -> Result<(), SendError> {
+        *self.attempts.lock().unwrap() += 1;
+        Err(SendError::retry("HTTP 429").with_retry_after(Duration::from_hours(1)))
+    }
+}
+
+#[test]
+fn retry_after_outlasts_a_shorter_backoff() {
+    let attempts = Arc::new(Mutex::new(0));
+    let counters = Counters::new("busy", None).unwrap();
+    let mut out = Outbox::new(
+        Busy {
+            attempts: attempts.clone(),
+        },
+        4,
+        (Duration::from_millis(1), Duration::from_millis(2)),
+        Arc::new(|_| {}),
+        counters.clone(),
+    );
+    let report = DeltaState::new().report(&Registry::new().snapshot(), SystemTime::now());
+    let encoded = out.sink.encode(&report);
+    out.push(encoded);
+    out.flush(false);
+    assert_eq!(*attempts.lock().unwrap(), 1);
+    let far = Instant::now() + Duration::from_hours(2);
+    let wake = out.wake(far);
+    assert!(
+        wake > Instant::now() + Duration::from_mins(59),
+        "retry asked in an hour"
+    );
+    std::thread::sleep(Duration::from_millis(5));
+    // The 1 ms backoff has passed, the server's hour has not: no attempt.
+    out.flush(false);
+    assert_eq!(*attempts.lock().unwrap(), 1);
+    assert_eq!(counters.stats().failures, 1);
+    // A forced flush (report_now, stop) still tries.
+    out.flush(true);
+    assert_eq!(*attempts.lock().unwrap(), 2);
 }

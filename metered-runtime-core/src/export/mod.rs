@@ -1,6 +1,8 @@
 //! Exposition in the Prometheus text formats: [`prometheus`] (text 0.0.4, feature `prometheus`)
 //! and [`openmetrics`] (OpenMetrics 1.0 text, feature `openmetrics`). Both are pure functions
 //! of a [`Scrape`] (a snapshot plus the families' overflow counts) that append to a `String`.
+//! `native` (feature `native-histogram`) gives a histogram's sketch in Prometheus' native
+//! histogram form for the formats that carry one.
 //!
 //! ```
 //! # extern crate metered_runtime_core as metered_runtime;
@@ -49,6 +51,7 @@
 //! | [`Meter`](crate::Meter) | counter `<name>_total` of its count (rates are `rate()`'s job); with [`Options::meter_rates`] also a gauge `<name>_rate{window="1m"\|"5m"\|"15m"\|"lifetime"}` |
 //! | [`Histogram`](crate::Histogram) | classic histogram: cumulative `_bucket{le=...}` ending with `+Inf`, `_sum`, `_count` |
 //! | [`Timer`](crate::Timer) | classic histogram `<name>_seconds` |
+//! | [`Histogram`](crate::Histogram), [`Timer`](crate::Timer) in the protobuf exposition (feature `protobuf`, `export::protobuf`) | one `Histogram` message per series: a native histogram of the sketch (schema 6, zero bucket, spans and deltas, no negative buckets) plus classic buckets at configured bounds only; quantile summaries as gauges with a `quantile` label |
 //! | family ([`Family`](crate::Family)) | one series per label set, the overflow child (every label `__overflow__`) included |
 //!
 //! Histograms and timers are exported at their configured bounds
@@ -97,14 +100,26 @@ pub mod cache;
 pub mod json;
 mod live;
 mod model;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod scrape;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod text;
+
+#[cfg(feature = "native-histogram")]
+pub mod native;
 
 #[cfg(feature = "openmetrics")]
 pub mod openmetrics;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
+#[cfg(feature = "remote-write")]
+pub mod remote_write;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub mod render;
 
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub use model::{DEFAULT_BOUNDS, DEFAULT_SECONDS_BOUNDS, Options, Problem, ProblemKind, Scrape};
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub use render::{Format, Rendered, render};

@@ -8,7 +8,7 @@ use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::{MetricKind, Unit};
 use crate::name::exposition::sanitize;
 use crate::snapshot::{
-    FamilyHeader, FamilySnapshot, MetricSnapshot, Series as SnapshotSeries, Value,
+    FamilyHeader, FamilySnapshot, MetricSnapshot, Series as SnapshotSeries, Snapshot, Value,
 };
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -48,6 +48,15 @@ pub(crate) enum Sample<'a> {
     Histogram {
         buckets: Cow<'a, [(f64, u64)]>,
         sum: f64,
+        /// The histogram itself, for formats that carry its exponential buckets.
+        #[cfg_attr(
+            not(any(feature = "protobuf", feature = "remote-write")),
+            allow(
+                dead_code,
+                reason = "only the protobuf exposition and remote write read the sketch"
+            )
+        )]
+        histogram: &'a HistogramSnapshot,
     },
     Summary([(f64, f64); 6]),
 }
@@ -262,6 +271,7 @@ fn histogram_sample(h: &HistogramSnapshot, kind: MetricKind) -> Sample<'_> {
     Sample::Histogram {
         buckets,
         sum: h.sum,
+        histogram: h,
     }
 }
 
@@ -688,12 +698,22 @@ impl<'a> Builder<'a> {
 
 /// Builds the families of `scrape` for the text encoders.
 pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
-    let snapshot_families = scrape.snapshot.families();
+    build_parts(&scrape.snapshot, &scrape.overflowed, opts)
+}
+
+/// Builds the families of a snapshot and the overflow counts of its registry's families (what
+/// a [`Scrape`] holds), for encoders that are handed a snapshot they do not own.
+pub(crate) fn build_parts<'a>(
+    snapshot: &'a Snapshot,
+    overflowed: &'a [(String, u64)],
+    opts: Options,
+) -> Model<'a> {
+    let snapshot_families = snapshot.families();
     let mut b = Builder::new(opts, snapshot_families.len(), None);
     for f in &snapshot_families {
         b.add_family(f);
     }
-    b.finish(&scrape.overflowed)
+    b.finish(overflowed)
 }
 
 /// Builds the families of a registry read on the live path, `rest` being the families of

@@ -307,7 +307,7 @@ fn push_series(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
                 push_f64(out, *v);
                 out.push('\n');
             }
-            Sample::Histogram { buckets, sum } => {
+            Sample::Histogram { buckets, sum, .. } => {
                 for (i, &(bound, count)) in buckets.iter().enumerate() {
                     push_line_start(out, &f.name, "_bucket");
                     push_labels(out, s, Some(("le", le.get(i, bound))));

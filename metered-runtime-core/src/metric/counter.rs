@@ -24,6 +24,13 @@ pub struct Counter {
 }
 
 impl Counter {
+    /// Moves its cells to the arena id `make` gives (the multi-process mode); `false` if it has one
+    /// already.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        self.sum.adopt(make)
+    }
+
     /// A counter at zero. Allocates nothing until the first record.
     #[must_use]
     pub const fn new() -> Self {

@@ -349,7 +349,13 @@ pub struct Family<M> {
         allow(dead_code, reason = "read by the text encoders")
     )]
     exported: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
+    /// Called with each new child before anyone can record into it (the multi-process mode
+    /// names children there).
+    on_child: OnceLock<ChildHook<M>>,
 }
+
+/// See [`Family::set_child_hook`].
+type ChildHook<M> = Box<dyn Fn(&[&str], &Arc<M>) + Send + Sync>;
 
 impl<M: Default> Family<M> {
     /// A family named `name` with the given label keys.
@@ -368,6 +374,7 @@ impl<M: Default> Family<M> {
             overflow: OnceLock::new(),
             overflowed: Counter::new(),
             exported: Mutex::new(None),
+            on_child: OnceLock::new(),
         })
     }
 
@@ -412,17 +419,35 @@ impl<M: Default> Family<M> {
         }
         if map.len() >= self.max_children {
             self.overflowed.inc();
-            return Ok(Arc::clone(
-                self.overflow.get_or_init(|| Arc::new(M::default())),
-            ));
+            return Ok(Arc::clone(self.overflow.get_or_init(|| {
+                let child = Arc::new(M::default());
+                if let Some(hook) = self.on_child.get() {
+                    let values = vec![OVERFLOW_VALUE; self.keys.len()];
+                    hook(&values, &child);
+                }
+                child
+            })));
         }
         let child = Arc::new(M::default());
+        if let Some(hook) = self.on_child.get() {
+            hook(values, &child);
+        }
         map.insert(values, Arc::clone(&child));
         Ok(child)
     }
 }
 
 impl<M> Family<M> {
+    /// Sets the function called with every child created from now on (with its label values),
+    /// under the family's lock, before the child is handed to anyone; `false` if one is set.
+    #[cfg_attr(
+        not(feature = "multiprocess"),
+        allow(dead_code, reason = "used by the multi-process mode only")
+    )]
+    pub(crate) fn set_child_hook(&self, hook: ChildHook<M>) -> bool {
+        self.on_child.set(hook).is_ok()
+    }
+
     /// The family's name.
     #[must_use]
     pub fn name(&self) -> &str {

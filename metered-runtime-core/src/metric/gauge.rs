@@ -1,8 +1,39 @@
 //! Gauges: integer, floating-point, and computed at snapshot time.
 
 use crate::error::{Error, Result};
+#[cfg(feature = "multiprocess")]
+use once_cell::race::OnceRef;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// Where a gauge's value lives in the multi-process mode (see `multiproc`): the pair of cells
+/// (value, time of the last write) of this process's file, found once when the gauge is named;
+/// unset in process.
+#[cfg(feature = "multiprocess")]
+type Sourced = OnceRef<'static, [AtomicU64; 2]>;
+
+/// The cell holding a gauge's value in the multi-process mode, if it has one; a `write` stamps
+/// its time.
+#[cfg(feature = "multiprocess")]
+#[inline]
+fn sourced(cells: &Sourced, write: bool) -> Option<&'static AtomicU64> {
+    let pair = cells.get()?;
+    if write {
+        crate::multiproc::stamp(&pair[1]);
+    }
+    Some(&pair[0])
+}
+
+/// Gives a gauge the cells of the id `make` returns (the multi-process mode); `false` if it has
+/// them already.
+#[cfg(feature = "multiprocess")]
+fn adopt(cells: &Sourced, make: impl FnOnce() -> Option<u32>) -> bool {
+    if cells.get().is_some() {
+        return false;
+    }
+    let Some(id) = make() else { return false };
+    cells.set(crate::slot::shared_pair(id)).is_ok()
+}
 
 /// An integer value that goes up and down (an up-down counter): queue depth, connections.
 ///
@@ -19,6 +50,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 #[derive(Debug, Default)]
 pub struct Gauge {
     value: AtomicI64,
+    /// The multi-process mode's cells, if named there.
+    #[cfg(feature = "multiprocess")]
+    sourced: Sourced,
 }
 
 impl Gauge {
@@ -27,12 +61,44 @@ impl Gauge {
     pub const fn new() -> Self {
         Gauge {
             value: AtomicI64::new(0),
+            #[cfg(feature = "multiprocess")]
+            sourced: OnceRef::new(),
         }
     }
+
+    /// Moves its value to the cell `make` gives (the multi-process mode); `false` if it has one.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        adopt(&self.sourced, make)
+    }
+
+    /// Its cell in the multi-process mode's file, if it has one (a `write` stamps its time).
+    #[cfg(feature = "multiprocess")]
+    #[inline]
+    fn mp(&self, write: bool) -> Option<&'static AtomicU64> {
+        sourced(&self.sourced, write)
+    }
+
+    /// Without the multi-process mode: none, and no load on the record path.
+    #[cfg(not(feature = "multiprocess"))]
+    #[inline]
+    #[allow(
+        clippy::unused_self,
+        clippy::unnecessary_wraps,
+        reason = "the signature with the feature"
+    )]
+    fn mp(&self, _: bool) -> Option<&'static AtomicU64> {
+        None
+    }
+
     /// Sets the value.
     #[inline]
+    #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn set(&self, v: i64) {
-        self.value.store(v, Ordering::Relaxed);
+        match self.mp(true) {
+            Some(c) => c.store(v as u64, Ordering::Relaxed),
+            None => self.value.store(v, Ordering::Relaxed),
+        }
     }
     /// Adds one.
     #[inline]
@@ -46,18 +112,38 @@ impl Gauge {
     }
     /// Adds `n` (wrapping).
     #[inline]
+    #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn add(&self, n: i64) {
-        self.value.fetch_add(n, Ordering::Relaxed);
+        match self.mp(true) {
+            Some(c) => {
+                c.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            None => {
+                self.value.fetch_add(n, Ordering::Relaxed);
+            }
+        }
     }
     /// Subtracts `n` (wrapping).
     #[inline]
+    #[allow(clippy::cast_sign_loss, reason = "an i64 kept as bits")]
     pub fn sub(&self, n: i64) {
-        self.value.fetch_sub(n, Ordering::Relaxed);
+        match self.mp(true) {
+            Some(c) => {
+                c.fetch_sub(n as u64, Ordering::Relaxed);
+            }
+            None => {
+                self.value.fetch_sub(n, Ordering::Relaxed);
+            }
+        }
     }
     /// The current value.
     #[must_use]
+    #[allow(clippy::cast_possible_wrap, reason = "an i64 kept as bits")]
     pub fn get(&self) -> i64 {
-        self.value.load(Ordering::Relaxed)
+        match self.mp(false) {
+            Some(c) => c.load(Ordering::Relaxed) as i64,
+            None => self.value.load(Ordering::Relaxed),
+        }
     }
     /// Increments now and decrements when the returned guard drops, however the scope is left
     /// (return, `?`, panic, a dropped future).
@@ -103,6 +189,9 @@ impl Drop for GaugeGuard<'_> {
 #[derive(Debug, Default)]
 pub struct FloatGauge {
     bits: AtomicU64,
+    /// The multi-process mode's cells, if named there.
+    #[cfg(feature = "multiprocess")]
+    sourced: Sourced,
 }
 
 impl FloatGauge {
@@ -111,13 +200,45 @@ impl FloatGauge {
     pub const fn new() -> Self {
         FloatGauge {
             bits: AtomicU64::new(0),
+            #[cfg(feature = "multiprocess")]
+            sourced: OnceRef::new(),
         }
+    }
+
+    /// Moves its value to the cell `make` gives (the multi-process mode); `false` if it has one.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        adopt(&self.sourced, make)
+    }
+
+    /// Its cell in the multi-process mode's file, if it has one (a `write` stamps its time).
+    #[cfg(feature = "multiprocess")]
+    #[inline]
+    fn mp(&self, write: bool) -> Option<&'static AtomicU64> {
+        sourced(&self.sourced, write)
+    }
+
+    /// Without the multi-process mode: none, and no load on the record path.
+    #[cfg(not(feature = "multiprocess"))]
+    #[inline]
+    #[allow(
+        clippy::unused_self,
+        clippy::unnecessary_wraps,
+        reason = "the signature with the feature"
+    )]
+    fn mp(&self, _: bool) -> Option<&'static AtomicU64> {
+        None
+    }
+
+    #[inline]
+    fn cell(&self, write: bool) -> &AtomicU64 {
+        self.mp(write).unwrap_or(&self.bits)
     }
     /// Sets the value. Non-finite values are stored as given; use [`set_checked`](Self::set_checked)
     /// to refuse them.
     #[inline]
     pub fn set(&self, v: f64) {
-        self.bits.store(v.to_bits(), Ordering::Relaxed);
+        self.cell(true).store(v.to_bits(), Ordering::Relaxed);
     }
     /// Sets the value if it is finite.
     ///
@@ -146,7 +267,7 @@ impl FloatGauge {
             });
         }
         let _ = self
-            .bits
+            .cell(true)
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
                 Some((f64::from_bits(b) + x).to_bits())
             });
@@ -178,7 +299,7 @@ impl FloatGauge {
     /// The current value.
     #[must_use]
     pub fn get(&self) -> f64 {
-        f64::from_bits(self.bits.load(Ordering::Relaxed))
+        f64::from_bits(self.cell(false).load(Ordering::Relaxed))
     }
 }
 

@@ -316,6 +316,12 @@ impl Rates {
     /// Records `n` events in the current tick.
     #[inline]
     pub(crate) fn mark_n(&self, n: u64) {
+        #[cfg(feature = "multiprocess")]
+        if let Some(id) = self.shards.sourced() {
+            let t = crate::slot::ThreadCells::current();
+            t.writer().add(t.cell(id), n);
+            return;
+        }
         let tick = self.current_tick();
         self.shards.with(|shard, w| {
             if shard.tick.load(Ordering::Relaxed) == tick {
@@ -352,6 +358,13 @@ impl Rates {
             }
         }
         w.add(&shard.total, n);
+    }
+
+    /// Moves the count to the arena cell `make` gives (the multi-process mode); `false` if it has one
+    /// already.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        self.shards.adopt(make)
     }
 
     /// Events so far (sums the shards without the lock).
@@ -487,6 +500,12 @@ impl Meter {
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         self.rates.heap_bytes()
+    }
+
+    /// The rates engine (for the multi-process mode).
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn rates(&self) -> &Rates {
+        &self.rates
     }
 }
 

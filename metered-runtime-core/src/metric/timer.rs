@@ -58,6 +58,12 @@ pub struct Timer {
 }
 
 impl Timer {
+    /// Its histogram and rates engine (for the multi-process mode).
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn parts(&self) -> (&Histogram, &Rates) {
+        (&self.histogram, &self.rates)
+    }
+
     /// A timer with the default histogram configuration (const: it can be a `static`).
     #[must_use]
     pub const fn new() -> Self {

@@ -27,6 +27,13 @@ pub struct UpDownCounter {
 }
 
 impl UpDownCounter {
+    /// Moves its cells to the arena id `make` gives (the multi-process mode); `false` if it has one
+    /// already.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        self.sum.adopt(make)
+    }
+
     /// An up-down counter at zero. Allocates nothing until the first change.
     #[must_use]
     pub const fn new() -> Self {

@@ -148,6 +148,27 @@ impl Distribution {
         ]
     }
 
+    /// The schema the [`buckets`](Self::buckets) are at (as [`Sketch::schema`](crate::Sketch::schema)).
+    #[must_use]
+    pub fn schema(&self) -> i32 {
+        self.schema
+    }
+
+    /// Values of the interval in the zero bucket (as [`Sketch::zero_count`](crate::Sketch::zero_count)).
+    #[must_use]
+    pub fn zero_count(&self) -> u64 {
+        self.zero
+    }
+
+    /// The interval's non-empty positive buckets as `(index, count)`, by increasing index, in
+    /// the indexing of [`Sketch::buckets`](crate::Sketch::buckets): with
+    /// [`zero_count`](Self::zero_count) they add up to `count`, so exponential-histogram
+    /// exports of deltas are lossless.
+    #[must_use]
+    pub fn buckets(&self) -> &[(i32, u64)] {
+        &self.buckets
+    }
+
     /// `sum / count` (0 when empty).
     #[must_use]
     #[allow(clippy::cast_precision_loss, reason = "a count below 2^53")]

@@ -17,7 +17,6 @@ use std::sync::OnceLock;
 /// works on this target.
 #[must_use]
 pub fn registry() -> &'static Registry {
-    static GLOBAL: OnceLock<Registry> = OnceLock::new();
     GLOBAL.get_or_init(|| {
         let r = Registry::new();
         for d in collect::declared() {
@@ -25,6 +24,17 @@ pub fn registry() -> &'static Registry {
         }
         r
     })
+}
+
+static GLOBAL: OnceLock<Registry> = OnceLock::new();
+
+/// Whether `r` is the global registry (made already: `false` while it is being made).
+#[cfg_attr(
+    not(feature = "multiprocess"),
+    allow(dead_code, reason = "used by the multi-process mode only")
+)]
+pub(crate) fn is_global(r: &Registry) -> bool {
+    GLOBAL.get().is_some_and(|g| std::ptr::eq(g, r))
 }
 
 /// What [`self_check`] found.

@@ -218,6 +218,8 @@ impl Registry {
         let entry = Entry::dynamic(name, make()?);
         let metric = entry.metric.clone();
         inner.insert(entry)?;
+        #[cfg(feature = "multiprocess")]
+        self.registered(&inner, name);
         Ok(metric)
     }
 
@@ -465,7 +467,21 @@ impl Registry {
         {
             return Ok(());
         }
-        inner.insert(Entry::declared(d))
+        inner.insert(Entry::declared(d))?;
+        #[cfg(feature = "multiprocess")]
+        self.registered(&inner, d.name());
+        Ok(())
+    }
+
+    /// Names a metric just registered in the multi-process mode's file, under the registry's
+    /// lock (before anyone else can record into it), if this is the global registry.
+    #[cfg(feature = "multiprocess")]
+    fn registered(&self, inner: &Inner, name: &str) {
+        if super::global::is_global(self)
+            && let Some(e) = inner.by_name.get(name)
+        {
+            crate::multiproc::registered(e);
+        }
     }
 
     /// Every registered metric, sorted by name.

@@ -68,6 +68,8 @@ mod recorder;
 mod shard;
 mod sketch;
 mod snapshot;
+#[cfg(feature = "multiprocess")]
+pub(crate) mod sourced;
 
 pub use config::{DEFAULT_WINDOW, HistogramConfig};
 pub use layout::{MAX_INDEX, MIN_INDEX, SCHEMA, ZERO_THRESHOLD, bucket_edges, bucket_index};

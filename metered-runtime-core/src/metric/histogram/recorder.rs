@@ -141,6 +141,11 @@ impl Histogram {
         // For the classic bounds only (in seconds), off the chain from `ns` to the bucket.
         #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
         let secs = ns as f64 / 1e9;
+        #[cfg(feature = "multiprocess")]
+        if let Some(base) = self.shards.sourced() {
+            super::sourced::record_nanos(base, &self.config, ns, secs, p);
+            return;
+        }
         self.shards.with(
             #[inline(always)]
             |s, w| update_nanos(s, w, &self.config, ns, secs, p),
@@ -154,10 +159,22 @@ impl Histogram {
     fn record_raw(&self, v: f64) {
         debug_assert!(self.recorded == Recorded::Floats);
         let p = position(v);
+        #[cfg(feature = "multiprocess")]
+        if let Some(base) = self.shards.sourced() {
+            super::sourced::record_floats(base, &self.config, v, p);
+            return;
+        }
         self.shards.with(
             #[inline(always)]
             |s, w| update_floats(s, w, &self.config, v, p),
         );
+    }
+
+    /// Moves its storage to the run of arena cells from the id `make` gives (the multi-process mode);
+    /// `false` if it has one already.
+    #[cfg(feature = "multiprocess")]
+    pub(crate) fn adopt_sourced(&self, make: impl FnOnce() -> Option<u32>) -> bool {
+        self.shards.adopt(make)
     }
 
     /// Values recorded so far (sums every shard's buckets: meant for reads, not hot paths).
