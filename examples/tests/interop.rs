@@ -1,6 +1,7 @@
 //! Our exposition read by the real consumers of `interop.md`: `promtool check metrics` on the
-//! 0.0.4 text, Python `prometheus_client`'s parsers on both formats, and a real Prometheus
-//! 2.42 server scraping the built-in endpoint and the axum example. A missing program fails
+//! 0.0.4 text, Python `prometheus_client`'s parsers on both formats, a real Prometheus 2.42
+//! server scraping the built-in endpoint and the axum example, and vmagent scraping the
+//! built-in endpoint into a `VictoriaMetrics` 1.79 single node by remote write. A missing program fails
 //! these tests (`.ci/run` installs them); nothing is skipped.
 
 use metered_runtime::collector::{Collection, ProcessCollector};
@@ -628,5 +629,162 @@ fn a_real_prometheus_scrapes_the_builtin_endpoint_and_the_axum_example() {
     assert_eq!(one("shop_routes_errors_total{type=\"Users\"}"), "0");
     drop(prom);
     drop(axum);
+    exporter.shutdown();
+}
+
+// ---- vmagent and VictoriaMetrics ----
+
+/// The latest value of every series `/api/v1/export` of `VictoriaMetrics` gives for `selector`,
+/// keyed by the series' labels as `k=v,...` (without `instance`).
+fn vm_export(vm: SocketAddr, selector: &str) -> BTreeMap<String, f64> {
+    let path = format!("/api/v1/export?match[]={}", encode_query(selector));
+    let Some((200, body)) = http_get(vm, &path) else {
+        return BTreeMap::new();
+    };
+    body.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|s| {
+            let labels = s["metric"]
+                .as_object()?
+                .iter()
+                .filter(|(k, _)| *k != "instance")
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",");
+            // Values in timestamp order; the last is the latest.
+            let values = s["values"].as_array()?;
+            let times = s["timestamps"].as_array()?;
+            let latest = times
+                .iter()
+                .zip(values)
+                .max_by_key(|(t, _)| t.as_i64().unwrap_or(0))?
+                .1
+                .as_f64()?;
+            Some((labels, latest))
+        })
+        .collect()
+}
+
+/// A program of the `victoria-metrics` package, its log in `dir/log`.
+fn spawn_vm(program: &str, dir: &Path, args: &[String]) -> Child {
+    let log = std::fs::File::create(dir.join("log")).unwrap();
+    Command::new(program)
+        .args(args)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program} (.ci/run installs it): {e}"))
+}
+
+#[test]
+#[allow(
+    clippy::float_cmp,
+    reason = "the stored values are exact small integers"
+)]
+fn vmagent_scrapes_the_builtin_endpoint_into_victoria_metrics() {
+    let exporter = Exporter::start(
+        Config::new()
+            .address("127.0.0.1:0".parse().unwrap())
+            .registry(hostile_registry()),
+    )
+    .unwrap();
+    // The storage: a single node, written to by remote write.
+    let vm_dir = temp_dir("victoria-metrics");
+    let vm_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let vm = Server {
+        child: spawn_vm(
+            "victoria-metrics",
+            &vm_dir,
+            &[
+                format!("-storageDataPath={}", vm_dir.join("data").display()),
+                format!("-httpListenAddr={vm_addr}"),
+            ],
+        ),
+        dir: vm_dir,
+    };
+    eventually("victoria-metrics answers", &vm, || {
+        http_get(vm_addr, "/health").filter(|(c, _)| *c == 200)
+    });
+    // The scraper: vmagent, scraping our endpoint every second and forwarding by remote write.
+    let agent_dir = temp_dir("vmagent");
+    let config = agent_dir.join("scrape.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: \
+             builtin\n    static_configs:\n      - targets: [\"{}\"]\n",
+            exporter.local_addr()
+        ),
+    )
+    .unwrap();
+    let agent_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let agent = Server {
+        child: spawn_vm(
+            "vmagent",
+            &agent_dir,
+            &[
+                format!("-httpListenAddr={agent_addr}"),
+                format!("-promscrape.config={}", config.display()),
+                format!("-remoteWrite.url=http://{vm_addr}/api/v1/write"),
+                format!(
+                    "-remoteWrite.tmpDataPath={}",
+                    agent_dir.join("tmp").display()
+                ),
+                "-remoteWrite.flushInterval=200ms".to_owned(),
+            ],
+        ),
+        dir: agent_dir,
+    };
+    // vmagent's own view of the target: healthy, no scrape error.
+    let targets = eventually("vmagent scrapes the target", &agent, || {
+        let (code, body) = http_get(agent_addr, "/api/v1/targets")?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let active = v["data"]["activeTargets"].as_array()?.clone();
+        (code == 200 && active.iter().any(|t| t["health"] == "up")).then_some(active)
+    });
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    assert_eq!(targets[0]["lastError"], "", "{targets:?}");
+
+    // Values, as recorded, read back from the storage.
+    let one = |selector: &str| {
+        eventually(selector, &vm, || {
+            let r = vm_export(vm_addr, selector);
+            (r.len() == 1).then(|| r.into_values().next().unwrap_or(f64::NAN))
+        })
+    };
+    assert_eq!(one("up{job=\"builtin\"}"), 1.0);
+    assert_eq!(one("interop_requests_total"), 42.0);
+    assert_eq!(one("interop_queue_depth"), -7.0);
+    assert_eq!(one("interop_batch_size_count"), 4.0);
+    assert_eq!(one("interop_batch_size_bucket{le=\"2.0\"}"), 3.0);
+    assert_eq!(
+        one("interop_handlers_errors_total{type=\"OrdersHandler\"}"),
+        2.0
+    );
+    // The hostile label value arrives intact.
+    let hostile = eventually("the hostile series", &vm, || {
+        let r = vm_export(vm_addr, "interop_hits_total{task_type=\"x\"}");
+        (r.len() == 1).then_some(r)
+    });
+    let (labels, value) = hostile.into_iter().next().unwrap();
+    assert!(labels.contains(&format!("path={HOSTILE}")), "{labels}");
+    assert_eq!(value, 1.0);
+    // Every sample of a scrape became a series (none dropped as a duplicate), but for the NaN
+    // gauge: VictoriaMetrics stores no NaN sample (it reads NaN as a staleness marker).
+    let scraped = one("scrape_samples_scraped{job=\"builtin\"}");
+    // (Counted through `/api/v1/series`: the export's JSON spells NaN and infinities as no
+    // JSON reader takes them.)
+    let series = eventually("every series stored", &vm, || {
+        let selector = encode_query("{job=\"builtin\",__name__!~\"scrape_.*|up\"}");
+        let (_, body) = http_get(vm_addr, &format!("/api/v1/series?match[]={selector}"))?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let n = v["data"].as_array()?.len();
+        #[allow(clippy::cast_precision_loss, reason = "a small count")]
+        ((n as f64) + 1.0 >= scraped).then_some(n as f64)
+    });
+    assert_eq!(series + 1.0, scraped);
+    assert!(vm_export(vm_addr, "interop_unknown").is_empty());
+    drop(agent);
+    drop(vm);
     exporter.shutdown();
 }

@@ -1,7 +1,7 @@
 //! The built-in HTTP endpoint of metered-runtime (its `http` feature): `/metrics` in
 //! Prometheus text 0.0.4 or OpenMetrics (negotiated from `Accept`, gzip on request; with the
 //! `protobuf` feature also Prometheus' protobuf exposition with native histograms) and
-//! `/stats` (the nested JSON view), served by hyper 1 on tokio.
+//! `/stats` (the nested JSON view; `/stats?form=flat` the flat one), served by hyper 1 on tokio.
 //!
 //! ```
 //! # extern crate metered_exporter;
@@ -109,6 +109,8 @@ pub struct Config {
     max_connections: usize,
     max_header_bytes: usize,
     auth: Option<Auth>,
+    /// How long a rendered `/metrics` response is reused, if at all.
+    cache_ttl: Option<Duration>,
 }
 
 impl Default for Config {
@@ -131,6 +133,7 @@ impl Config {
             max_connections: 64,
             max_header_bytes: 16 * 1024,
             auth: None,
+            cache_ttl: None,
         }
     }
 
@@ -194,6 +197,16 @@ impl Config {
     #[must_use]
     pub fn max_header_bytes(mut self, n: usize) -> Self {
         self.max_header_bytes = n.max(8192);
+        self
+    }
+
+    /// Reuse each rendered `/metrics` response for `ttl` (per negotiated format and
+    /// compression, see [`ResponseCache`](metered_runtime_core::export::cache::ResponseCache)):
+    /// scrapes within `ttl` of a render get its body without reading the registry. Off by
+    /// default (every scrape renders).
+    #[must_use]
+    pub fn cache_responses(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = Some(ttl);
         self
     }
 
@@ -330,6 +343,9 @@ async fn serve(
         config.registry.clone(),
         config.options,
         config.auth.as_ref(),
+        config
+            .cache_ttl
+            .map(metered_runtime_core::export::cache::ResponseCache::new),
     ));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())

@@ -6,13 +6,27 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use metered_runtime_core::export::{Options, Scrape, render};
+use metered_runtime_core::export::cache::ResponseCache;
+use metered_runtime_core::export::render::Rendered;
+use metered_runtime_core::export::{Options, render};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 pub(crate) struct Handler {
     registry: Target,
     options: Options,
     auth: Option<(Vec<u8>, &'static str)>,
+    /// Whole responses kept for a while, if configured.
+    cache: Option<Arc<ResponseCache>>,
+}
+
+/// A kept response's body, shared by every response that sends it.
+struct SharedBody(Arc<Rendered>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.body
+    }
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
@@ -26,11 +40,17 @@ fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 impl Handler {
-    pub(crate) fn new(registry: Target, options: Options, auth: Option<&Auth>) -> Self {
+    pub(crate) fn new(
+        registry: Target,
+        options: Options,
+        auth: Option<&Auth>,
+        cache: Option<ResponseCache>,
+    ) -> Self {
         Handler {
             registry,
             options,
             auth: auth.map(|a| (a.expected_header(), a.challenge())),
+            cache: cache.map(Arc::new),
         }
     }
 
@@ -70,24 +90,30 @@ impl Handler {
                 let encoding = header_str(header::ACCEPT_ENCODING);
                 let registry = self.registry.clone();
                 let options = self.options;
+                let cache = self.cache.clone();
                 let rendered = tokio::task::spawn_blocking(move || {
-                    let scrape = Scrape::of(&registry);
-                    render::render_with(&scrape, &options, accept.as_deref(), encoding.as_deref())
+                    let (accept, encoding) = (accept.as_deref(), encoding.as_deref());
+                    // The registry path: values read where they live, no snapshot.
+                    if let Some(cache) = cache {
+                        let kept = cache.render(&*registry, &options, accept, encoding);
+                        let (ty, enc) = (kept.content_type, kept.content_encoding);
+                        (ty, enc, Bytes::from_owner(SharedBody(kept)))
+                    } else {
+                        let r = render::render_with(&*registry, &options, accept, encoding);
+                        (r.content_type, r.content_encoding, Bytes::from(r.body))
+                    }
                 })
                 .await;
-                let Ok(rendered) = rendered else {
+                let Ok((content_type, content_encoding, body)) = rendered else {
                     return Ok(text(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "rendering failed\n",
                     ));
                 };
-                let mut r = Response::new(Full::new(Bytes::from(rendered.body)));
+                let mut r = Response::new(Full::new(body));
                 let h = r.headers_mut();
-                h.insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(rendered.content_type),
-                );
-                if let Some(enc) = rendered.content_encoding {
+                h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                if let Some(enc) = content_encoding {
                     h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
                 }
                 h.insert(
@@ -98,8 +124,20 @@ impl Handler {
             }
             "/stats" => {
                 let registry = self.registry.clone();
-                let Ok(json) =
-                    tokio::task::spawn_blocking(move || registry.snapshot().to_json()).await
+                // `?form=flat`: the flat view (one key per dotted name); the nested otherwise.
+                let flat = req
+                    .uri()
+                    .query()
+                    .is_some_and(|q| q.split('&').any(|p| p == "form=flat"));
+                let Ok(json) = tokio::task::spawn_blocking(move || {
+                    let snapshot = registry.snapshot();
+                    if flat {
+                        snapshot.to_flat_json()
+                    } else {
+                        snapshot.to_json()
+                    }
+                })
+                .await
                 else {
                     return Ok(text(
                         StatusCode::INTERNAL_SERVER_ERROR,

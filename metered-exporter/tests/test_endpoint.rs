@@ -68,6 +68,9 @@ fn routes_methods_and_content_types() {
     let stats = get(addr, "/stats", "");
     assert!(stats.contains("content-type: application/json\r\n"));
     assert!(stats.ends_with(r#"{"jobs":{"done":{"value":2}},"queue":{"depth":{"value":5}}}"#));
+    let flat = get(addr, "/stats?form=flat", "");
+    assert!(flat.contains("content-type: application/json\r\n"));
+    assert!(flat.ends_with(r#"{"jobs.done":{"value":2},"queue.depth":{"value":5}}"#));
 
     assert_eq!(status(&get(addr, "/nope", "")), "HTTP/1.1 404 Not Found");
     let post = exchange(
@@ -370,4 +373,39 @@ fn under_load_every_well_formed_request_is_answered() {
         t.join().unwrap();
     }
     e.shutdown();
+}
+
+#[test]
+fn whole_responses_are_reused_for_the_configured_time() {
+    let r: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let jobs = r.counter("jobs.done").unwrap();
+    jobs.add(2);
+    let cached = Exporter::start(
+        Config::new()
+            .address("127.0.0.1:0".parse().unwrap())
+            .registry(r)
+            .cache_responses(Duration::from_hours(1)),
+    )
+    .unwrap();
+    let fresh = Exporter::start(
+        Config::new()
+            .address("127.0.0.1:0".parse().unwrap())
+            .registry(r),
+    )
+    .unwrap();
+    let om = "Accept: application/openmetrics-text\r\n";
+    assert!(get(cached.local_addr(), "/metrics", "").contains("\njobs_done_total 2\n"));
+    jobs.add(1);
+    // Kept: the same text as the first scrape, for the same format...
+    let again = get(cached.local_addr(), "/metrics", "");
+    assert!(again.contains("content-type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+    assert!(again.contains("\njobs_done_total 2\n"), "{again}");
+    // ... while another format is rendered now, and then kept too.
+    assert!(get(cached.local_addr(), "/metrics", om).contains("\njobs_done_total 3\n"));
+    jobs.add(1);
+    assert!(get(cached.local_addr(), "/metrics", om).contains("\njobs_done_total 3\n"));
+    // Without the cache every scrape reads the registry.
+    assert!(get(fresh.local_addr(), "/metrics", "").contains("\njobs_done_total 4\n"));
+    cached.shutdown();
+    fresh.shutdown();
 }

@@ -23,6 +23,12 @@ mod error;
     feature = "native-histogram"
 ))]
 pub mod export;
+/// Encoders of snapshots: without the `prometheus` and `openmetrics` features, the JSON views
+/// only ([`json`](export::json)).
+#[cfg(not(any(feature = "prometheus", feature = "openmetrics")))]
+pub mod export {
+    pub mod json;
+}
 mod instrument;
 pub mod metric;
 #[cfg(feature = "multiprocess")]

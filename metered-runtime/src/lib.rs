@@ -43,6 +43,7 @@
 //!   histograms, which `export::render()` and the `http` endpoint answer when a scraper asks for
 //!   it first (Prometheus with `--enable-feature=native-histograms`).
 //! - `http`: the built-in endpoint `http::Exporter` (`/metrics`, `/stats`) on hyper 1.
+//! - `tokio`: `collector::TokioLatencyProbe`, the scheduler latency probe as a tokio task.
 //! - `influx`: the Influx line-protocol sink and event points: `derive(Point)` and
 //!   `push::points::PointWriter`.
 //! - `statvent`: statvent parity: `statvent` (the `name: value` text form, `statvent::record`

@@ -1,5 +1,6 @@
-//! The nested JSON view validated by Python's `jsonschema` against the published schema, and
-//! parsed by a strict reader that refuses NaN, infinities and duplicate keys.
+//! The nested and flat JSON views validated by Python's `jsonschema` against the published
+//! schema (the flat one against its `#/$defs/flat`), and parsed by a strict reader that refuses
+//! NaN, infinities and duplicate keys.
 //!
 //! Needs `python3` with `jsonschema` (installed by `.ci/run`); fails, never skips, without them.
 
@@ -8,7 +9,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const CHECK: &str = r#"
+const CHECK: &str = r##"
 import json, sys, jsonschema
 def no_constants(c): raise ValueError("non-standard number " + c)
 def no_duplicates(pairs):
@@ -17,14 +18,28 @@ def no_duplicates(pairs):
     return dict(pairs)
 doc = json.loads(sys.stdin.read(), parse_constant=no_constants, object_pairs_hook=no_duplicates)
 schema = json.load(open(sys.argv[1]))
+if sys.argv[2] == "flat":
+    schema = {"$ref": "#/$defs/flat", "$defs": schema["$defs"]}
+    requests = doc["svc.requests"]
+else:
+    requests = doc["svc"]["requests"]
 jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
-print(json.dumps(doc["svc"]["requests"]["value"]))
-"#;
+print(json.dumps(requests["value"]))
+"##;
 
 fn validate(json: &str) -> Result<String, String> {
+    validate_as(json, "nested")
+}
+
+fn validate_flat(json: &str) -> Result<String, String> {
+    validate_as(json, "flat")
+}
+
+/// Validates `json` as the `form` view (`nested` or `flat`), giving `svc.requests`' value.
+fn validate_as(json: &str, form: &str) -> Result<String, String> {
     let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/snapshot.schema.json");
     let mut child = Command::new("python3")
-        .args(["-c", CHECK, schema])
+        .args(["-c", CHECK, schema, form])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -66,6 +81,15 @@ fn every_kind_validates() {
         .record(Duration::from_micros(5));
     let json = r.snapshot().to_json();
     assert_eq!(validate(&json).unwrap(), "7", "{json}");
+    let flat = r.snapshot().to_flat_json();
+    assert!(
+        flat.contains(r#""svc.route":{"method=GET,path=/a=b,c":{"count":1,"#),
+        "{flat}"
+    );
+    assert_eq!(validate_flat(&flat).unwrap(), "7", "{flat}");
+    // Each view is refused as the other.
+    assert!(validate_flat(&json).is_err());
+    assert!(validate(&flat).is_err());
 }
 
 #[test]
@@ -88,6 +112,12 @@ fn collector_output_validates() {
     let json = r.snapshot().to_json();
     assert!(json.contains(r#""cpu_seconds":{"value":1.25}"#), "{json}");
     assert_eq!(validate(&json).unwrap(), "7", "{json}");
+    let flat = r.snapshot().to_flat_json();
+    assert!(
+        flat.contains(r#""svc.cpu_seconds":{"value":1.25}"#),
+        "{flat}"
+    );
+    assert_eq!(validate_flat(&flat).unwrap(), "7", "{flat}");
 }
 
 #[test]
@@ -97,4 +127,9 @@ fn the_checker_can_fail() {
     assert!(validate(r#"{"svc":{"requests":{"value":1},"requests":{"value":2}}}"#).is_err());
     assert!(validate(r#"{"svc":{"requests":{"value":1,"extra":2}}}"#).is_err());
     assert!(validate(r#"{"svc":{"requests":{"value":1}},"x":{"count":-1,"mean_rate":0,"m1":0,"m5":0,"m15":0}}"#).is_err());
+    assert!(
+        validate_flat(r#"{"svc.requests":{"value":1},"svc.f":{"a=1":{"a=2":{"value":1}}}}"#)
+            .is_err()
+    );
+    assert!(validate_flat(r#"{"svc.requests":{"value":1,"extra":2}}"#).is_err());
 }

@@ -90,6 +90,8 @@ mod registered;
 
 pub use collection::{Collection, FamilyWriter, HistogramWriter, SampleValue};
 pub use probe::LatencyProbe;
+#[cfg(feature = "tokio")]
+pub use probe::TokioLatencyProbe;
 pub use process::{DEFAULT_CLK_TCK, ProcessCollector, ProcessStats};
 pub(crate) use registered::Registered;
 pub use registered::{CollectError, Collector};

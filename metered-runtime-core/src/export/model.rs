@@ -13,6 +13,7 @@ use crate::snapshot::{
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::live::{Header, Read, Samples};
 use super::scrape::{OVERFLOWED_NAME, PROBLEMS_NAME};
 pub use super::scrape::{Options, Problem, ProblemKind, Scrape};
 
@@ -76,7 +77,7 @@ pub(crate) struct Series<'a> {
 #[derive(Debug)]
 pub(crate) struct Family<'a> {
     /// The exposition name (without `_total` for counters; with the unit suffix).
-    pub name: String,
+    pub name: Cow<'a, str>,
     pub ty: Type,
     pub help: Cow<'a, str>,
     /// The unit, mapped (`""` for none); always a suffix of `name` when not empty.
@@ -86,6 +87,8 @@ pub(crate) struct Family<'a> {
     )]
     pub unit: Cow<'static, str>,
     pub series: Vec<Series<'a>>,
+    /// Series read where they live, written after `series` (see `live`).
+    pub live: Option<&'a dyn Samples>,
 }
 
 /// Everything the encoders write, in order.
@@ -109,7 +112,10 @@ impl Model<'_> {
                         Sample::Summary(q) => q.len(),
                         _ => 1,
                     })
-                    .sum();
+                    .sum::<usize>()
+                    + f.live.map_or(0, |l| {
+                        l.len() * if f.ty == Type::Histogram { 12 } else { 1 }
+                    });
                 2 * f.name.len() + f.help.len() + 40 + lines * (f.name.len() + 32)
             })
             .sum()
@@ -144,12 +150,15 @@ struct Builder<'a> {
     families: Vec<Family<'a>>,
     /// Sample names taken, by the dotted name that took them (`""`: metered's own metrics).
     claimed: HashMap<String, (Type, &'a str), Fnv>,
+    /// Sample names taken before this exposition began (by a registry's live families, see
+    /// `live::Plan`).
+    base: Option<&'a Claims>,
     /// A buffer for looking up sample names without allocating.
     scratch: String,
     problems: Vec<Problem>,
 }
 
-fn exposition_type(kind: MetricKind) -> Type {
+pub(crate) fn exposition_type(kind: MetricKind) -> Type {
     match kind {
         MetricKind::Counter | MetricKind::Meter => Type::Counter,
         MetricKind::Gauge
@@ -192,13 +201,21 @@ fn suffixes(ty: Type) -> &'static [&'static str] {
     }
 }
 
+/// The label keys a family of type `ty` cannot have (its samples' own).
+pub(crate) fn reserved_keys(ty: Type) -> &'static [&'static str] {
+    match ty {
+        Type::Histogram => &["le", "quantile"],
+        _ => &[],
+    }
+}
+
 /// Every suffix some type adds to its samples.
 const ALL_SUFFIXES: [&str; 4] = ["_total", "_bucket", "_count", "_sum"];
 
 /// Checks a family's label keys (in exposition form): no two equal, none reserved. The
 /// registry refuses such keys when a metric is registered; this is the defence for a snapshot
 /// that did not come from one registry.
-fn check_keys(keys: &[String], reserved: &[&str]) -> Result<(), String> {
+pub(crate) fn check_keys(keys: &[String], reserved: &[&str]) -> Result<(), String> {
     for (i, k) in keys.iter().enumerate() {
         if reserved.contains(&k.as_str()) {
             return Err(format!("label key {k:?} is reserved here"));
@@ -220,7 +237,7 @@ fn check_keys(keys: &[String], reserved: &[&str]) -> Result<(), String> {
 /// under every bound at or above its geometric midpoint (the value the sketch reports for it),
 /// so counts are exact at bounds that fall on bucket edges and within the sketch's resolution
 /// (0.54 % at schema 6) otherwise. Timer sketches are in seconds, as the bounds are.
-fn derived_buckets(h: &HistogramSnapshot, bounds: &[f64]) -> Vec<(f64, u64)> {
+pub(crate) fn derived_buckets(h: &HistogramSnapshot, bounds: &[f64]) -> Vec<(f64, u64)> {
     let sketch = &h.sketch;
     let mut out = Vec::with_capacity(bounds.len() + 1);
     let mut acc = sketch.zero_count();
@@ -281,26 +298,38 @@ impl<'a> Builder<'a> {
     /// that name: `base` itself, `base` plus one of `ty`'s suffixes, or `base` as a sample of
     /// an existing family (a gauge `x_total` beside a counter `x`).
     fn taken(&mut self, base: &str, ty: Type) -> Option<(String, &'a str)> {
-        if let Some(&(_, owner)) = self.claimed.get(base) {
+        if let Some((_, owner)) = self.lookup(base) {
             return Some((base.to_owned(), owner));
         }
         for suffix in suffixes(ty) {
-            self.scratch.clear();
-            self.scratch.push_str(base);
-            self.scratch.push_str(suffix);
-            if let Some(&(_, owner)) = self.claimed.get(self.scratch.as_str()) {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            scratch.push_str(base);
+            scratch.push_str(suffix);
+            let found = self.lookup(&scratch).map(|(_, owner)| owner);
+            self.scratch = scratch;
+            if let Some(owner) = found {
                 return Some((self.scratch.clone(), owner));
             }
         }
         for suffix in ALL_SUFFIXES {
             if let Some(stem) = base.strip_suffix(suffix)
-                && let Some(&(other, owner)) = self.claimed.get(stem)
+                && let Some((other, owner)) = self.lookup(stem)
                 && suffixes(other).contains(&suffix)
             {
                 return Some((base.to_owned(), owner));
             }
         }
         None
+    }
+
+    /// Who took the sample name `name`, if anyone did: in this exposition, or before it.
+    fn lookup(&self, name: &str) -> Option<(Type, &'a str)> {
+        if let Some(&(ty, owner)) = self.claimed.get(name) {
+            return Some((ty, owner));
+        }
+        let base: &'a Claims = self.base?;
+        base.0.get(name).map(|(ty, owner)| (*ty, owner.as_str()))
     }
 
     /// Takes the exposition names of the families `names` (base name and type) for `owner`
@@ -386,7 +415,7 @@ impl<'a> Builder<'a> {
             return;
         }
         let ty = exposition_type(h.kind);
-        let name = h.exposition_name.to_owned();
+        let name: &'a str = h.exposition_name;
         let companion = match h.kind {
             MetricKind::Meter if self.opts.meter_rates => {
                 Some((format!("{name}_rate"), Type::Gauge))
@@ -397,17 +426,14 @@ impl<'a> Builder<'a> {
             _ => None,
         };
         let claimed = match &companion {
-            Some((n, t)) => self.claim(&[(&name, ty), (n, *t)], h.name),
-            None => self.claim(&[(&name, ty)], h.name),
+            Some((n, t)) => self.claim(&[(name, ty), (n, *t)], h.name),
+            None => self.claim(&[(name, ty)], h.name),
         };
         if let Err(e) = claimed {
             self.problem(ProblemKind::NameClash, e);
             return;
         }
-        let reserved: &[&str] = match ty {
-            Type::Histogram => &["le", "quantile"],
-            _ => &[],
-        };
+        let reserved = reserved_keys(ty);
         let family_keys = check_keys(h.label_keys, reserved);
         let help: Cow<'a, str> = if h.help.is_empty() {
             Cow::Owned(format!("{} ({})", h.name, h.kind))
@@ -416,15 +442,16 @@ impl<'a> Builder<'a> {
         };
         let primary = self.families.len();
         self.families.push(Family {
-            name,
+            name: Cow::Borrowed(name),
             ty,
             help: help.clone(),
             unit: unit_name(h.kind, h.unit),
             series: Vec::with_capacity(f.series.len()),
+            live: None,
         });
         let companion = companion.map(|(name, ty)| {
             self.families.push(Family {
-                name,
+                name: Cow::Owned(name),
                 ty,
                 help: match ty {
                     Type::Summary => Cow::Owned(format!("{help} (windowed quantiles)")),
@@ -432,6 +459,7 @@ impl<'a> Builder<'a> {
                 },
                 unit: Cow::Borrowed(""),
                 series: Vec::new(),
+                live: None,
             });
             self.families.len() - 1
         });
@@ -548,6 +576,126 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Sample names taken, by the dotted name that took them: what a registry's live families
+/// claim, once per registered metric (see `live::Plan`).
+#[derive(Debug, Default)]
+pub(crate) struct Claims(HashMap<String, (Type, String), Fnv>);
+
+/// Claims the names of `families` (exposition name, type, dotted name) in order, after the
+/// toolkit's own, as an exposition of them alone would: what each claim gave, and the names
+/// taken.
+pub(crate) fn claim_all<'h>(
+    families: impl Iterator<Item = (&'h str, Type, &'h str)>,
+) -> (Vec<Result<(), String>>, Claims) {
+    let mut b = Builder::new(Options::new(), 0, None);
+    let results = families
+        .map(|(name, ty, owner)| b.claim(&[(name, ty)], owner))
+        .collect();
+    let claims = b
+        .claimed
+        .into_iter()
+        .map(|(name, (ty, owner))| (name, (ty, owner.to_owned())))
+        .collect();
+    (results, Claims(claims))
+}
+
+impl<'a> Builder<'a> {
+    fn new(opts: Options, families: usize, base: Option<&'a Claims>) -> Self {
+        let mut b = Builder {
+            base,
+            opts,
+            families: Vec::with_capacity(families + 2),
+            claimed: HashMap::with_capacity_and_hasher(families + 2, Fnv::default()),
+            scratch: String::new(),
+            problems: Vec::new(),
+        };
+        if base.is_none() {
+            let own_names = [
+                (PROBLEMS_NAME, Type::Gauge),
+                (OVERFLOWED_NAME, Type::Counter),
+            ];
+            // Nothing is claimed yet, so this cannot clash.
+            let _ = b.claim(&own_names, "");
+        }
+        b
+    }
+
+    /// Adds a family whose series are read where they live: the registry guarantees what
+    /// [`add_family`](Self::add_family) checks series by series, and `live::Plan` sends
+    /// whatever could fail (function gauges, refused label keys) through the snapshot.
+    /// Called only with the options' defaults (no companion families).
+    fn add_live(&mut self, h: &'a Header, samples: &'a dyn Samples) {
+        if samples.len() == 0 {
+            return;
+        }
+        // Claimed when the plan was made, in this order: the registry guarantees that no
+        // other family of the exposition takes these names.
+        if let Err(e) = &h.claim {
+            self.problem(ProblemKind::NameClash, e.clone());
+            return;
+        }
+        let ty = exposition_type(h.kind);
+        self.families.push(Family {
+            name: Cow::Borrowed(&h.exposition),
+            ty,
+            help: Cow::Borrowed(&h.help),
+            unit: unit_name(h.kind, h.unit),
+            series: Vec::new(),
+            live: Some(samples),
+        });
+    }
+
+    /// The model: the families added, then the toolkit's own (overflow counts when any
+    /// labelled family exists, the problem gauge).
+    fn finish(self, overflowed: &'a [(String, u64)]) -> Model<'a> {
+        let mut families = self.families;
+        if !overflowed.is_empty() {
+            families.push(Family {
+                name: Cow::Borrowed(OVERFLOWED_NAME),
+                ty: Type::Counter,
+                help: Cow::Borrowed(
+                    "Label sets sent to a labelled family's overflow child because the family was full.",
+                ),
+                unit: Cow::Borrowed(""),
+                series: overflowed
+                    .iter()
+                    .map(|(exposition, n)| Series {
+                        pre: Some(("family", Cow::Borrowed(exposition.as_str()))),
+                        keys: &[],
+                        labels: &[],
+                        post: None,
+                        sample: Sample::Uint(*n),
+                    })
+                    .collect(),
+                live: None,
+            });
+        }
+        let counts = ProblemKind::ALL.map(|k| self.problems.iter().filter(|p| p.kind == k).count());
+        families.push(Family {
+            name: Cow::Borrowed(PROBLEMS_NAME),
+            ty: Type::Gauge,
+            help: Cow::Borrowed("Metrics left out of this exposition, by reason."),
+            unit: Cow::Borrowed(""),
+            series: ProblemKind::ALL
+                .iter()
+                .zip(counts)
+                .map(|(k, n)| Series {
+                    pre: Some(("reason", Cow::Borrowed(k.as_str()))),
+                    keys: &[],
+                    labels: &[],
+                    post: None,
+                    sample: Sample::Uint(n as u64),
+                })
+                .collect(),
+            live: None,
+        });
+        Model {
+            families,
+            problems: self.problems,
+        }
+    }
+}
+
 /// Builds the families of `scrape` for the text encoders.
 pub(crate) fn build(scrape: &Scrape, opts: Options) -> Model<'_> {
     build_parts(&scrape.snapshot, &scrape.overflowed, opts)
@@ -561,65 +709,32 @@ pub(crate) fn build_parts<'a>(
     opts: Options,
 ) -> Model<'a> {
     let snapshot_families = snapshot.families();
-    let mut b = Builder {
-        opts,
-        families: Vec::with_capacity(snapshot_families.len() + 2),
-        claimed: HashMap::with_capacity_and_hasher(snapshot_families.len() + 2, Fnv::default()),
-        scratch: String::new(),
-        problems: Vec::new(),
-    };
-    let own_names = [
-        (PROBLEMS_NAME, Type::Gauge),
-        (OVERFLOWED_NAME, Type::Counter),
-    ];
-    // Nothing is claimed yet, so this cannot clash.
-    let _ = b.claim(&own_names, "");
+    let mut b = Builder::new(opts, snapshot_families.len(), None);
     for f in &snapshot_families {
         b.add_family(f);
     }
-    let mut families = b.families;
-    if !overflowed.is_empty() {
-        families.push(Family {
-            name: OVERFLOWED_NAME.to_owned(),
-            ty: Type::Counter,
-            help: Cow::Borrowed(
-                "Label sets sent to a labelled family's overflow child because the family was full.",
-            ),
-            unit: Cow::Borrowed(""),
-            series: overflowed
-                .iter()
-                .map(|(exposition, n)| Series {
-                    pre: Some(("family", Cow::Borrowed(exposition.as_str()))),
-                    keys: &[],
-                    labels: &[],
-                    post: None,
-                    sample: Sample::Uint(*n),
-                })
-                .collect(),
-        });
+    b.finish(overflowed)
+}
+
+/// Builds the families of a registry read on the live path, `rest` being the families of
+/// its snapshot part: both in exposition-name order, merged (no name is in both).
+pub(crate) fn build_read<'a>(read: &'a Read, rest: &[FamilySnapshot<'a>]) -> Model<'a> {
+    let mut b = Builder::new(
+        Options::new(),
+        rest.len() + read.plan_len(),
+        Some(read.claims()),
+    );
+    let mut rest = rest.iter().peekable();
+    for (h, samples) in read.live() {
+        while let Some(f) = rest.next_if(|f| f.header.exposition_name < &*h.exposition) {
+            b.add_family(f);
+        }
+        b.add_live(h, samples);
     }
-    let counts = ProblemKind::ALL.map(|k| b.problems.iter().filter(|p| p.kind == k).count());
-    families.push(Family {
-        name: PROBLEMS_NAME.to_owned(),
-        ty: Type::Gauge,
-        help: Cow::Borrowed("Metrics left out of this exposition, by reason."),
-        unit: Cow::Borrowed(""),
-        series: ProblemKind::ALL
-            .iter()
-            .zip(counts)
-            .map(|(k, n)| Series {
-                pre: Some(("reason", Cow::Borrowed(k.as_str()))),
-                keys: &[],
-                labels: &[],
-                post: None,
-                sample: Sample::Uint(n as u64),
-            })
-            .collect(),
-    });
-    Model {
-        families,
-        problems: b.problems,
+    for f in rest {
+        b.add_family(f);
     }
+    b.finish(&read.overflowed)
 }
 
 impl Scrape {

@@ -14,8 +14,11 @@
 //! assert!(text.ends_with("# EOF\n"));
 //! ```
 
+use super::live;
 use super::model::{self, Options, Scrape};
-use super::text::{LeCache, push_help, push_samples, type_word};
+use super::text::{LeCache, push_help, push_samples, read_live, type_word};
+use crate::registry::Registry;
+use std::sync::atomic::Ordering;
 
 /// The `Content-Type` of this format.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -24,8 +27,39 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// `"` escaped), `# TYPE`, `# UNIT` where the family has a unit (always a suffix of its name),
 /// then its samples; `# EOF` last. A counter's family name has no `_total`; its sample has.
 pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
-    let m = model::build(scrape, *opts);
+    write(&model::build(scrape, *opts), out);
+}
+
+/// Appends the text of `registry` read now to `out`: what [`encode`] writes for
+/// [`Scrape::of`]`(registry)`, byte for byte, without taking a snapshot of it first (see
+/// [the module docs](super#scraping-a-registry) for what the registry keeps for it between
+/// scrapes).
+pub fn encode_registry(registry: &Registry, opts: &Options, out: &mut String) {
+    if *opts != Options::new() {
+        encode(&Scrape::of(registry), opts, out);
+        return;
+    }
+    let read = live::Read::of(registry);
+    let rest = read.rest.families();
+    let start = out.len();
+    out.reserve(read.plan.last_len.load(Ordering::Relaxed));
+    write(&model::build_read(&read, &rest), out);
+    read.plan
+        .last_len
+        .store(out.len() - start, Ordering::Relaxed);
+}
+
+/// The text of `registry` read now (see [`encode_registry`]).
+#[must_use]
+pub fn registry_to_string(registry: &Registry, opts: &Options) -> String {
+    let mut out = String::new();
+    encode_registry(registry, opts, &mut out);
+    out
+}
+
+fn write(m: &model::Model<'_>, out: &mut String) {
     let mut le = LeCache::default();
+    read_live(&m.families, &mut le);
     out.reserve(m.estimated_len());
     for f in &m.families {
         out.push_str("# HELP ");

@@ -56,6 +56,29 @@ impl Format {
             Format::Protobuf => super::protobuf::encode(scrape, opts, out),
         }
     }
+
+    /// Appends `registry`, read now, in this format to `out`: the same bytes as
+    /// [`encode`](Self::encode) of [`Scrape::of`]`(registry)`, the text formats without the
+    /// snapshot.
+    pub fn encode_registry(self, registry: &Registry, opts: &Options, out: &mut Vec<u8>) {
+        let text = |encode: fn(&Registry, &Options, &mut String), out: &mut Vec<u8>| {
+            let mut text = String::new();
+            encode(registry, opts, &mut text);
+            if out.is_empty() {
+                *out = text.into_bytes();
+            } else {
+                out.extend_from_slice(text.as_bytes());
+            }
+        };
+        match self {
+            #[cfg(feature = "prometheus")]
+            Format::Prometheus => text(super::prometheus::encode_registry, out),
+            #[cfg(feature = "openmetrics")]
+            Format::OpenMetrics => text(super::openmetrics::encode_registry, out),
+            #[cfg(feature = "protobuf")]
+            Format::Protobuf => self.encode(&Scrape::of(registry), opts, out),
+        }
+    }
 }
 
 /// What [`render`] answers: the response headers' values and the body.
@@ -76,11 +99,22 @@ pub struct Rendered {
 pub trait Source {
     /// The scrape to encode.
     fn scrape(&self) -> Cow<'_, Scrape>;
+
+    /// Appends this source in `format` to `out` (by default, of [`scrape`](Self::scrape)).
+    fn encode(&self, format: Format, opts: &Options, out: &mut Vec<u8>) {
+        format.encode(&self.scrape(), opts, out);
+    }
 }
 
 impl Source for Registry {
     fn scrape(&self) -> Cow<'_, Scrape> {
         Cow::Owned(Scrape::of(self))
+    }
+
+    /// Reads the registry where its values live, as
+    /// [`Format::encode_registry`] does.
+    fn encode(&self, format: Format, opts: &Options, out: &mut Vec<u8>) {
+        format.encode_registry(self, opts, out);
     }
 }
 
@@ -99,6 +133,10 @@ impl Source for Scrape {
 impl<T: Source + ?Sized> Source for &T {
     fn scrape(&self) -> Cow<'_, Scrape> {
         (**self).scrape()
+    }
+
+    fn encode(&self, format: Format, opts: &Options, out: &mut Vec<u8>) {
+        (**self).encode(format, opts, out);
     }
 }
 
@@ -286,7 +324,7 @@ pub fn render_with(
 ) -> Rendered {
     let format = negotiate(accept);
     let mut body = Vec::new();
-    format.encode(&source.scrape(), opts, &mut body);
+    source.encode(format, opts, &mut body);
     let (content_encoding, body) = encode_body(body, accept_encoding);
     Rendered {
         format,

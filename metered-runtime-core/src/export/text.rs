@@ -1,23 +1,45 @@
 //! What the two text formats share: numbers, escaping, label sets and sample lines.
 
+use super::live::{Lines, Readings, scalar_suffix};
 use super::model::{Family, Sample, Series, Type};
 use std::fmt::Write as _;
 
+/// The two-digit decimal texts of 0 to 99, one after another.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends `n` in decimal.
 pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    if n < 10 {
+        // `n` is below 10, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation, reason = "a digit fits in a u8")]
+        out.push(char::from(b'0' + n as u8));
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
-        i -= 1;
-        // `n % 10` is below 10, so the cast cannot truncate.
-        #[allow(clippy::cast_possible_truncation, reason = "a digit fits in a u8")]
-        let digit = (n % 10) as u8;
-        buf[i] = b'0' + digit;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    while n >= 100 {
+        #[allow(clippy::cast_possible_truncation, reason = "below 100")]
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
     }
+    #[allow(clippy::cast_possible_truncation, reason = "below 100")]
+    let n = n as usize;
+    if n >= 10 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[n * 2..n * 2 + 2]);
+    } else {
+        i -= 1;
+        #[allow(clippy::cast_possible_truncation, reason = "a digit fits in a u8")]
+        let digit = n as u8;
+        buf[i] = b'0' + digit;
+    }
+    // A few ASCII digits: pushed one by one (inlined), cheaper than a copy call for so few.
     for &b in &buf[i..] {
         out.push(char::from(b));
     }
@@ -40,15 +62,67 @@ pub(crate) fn push_f64(out: &mut String, v: f64) {
         out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
         out.push_str("-Inf");
-    } else {
+    } else if !push_short_decimal(out, v) {
         let _ = write!(out, "{v:?}");
     }
+}
+
+/// Appends `v` as `{v:?}` would when it is a decimal of at most four places whose digits fit
+/// in 15 (sums of recorded values usually are), without the shortest-digits search: such a
+/// decimal that reads back as `v` is the only one of at most 15 significant digits that does,
+/// so it is the shortest. Returns whether it did.
+fn push_short_decimal(out: &mut String, v: f64) -> bool {
+    const POWERS: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
+    let a = v.abs();
+    if !(1e-4..1e11).contains(&a) {
+        return false;
+    }
+    for (places, &p) in POWERS.iter().enumerate() {
+        let m = (a * p).round();
+        // Integers below 2^53 are exact, and the division is correctly rounded: it is `v`
+        // exactly when the decimal `m / 10^places` reads back as `v` (both positive: equal
+        // bits are equal values).
+        if (m / p).to_bits() == a.to_bits() {
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a non-negative integer below 10^15"
+            )]
+            let m = m as u64;
+            let scale = 10u64.pow(u32::try_from(places).unwrap_or(0));
+            if v.is_sign_negative() {
+                out.push('-');
+            }
+            push_u64(out, m / scale);
+            out.push('.');
+            let frac = m % scale;
+            if places == 0 {
+                out.push('0');
+            } else {
+                // The fraction's digits, zero-padded to `places`: `frac` has no trailing zero
+                // (a shorter `places` would have matched).
+                let mut digits = [b'0'; 4];
+                let mut f = frac;
+                for d in digits[..places].iter_mut().rev() {
+                    #[allow(clippy::cast_possible_truncation, reason = "a digit")]
+                    let digit = (f % 10) as u8;
+                    *d = b'0' + digit;
+                    f /= 10;
+                }
+                for &d in &digits[..places] {
+                    out.push(char::from(d));
+                }
+            }
+            return true;
+        }
+    }
+    false
 }
 
 /// Appends a label value escaped for both formats: `\` as `\\`, `"` as `\"`, newline as `\n`;
 /// everything else (any UTF-8) as it is.
 pub(crate) fn push_label_value(out: &mut String, v: &str) {
-    if !v.contains(['\\', '"', '\n']) {
+    if !v.bytes().any(|b| b == b'\\' || b == b'"' || b == b'\n') {
         out.push_str(v);
         return;
     }
@@ -65,6 +139,13 @@ pub(crate) fn push_label_value(out: &mut String, v: &str) {
 /// Appends help text: `\` as `\\` and newline as `\n`, and `"` as `\"` when `quotes`
 /// (OpenMetrics).
 pub(crate) fn push_help(out: &mut String, help: &str, quotes: bool) {
+    if !help
+        .bytes()
+        .any(|b| b == b'\\' || b == b'\n' || (quotes && b == b'"'))
+    {
+        out.push_str(help);
+        return;
+    }
     for c in help.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -81,6 +162,12 @@ pub(crate) fn push_help(out: &mut String, help: &str, quotes: bool) {
 pub(crate) struct LeCache {
     bounds: Vec<u64>,
     text: Vec<String>,
+    /// Each of `text` followed by `"} ` (the end of a bucket line's label set).
+    closed: Vec<String>,
+    /// The live values of an exposition, read before its lines are written.
+    pub(crate) readings: Readings,
+    /// The start of a series' bucket lines, a buffer reused from series to series.
+    pub(crate) head: String,
 }
 
 impl LeCache {
@@ -89,15 +176,24 @@ impl LeCache {
         if self.bounds.get(i) != Some(&bits) {
             let mut t = String::new();
             push_f64(&mut t, bound);
+            let closed = format!("{t}\"}} ");
             if i < self.bounds.len() {
                 self.bounds[i] = bits;
                 self.text[i] = t;
+                self.closed[i] = closed;
             } else {
                 self.bounds.push(bits);
                 self.text.push(t);
+                self.closed.push(closed);
             }
         }
         &self.text[i]
+    }
+
+    /// The `le` text of bound `i` followed by `"} `.
+    pub(crate) fn get_closed(&mut self, i: usize, bound: f64) -> &str {
+        self.get(i, bound);
+        &self.closed[i]
     }
 }
 
@@ -143,6 +239,17 @@ fn push_labels(out: &mut String, s: &Series<'_>, extra: Option<(&str, &str)>) {
     }
 }
 
+/// The label set of `s` as [`push_labels`] writes it, without the braces (`""` for none).
+pub(crate) fn label_block(s: &Series<'_>) -> String {
+    let mut out = String::new();
+    push_labels(&mut out, s, None);
+    if out.len() >= 2 {
+        out.pop();
+        out.remove(0);
+    }
+    out
+}
+
 fn push_line_start(out: &mut String, name: &str, suffix: &str) {
     out.push_str(name);
     out.push_str(suffix);
@@ -150,6 +257,32 @@ fn push_line_start(out: &mut String, name: &str, suffix: &str) {
 
 /// Appends every sample line of `f` (the same in both formats).
 pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
+    push_series(out, f, le);
+    if let Some(live) = f.live {
+        let mut readings = std::mem::take(&mut le.readings);
+        live.write(&mut Lines {
+            out,
+            name: &f.name,
+            scalar_suffix: scalar_suffix(f.ty),
+            le,
+            readings: &mut readings,
+        });
+        le.readings = readings;
+    }
+}
+
+/// Reads every live value of `families` into `le`, in the order they are written.
+pub(crate) fn read_live(families: &[Family<'_>], le: &mut LeCache) {
+    le.readings.clear();
+    for f in families {
+        if let Some(live) = f.live {
+            live.read(&mut le.readings);
+        }
+    }
+}
+
+/// Appends the sample lines of the series `f` holds.
+fn push_series(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
     // A counter's sample is `_total`; gauges (the only integer samples) have no suffix.
     let scalar_suffix = if f.ty == Type::Counter { "_total" } else { "" };
     let scalar = |out: &mut String, s: &Series<'_>| {
@@ -250,6 +383,46 @@ mod tests {
             out.push(' ');
         }
         assert_eq!(out, "NaN +Inf -Inf 0.5 1.0 1e-7 -2.25 ");
+        // The short-decimal path writes what `{:?}` writes, whatever the value.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut cases: Vec<f64> = vec![
+            0.0,
+            -0.0,
+            1e-4,
+            0.0001,
+            0.00015,
+            1e-5,
+            0.1 + 0.2,
+            1e11,
+            99_999_999_999.999_9,
+            1e10,
+            123.456,
+            2.3875,
+            0.3,
+            1e15,
+            1e16,
+            5e-324,
+            -7.5,
+            42.0,
+            0.0125,
+            1.0 / 3.0,
+        ];
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            #[allow(clippy::cast_precision_loss, reason = "test values")]
+            let int = (x % 100_000_000) as f64;
+            #[allow(clippy::cast_possible_truncation, reason = "below 6")]
+            let places = (x >> 40) % 6;
+            cases.push(int / 10f64.powi(i32::try_from(places).unwrap()));
+            cases.push(f64::from_bits(x >> 2));
+        }
+        for v in cases {
+            out.clear();
+            push_f64(&mut out, v);
+            assert_eq!(out, format!("{v:?}"), "{v:e}");
+        }
         out.clear();
         push_label_value(&mut out, "a\\b\"c\nd ünï");
         assert_eq!(out, r#"a\\b\"c\nd ünï"#);

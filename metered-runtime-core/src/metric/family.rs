@@ -60,12 +60,13 @@
 
 use crate::error::{Error, Result};
 use crate::metric::counter::Counter;
+use std::any::Any;
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 /// The value every label takes in a family's overflow child.
 pub const OVERFLOW_VALUE: &str = "__overflow__";
@@ -341,6 +342,13 @@ pub struct Family<M> {
     children: RwLock<Children<M>>,
     overflow: OnceLock<Arc<M>>,
     overflowed: Counter,
+    /// What an exporter derived from the children when it last read them (the text encoders'
+    /// rendered label sets, see `crate::export`), kept until a label set is added.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    exported: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
     /// Called with each new child before anyone can record into it (the multi-process mode
     /// names children there).
     on_child: OnceLock<ChildHook<M>>,
@@ -365,6 +373,7 @@ impl<M: Default> Family<M> {
             }),
             overflow: OnceLock::new(),
             overflowed: Counter::new(),
+            exported: Mutex::new(None),
             on_child: OnceLock::new(),
         })
     }
@@ -455,6 +464,30 @@ impl<M> Family<M> {
     #[must_use]
     pub fn overflowed(&self) -> u64 {
         self.overflowed.get()
+    }
+
+    /// How many label sets there are, the overflow child counted if used: it only grows, so an
+    /// exporter's derived state is current while this is unchanged.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    pub(crate) fn label_sets(&self) -> usize {
+        let n = self
+            .children
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        n + usize::from(self.overflow.get().is_some())
+    }
+
+    /// Where an exporter keeps what it derived from the children (see `exported`).
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    pub(crate) fn export_cache(&self) -> &Mutex<Option<Arc<dyn Any + Send + Sync>>> {
+        &self.exported
     }
 
     /// Every child with its label values, sorted by values; the overflow child last, if used.

@@ -193,6 +193,15 @@ impl Timer {
         }
     }
 
+    /// The duration histogram.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    pub(crate) fn histogram(&self) -> &Histogram {
+        &self.histogram
+    }
+
     /// The configuration of the duration histogram (bounds in seconds).
     #[must_use]
     pub fn config(&self) -> &HistogramConfig {

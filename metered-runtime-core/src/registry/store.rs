@@ -16,14 +16,18 @@ use crate::metric::meter::Meter;
 use crate::metric::timer::Timer;
 use crate::metric::up_down::UpDownCounter;
 use crate::name::{overlaps, validate_name};
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 #[derive(Debug, Default)]
 struct Inner {
     by_name: BTreeMap<Arc<str>, Entry>,
     identities: Identities,
     problems: Vec<Error>,
+    /// How many metrics were registered so far: what the exporters' cached plan is checked
+    /// against.
+    generation: u64,
 }
 
 impl Inner {
@@ -76,6 +80,7 @@ impl Inner {
         entry.exposition_keys = placement.keys().into();
         self.identities.commit(placement, &entry);
         self.by_name.insert(Arc::clone(&entry.name), entry);
+        self.generation += 1;
         Ok(())
     }
 }
@@ -104,6 +109,13 @@ pub struct Registry {
     collectors: RwLock<BTreeMap<String, Arc<Registered>>>,
     /// What collector caching reads time from.
     clock: ClockRef,
+    /// What the text encoders derived from the registered metrics (see `crate::export`), with
+    /// the generation it was derived at.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    exported: Mutex<Option<(u64, Arc<dyn Any + Send + Sync>)>>,
 }
 
 macro_rules! get_or_create {
@@ -476,6 +488,35 @@ impl Registry {
     #[must_use]
     pub fn metrics(&self) -> Vec<Entry> {
         self.read().by_name.values().cloned().collect()
+    }
+
+    /// Every registered metric, sorted by name, and the generation of that list (how many
+    /// metrics were registered so far), read at once.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    pub(crate) fn metrics_at(&self) -> (u64, Vec<Entry>) {
+        let inner = self.read();
+        (inner.generation, inner.by_name.values().cloned().collect())
+    }
+
+    /// The registration generation (see [`metrics_at`](Self::metrics_at)).
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    pub(crate) fn generation(&self) -> u64 {
+        self.read().generation
+    }
+
+    /// Where the text encoders keep what they derived from the registered metrics.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    pub(crate) fn export_cache(&self) -> &Mutex<Option<(u64, Arc<dyn Any + Send + Sync>)>> {
+        &self.exported
     }
 
     /// Every registered name, sorted.

@@ -1,7 +1,7 @@
 //! Taking a snapshot: every metric of a registry read now.
 
 use super::model::{Exported, MetricSnapshot, Snapshot, Value};
-use crate::registry::{MetricRef, Registry};
+use crate::registry::{Entry, MetricRef, Registry};
 use std::sync::Arc;
 
 fn value_of(m: &MetricRef) -> Value {
@@ -28,9 +28,14 @@ impl Registry {
     /// [`collector`](crate::collector).
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
+        self.snapshot_of(&self.metrics())
+    }
+
+    /// The snapshot of `entries` (registered metrics, sorted by name) and of the collectors.
+    pub(crate) fn snapshot_of(&self, entries: &[Entry]) -> Snapshot {
         let mut metrics = Vec::new();
         let mut exported = Vec::new();
-        for e in self.metrics() {
+        for e in entries {
             let (exposition, exposition_keys) = e.exported();
             let base = MetricSnapshot {
                 name: e.name().to_owned(),

@@ -329,29 +329,84 @@ impl Histogram {
     }
 
     fn classic_buckets(&self, count: u64) -> Vec<(f64, u64)> {
+        let mut out = Vec::new();
+        self.classic_into(count, &mut out);
+        out
+    }
+
+    /// Replaces `out` with the cumulative counts at the configured bounds, `+Inf` last with
+    /// `count`; leaves it empty without configured bounds.
+    fn classic_into(&self, count: u64, out: &mut Vec<(f64, u64)>) {
+        out.clear();
         let Some(bounds) = self.config.live_bounds() else {
-            return Vec::new();
+            return;
         };
-        let mut per = vec![0u64; bounds.len()];
+        out.extend(bounds.iter().map(|&b| (b, 0u64)));
         self.shards.for_each(|s| {
             if let Some(cells) = s.bound_counters() {
-                for (p, c) in per.iter_mut().zip(cells) {
-                    *p = p.wrapping_add(c.load(Ordering::Relaxed));
+                for (p, c) in out.iter_mut().zip(cells) {
+                    p.1 = p.1.wrapping_add(c.load(Ordering::Relaxed));
                 }
             }
         });
         let mut cum = 0u64;
-        let mut out: Vec<(f64, u64)> = bounds
-            .iter()
-            .zip(per)
-            .map(|(&b, c)| {
-                // Reads race with records: never report more below a bound than in total.
-                cum = cum.wrapping_add(c).min(count);
-                (b, cum)
-            })
-            .collect();
+        for p in out.iter_mut() {
+            // Reads race with records: never report more below a bound than in total.
+            cum = cum.wrapping_add(p.1).min(count);
+            p.1 = cum;
+        }
         out.push((f64::INFINITY, count));
-        out
+    }
+
+    /// What a classic-histogram exposition reads, without the sketch, the window or the
+    /// quantiles of a [`snapshot`](Self::snapshot): the cumulative counts at the configured
+    /// bounds into `buckets` (`+Inf` last, with the count) and the sum, each as a snapshot
+    /// reports it. `None` (and `buckets` empty) without configured bounds.
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "openmetrics")),
+        allow(dead_code, reason = "read by the text encoders")
+    )]
+    pub(crate) fn classic(&self, buckets: &mut Vec<(f64, u64)>) -> Option<f64> {
+        buckets.clear();
+        let bounds = self.config.live_bounds()?;
+        buckets.extend(bounds.iter().map(|&b| (b, 0u64)));
+        // One walk over the shards for what `count`, `totals` and `classic_into` read. Every
+        // record lands in one bound counter (the one past the last bound for values above it),
+        // so they sum to the count without a walk over the sketch's buckets.
+        let (mut count, mut float_sum, mut nanos_sum) = (0u64, 0.0f64, 0u128);
+        self.shards.for_each(|s| {
+            if let Some(cells) = s.bound_counters() {
+                for c in cells.iter().take(bounds.len() + 1) {
+                    count = count.wrapping_add(c.load(Ordering::Relaxed));
+                }
+            }
+            match self.recorded {
+                Recorded::Floats => float_sum += f64::from_bits(s.sum.load(Ordering::Relaxed)),
+                Recorded::Nanos => {
+                    let wide = u128::from(s.sum_hi.load(Ordering::Relaxed)) << 64
+                        | u128::from(s.sum.load(Ordering::Relaxed));
+                    nanos_sum = nanos_sum.wrapping_add(wide);
+                }
+            }
+            if let Some(cells) = s.bound_counters() {
+                for (p, c) in buckets.iter_mut().zip(cells) {
+                    p.1 = p.1.wrapping_add(c.load(Ordering::Relaxed));
+                }
+            }
+        });
+        let mut cum = 0u64;
+        for p in buckets.iter_mut() {
+            // As `classic_into`: never more below a bound than in total.
+            cum = cum.wrapping_add(p.1).min(count);
+            p.1 = cum;
+        }
+        buckets.push((f64::INFINITY, count));
+        #[allow(clippy::cast_precision_loss, reason = "as `totals`: the nearest f64")]
+        let sum = match self.recorded {
+            Recorded::Floats => float_sum,
+            Recorded::Nanos => nanos_sum as f64,
+        };
+        Some(sum / self.recorded.divisor())
     }
 
     /// Heap bytes held: the shard table, every shard, its allocated powers of two and bound
@@ -417,13 +472,11 @@ fn invalid_value(v: f64) -> Error {
     }
 }
 
-/// Counts a value in classic bucket `i` (values above the last bound are counted by the total
-/// only).
+/// Counts a value in classic bucket `i`, `i == bounds.len()` for a value above the last bound:
+/// every record lands in one bound counter, so a shard's bound counters sum to its count.
 #[inline]
 fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], i: usize) {
-    if i < bounds.len()
-        && let Some(c) = shard.bound_counter(bounds.len(), i)
-    {
+    if let Some(c) = shard.bound_counter(bounds.len(), i) {
         writer.add(c, 1);
     }
 }

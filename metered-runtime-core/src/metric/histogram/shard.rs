@@ -27,7 +27,8 @@ impl Recorded {
 /// Counters per chunk: half a power of two. A chunk is allocated the first time its shard
 /// records a value in it.
 pub(super) const CHUNK: usize = PER_OCTAVE / 2;
-/// Up to this many classic bounds, their counters are one fixed array (128 bytes).
+/// Below this many classic bounds, their counters (one per bound and one for the values above
+/// the last) are one fixed array (128 bytes).
 pub(super) const FEW_BOUNDS: usize = 16;
 /// Chunks per group: eight powers of two.
 const GROUP: usize = 16;
@@ -64,8 +65,9 @@ pub(super) struct Shard {
     pub(super) min: AtomicU64,
     /// f64 bits of the largest value, or the integer for [`Recorded::Nanos`].
     pub(super) max: AtomicU64,
-    /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`, for up to
-    /// [`FEW_BOUNDS`] bounds (one allocation, one pointer to follow)...
+    /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`, then at `bounds.len()` the
+    /// values above the last bound, for fewer than [`FEW_BOUNDS`] bounds (one allocation, one
+    /// pointer to follow)...
     few_bounds: OnceBox<[AtomicU64; FEW_BOUNDS]>,
     /// ... and for more.
     many_bounds: OnceBox<Vec<AtomicU64>>,
@@ -99,10 +101,11 @@ impl Shard {
         &chunk.0[p % CHUNK]
     }
 
-    /// The counter of classic bucket `i` of `n` (`i < n`), allocating the counters on first use.
+    /// The counter of classic bucket `i` of `n` bounds (`i <= n`, `n` for the values above the
+    /// last bound), allocating the counters on first use.
     #[inline]
     pub(super) fn bound_counter(&self, n: usize, i: usize) -> Option<&AtomicU64> {
-        if n <= FEW_BOUNDS {
+        if n < FEW_BOUNDS {
             let cells = self
                 .few_bounds
                 .get_or_init(boxed::<[AtomicU64; FEW_BOUNDS]>);
@@ -110,13 +113,13 @@ impl Shard {
         } else {
             let cells = self
                 .many_bounds
-                .get_or_init(|| Box::new((0..n).map(|_| AtomicU64::new(0)).collect()));
+                .get_or_init(|| Box::new((0..=n).map(|_| AtomicU64::new(0)).collect()));
             cells.get(i)
         }
     }
 
-    /// The classic bucket counters, if any value was counted in one (at least as many as the
-    /// bounds).
+    /// The classic bucket counters, if any value was counted in one (more than the bounds: the
+    /// one past the last bound counts the values above it).
     pub(super) fn bound_counters(&self) -> Option<&[AtomicU64]> {
         match (self.few_bounds.get(), self.many_bounds.get()) {
             (Some(few), _) => Some(few),

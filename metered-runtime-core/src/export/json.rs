@@ -1,8 +1,26 @@
-//! The nested view of a snapshot (tapes' `get_stats()` shape) and its JSON text.
+//! The JSON views of a snapshot, both validated against the published JSON Schema
+//! (`metered-runtime/schema/snapshot.schema.json`):
+//! - nested ([`Snapshot::to_tree`], [`Snapshot::to_json`]): names split on their dots into
+//!   nested objects (tapes' `get_stats()` shape);
+//! - flat ([`Snapshot::to_flat_tree`], [`Snapshot::to_flat_json`]): one key per metric, its
+//!   full dotted name (`{"app.requests": {"value": 3}}`).
+//!
+//! At each metric an object of its fields; a labelled family's holds one such object per
+//! child, keyed by `key=value,key=value`. Never `NaN` or infinities: they become `null`.
+//!
+//! ```
+//! # extern crate metered_runtime_core as metered_runtime;
+//! let r = metered_runtime::Registry::new();
+//! r.counter("app.requests").unwrap().add(3);
+//! r.gauge_family("app.depth", &["queue"]).unwrap().get(&["a"]).unwrap().set(2);
+//! let s = r.snapshot();
+//! assert_eq!(s.to_json(), r#"{"app":{"depth":{"queue=a":{"value":2}},"requests":{"value":3}}}"#);
+//! assert_eq!(s.to_flat_json(), r#"{"app.depth":{"queue=a":{"value":2}},"app.requests":{"value":3}}"#);
+//! ```
 
-use super::model::{Snapshot, Value};
 use crate::metric::histogram::HistogramSnapshot;
 use crate::metric::meter::MeterSnapshot;
+use crate::snapshot::{MetricSnapshot, Snapshot, Value};
 use std::collections::BTreeMap;
 
 impl Snapshot {
@@ -12,27 +30,37 @@ impl Snapshot {
     #[must_use]
     pub fn to_tree(&self) -> Node {
         let mut root = BTreeMap::new();
-        for m in &self.metrics {
+        for m in self.metrics() {
             let mut node = &mut root;
             let segments: Vec<&str> = m.name.split('.').collect();
             let (last, parents) = segments.split_last().unwrap_or((&"", &[]));
             for seg in parents {
                 node = object_entry(node, seg);
             }
-            let fields = fields(&m.value);
-            if m.from_family {
-                let key = m
-                    .labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                object_entry(node, last).insert(key, fields);
-            } else {
-                node.insert((*last).to_owned(), fields);
-            }
+            insert(node, last, m);
         }
         Node::Object(root)
+    }
+
+    /// The flat view: one key per metric, its full dotted name; at each an object of the
+    /// metric's fields (see [`Node`]), a family's holding one such object per child, keyed by
+    /// `key=value,key=value`, as in the nested view.
+    #[must_use]
+    pub fn to_flat_tree(&self) -> Node {
+        let mut root = BTreeMap::new();
+        for m in self.metrics() {
+            insert(&mut root, &m.name, m);
+        }
+        Node::Object(root)
+    }
+
+    /// The flat view as compact JSON, with keys sorted. Never contains `NaN` or infinities
+    /// (they become `null`).
+    #[must_use]
+    pub fn to_flat_json(&self) -> String {
+        let mut out = String::new();
+        self.to_flat_tree().write_json(&mut out);
+        out
     }
 
     /// The nested view as compact JSON, with keys sorted. Never contains `NaN` or infinities
@@ -42,6 +70,23 @@ impl Snapshot {
         let mut out = String::new();
         self.to_tree().write_json(&mut out);
         out
+    }
+}
+
+/// Puts the fields of `m` under `key` of `node`: directly, or for a family child under its
+/// label set.
+fn insert(node: &mut BTreeMap<String, Node>, key: &str, m: &MetricSnapshot) {
+    let fields = fields(&m.value);
+    if m.from_family {
+        let labels = m
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        object_entry(node, key).insert(labels, fields);
+    } else {
+        node.insert(key.to_owned(), fields);
     }
 }
 
