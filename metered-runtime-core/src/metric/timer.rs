@@ -25,8 +25,8 @@ pub struct TimerSnapshot {
 /// during a panic's unwinding and when a future holding it is dropped before completion.
 ///
 /// Memory: `size_of::<Timer>()` is a little over 200 bytes and an idle timer holds no heap
-/// memory. Each recording thread holds a 192-byte shard, plus 256 bytes per half power of two
-/// (of seconds) its durations fall in and 128 bytes per eight powers of two; see the
+/// memory. Each recording thread holds a 192-byte node (its shard), plus 256 bytes per half
+/// power of two (of seconds) its durations fall in and 128 bytes per eight powers of two; see the
 /// [histogram module](crate::metric::histogram) for the layout. One thread recording 10 µs to
 /// 100 ms (27 or 28 half powers of two in 3 groups) holds about 7.5 KiB in its shard. Snapshots
 /// keep up to about five sparse copies of the bucket counts for the window (16 bytes per

@@ -16,9 +16,12 @@ const fn duration_nanos(d: Duration) -> u64 {
     }
 }
 
-/// Up to this many classic bounds, the record path finds a value's classic bucket from its
-/// exponential bucket (see [`HistogramConfig::classic_index`]).
-const FAST_BOUNDS: usize = 12;
+/// Up to this many classic bounds, the record path counts a value against the bounds only when
+/// its exponential bucket holds one (see [`HistogramConfig::bound_hits`]); classic counts are
+/// derived at read time from the exponential buckets.
+pub(super) const FAST_BOUNDS: usize = 12;
+/// Keys kept: [`FAST_BOUNDS`] padded to 16, the width of two vector compares.
+const KEYS: usize = 16;
 
 /// The default window of the snapshot quantiles: 60 seconds.
 pub const DEFAULT_WINDOW: Duration = Duration::from_mins(1);
@@ -55,19 +58,23 @@ pub struct HistogramConfig {
     pub(crate) bounds: Option<&'static [f64]>,
     /// Whether `bounds` are finite and strictly increasing (checked in the const builder).
     pub(crate) bounds_valid: bool,
+    /// Valid, not empty and at most [`FAST_BOUNDS`]: the record path's one test.
+    fast_bounds: bool,
     /// The quantile window in nanoseconds (a `u64`, not a `Duration`, to keep the struct at
-    /// 56 bytes).
+    /// 64 bytes).
     window_nanos: u64,
     /// For each of the first [`FAST_BOUNDS`] bounds, a storage position of the exponential
     /// layout such that every value in a higher position is above the bound; `i16::MAX` for
     /// none (see [`bound_position`]).
-    positions: [i16; FAST_BOUNDS],
+    positions: [i16; KEYS],
 }
 
 /// The key of bound `b` in [`HistogramConfig::positions`]: its own exponential bucket's storage
 /// position, -1 for bounds in the zero bucket's range, -2 for negative bounds (below every
-/// value), `POSITIONS` for bounds above `2^64`. A value whose (clamped) position is greater is
-/// above the bound: the buckets of higher positions lie wholly above it.
+/// value), `POSITIONS - 1` (the highest bucket, where larger values are clamped) for bounds
+/// above `2^64`. Every value in a lower position (clamped to `-1..POSITIONS`) is at most the
+/// bound, every value in a higher one above it; only values in the key's own bucket need a
+/// comparison.
 const fn bound_position(b: f64) -> i16 {
     if b < 0.0 {
         return -2;
@@ -76,12 +83,12 @@ const fn bound_position(b: f64) -> i16 {
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_possible_wrap,
-        reason = "clamped to -1..=6656"
+        reason = "clamped to -1..=6655"
     )]
     let p = if p < -1 {
         -1
-    } else if p > POSITIONS as i64 {
-        POSITIONS as i16
+    } else if p > POSITIONS as i64 - 1 {
+        POSITIONS as i16 - 1
     } else {
         p as i16
     };
@@ -95,8 +102,9 @@ impl HistogramConfig {
         HistogramConfig {
             bounds: None,
             bounds_valid: true,
+            fast_bounds: false,
             window_nanos: duration_nanos(DEFAULT_WINDOW),
-            positions: [i16::MAX; FAST_BOUNDS],
+            positions: [i16::MAX; KEYS],
         }
     }
 
@@ -108,7 +116,8 @@ impl HistogramConfig {
     pub const fn bounds(mut self, bounds: &'static [f64]) -> Self {
         self.bounds = Some(bounds);
         self.bounds_valid = bounds_are_valid(bounds);
-        self.positions = [i16::MAX; FAST_BOUNDS];
+        self.fast_bounds = self.bounds_valid && !bounds.is_empty() && bounds.len() <= FAST_BOUNDS;
+        self.positions = [i16::MAX; KEYS];
         let mut i = 0;
         while i < bounds.len() && i < FAST_BOUNDS {
             self.positions[i] = bound_position(bounds[i]);
@@ -169,38 +178,65 @@ impl HistogramConfig {
         }
     }
 
-    /// The classic bucket of a value `v` (in reported units) whose storage position is `p`:
-    /// the number of `bounds` below `v`. Up to 12 bounds, that is the number of bounds whose
-    /// key is below `p` (12 comparisons of 16-bit integers, which the compiler makes vector
-    /// compares: no branch, no dependency between them), then a comparison with the next bound
-    /// or two, since only bounds inside `v`'s own bucket can still be below it. Beyond 12 bounds,
-    /// a binary search.
+    /// `p` clamped to the range of keys.
     #[inline(always)]
-    #[allow(
-        clippy::inline_always,
-        reason = "two call sites per record path; measured"
-    )]
-    pub(super) fn classic_index(&self, bounds: &[f64], p: i64, v: f64) -> usize {
-        if bounds.len() > FAST_BOUNDS {
-            return bounds.partition_point(|&b| b < v);
-        }
+    #[allow(clippy::inline_always, reason = "on the record path")]
+    fn key_of(p: i64) -> i16 {
         #[allow(
             clippy::cast_possible_truncation,
             clippy::cast_possible_wrap,
             reason = "clamped to -1..=6655"
         )]
         let p = p.clamp(-1, POSITIONS as i64 - 1) as i16;
-        // The keys are sorted (bounds increase, padding is `i16::MAX`), so the bits set are a
-        // prefix: their count is the trailing ones of the mask.
-        let mut lower = 0u32;
+        p
+    }
+
+    /// With at most [`FAST_BOUNDS`] bounds, whether the exponential bucket at storage position
+    /// `p` holds a bound: usually not, since at most 12 of the 6,656 buckets do. Sixteen
+    /// compares of 16-bit integers (the keys padded with `i16::MAX`) or-ed together, which the
+    /// compiler makes two vector compares: no branch.
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "two call sites per record path; measured"
+    )]
+    pub(super) fn holds_bound(&self, p: i64) -> bool {
+        let p = Self::key_of(p);
+        #[allow(
+            clippy::needless_bitwise_bool,
+            reason = "the eager `|` is what lets the compiler vectorize the compares"
+        )]
+        let any = self.positions.iter().fold(false, |any, &q| any | (q == p));
+        any
+    }
+
+    /// The bounds whose key (exponential bucket) is `p`, a value's storage position, as a bit
+    /// mask (bit `j` for bound `j`).
+    pub(super) fn bound_hits(&self, p: i64) -> u32 {
+        let p = Self::key_of(p);
+        let mut hits = 0u32;
         for (j, &q) in self.positions.iter().enumerate() {
-            lower |= u32::from(q < p) << j;
+            hits |= u32::from(q == p) << j;
         }
-        let mut below = (!lower).trailing_zeros() as usize;
-        while below < bounds.len() && bounds[below] < v {
-            below += 1;
-        }
-        below
+        hits
+    }
+
+    /// Whether the bounds are valid, not empty and at most [`FAST_BOUNDS`].
+    #[inline]
+    pub(super) fn fast_bounds(&self) -> bool {
+        self.fast_bounds
+    }
+
+    /// The key of bound `j < FAST_BOUNDS` (see [`bound_position`]).
+    pub(super) fn bound_key(&self, j: usize) -> i16 {
+        self.positions[j]
+    }
+
+    /// The classic bucket of `v` among more than [`FAST_BOUNDS`] bounds: the number of bounds
+    /// below it (a binary search).
+    #[inline]
+    pub(super) fn classic_index(bounds: &[f64], v: f64) -> usize {
+        bounds.partition_point(|&b| b < v)
     }
 }
 
@@ -225,7 +261,7 @@ mod tests {
 
     #[test]
     fn config_is_small() {
-        assert_eq!(std::mem::size_of::<HistogramConfig>(), 56);
+        assert_eq!(std::mem::size_of::<HistogramConfig>(), 64);
         let c = HistogramConfig::new().window(Duration::from_secs(90));
         assert_eq!(c.quantile_window(), Duration::from_secs(90));
         assert_eq!(
@@ -237,16 +273,12 @@ mod tests {
     }
 
     #[test]
-    fn classic_index_equals_the_count_of_bounds_below() {
+    fn bound_keys_split_values_exactly() {
         static SETS: &[&[f64]] = &[
             &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0],
             &[-1.0, -0.0, 1e-13, 1.0, 1.001, 1.002, 1.0025, 1e20, 1e30],
             &[1.0, 3.0, 7.0, 14.0, 30.0, 90.0, 365.0],
             &[2.0],
-            &[
-                1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
-                16.0, 17.0,
-            ],
         ];
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         for bounds in SETS {
@@ -268,11 +300,23 @@ mod tests {
                 values.push(f64::from_bits(((1023 - 45) << 52) + x % (115 << 52)));
             }
             for v in values {
-                assert_eq!(
-                    c.classic_index(b, position(v), v),
-                    b.partition_point(|&bound| bound < v),
-                    "{v} in {bounds:?}"
-                );
+                let p = i64::from(HistogramConfig::key_of(position(v)));
+                let hits = c.bound_hits(p);
+                assert_eq!(c.holds_bound(p), hits != 0);
+                for (j, &bound) in b.iter().enumerate() {
+                    let key = i64::from(c.bound_key(j));
+                    // Lower keys: the bound is below v; higher: above; equal: compare.
+                    let at_most = match key.cmp(&p) {
+                        std::cmp::Ordering::Less => false,
+                        std::cmp::Ordering::Greater => true,
+                        std::cmp::Ordering::Equal => {
+                            assert!(hits & (1 << j) != 0, "{v} hits {bound}");
+                            v <= bound
+                        }
+                    };
+                    assert_eq!(at_most, v <= bound, "{v} against {bound} in {bounds:?}");
+                }
+                assert_eq!(hits >> b.len(), 0);
             }
         }
     }

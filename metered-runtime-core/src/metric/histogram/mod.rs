@@ -36,22 +36,26 @@
 //! # Record path and memory
 //!
 //! Each recording thread owns a shard (see the crate's slot mechanism): the record path is a few
-//! relaxed loads and plain stores (bucket, sum, sum of squares, min, max, and a bound counter when
-//! bounds are configured). It takes no lock and allocates nothing after warm-up. With up to 12
-//! classic bounds, the classic bucket comes from the exponential one: the configuration keeps
-//! each bound's exponential bucket (computed when it is built, in const code), the record path
-//! counts the bounds in lower buckets (a branch-free compare of 16-bit integers) and compares the
-//! value with the one or two bounds that can share its bucket. Beyond 12 bounds, a binary
-//! search.
+//! relaxed loads and plain stores (bucket, sum, sum of squares, min, max). It takes no lock and
+//! allocates nothing after warm-up. With up to 12 classic bounds, the record path counts nothing
+//! for them in the usual case: the configuration keeps each bound's exponential bucket (computed
+//! when it is built, in const code), and every other exponential bucket lies wholly on one side
+//! of every bound. The record path compares the value's bucket with the bounds' (16 compares of
+//! 16-bit integers, two vector instructions, no branch) and only in a bucket that holds a bound
+//! compares the value with the bound and counts it in the bound's split counter. A read derives
+//! the cumulative count at a bound exactly: the exponential buckets below the bound's bucket, the
+//! zero bucket, and the split counter. Beyond 12 bounds, a binary search finds the classic
+//! bucket, which is counted.
 //!
-//! A shard is 192 bytes; its buckets are allocated in chunks of 32 (half a power of two, 256
-//! bytes) on first touch, behind a two-level directory: 13 pointers in the shard, each to a
-//! 128-byte group of 16 chunk pointers (eight powers of two). A histogram recorded from `t`
-//! threads whose values span `c` chunks within `g` groups holds `t * (192 + 128 g + 256 c)`
-//! bytes in its shards, plus `t * 128` with up to 16 classic bounds (`t * (32 + 8 n)` with
-//! `n > 16`), whatever the number of CPUs (the shard table of the slot mechanism comes on top).
-//! Values in one power of two `(2^e, 2^(e+1)]` fill `c = 2` chunks in `g = 1` group: 704 bytes
-//! per thread; a single value `c = g = 1`: 576 bytes. An idle histogram holds no heap memory.
+//! A shard is 176 bytes (in a 192-byte per-thread node, aligned to a cache line); its buckets are
+//! allocated in chunks of 32 (half a power of two, 256 bytes) on first touch, behind a two-level
+//! directory: 13 pointers in the shard, each to a 128-byte group of 16 chunk pointers (eight
+//! powers of two). A histogram recorded from `t` threads whose values span `c` chunks within `g`
+//! groups holds `t * (192 + 128 g + 256 c)` bytes in its nodes, plus `t * 96` with up to 12
+//! classic bounds once a value lands in a bucket that holds one (`t * (32 + 8 n)` with `n > 12`),
+//! whatever the number of CPUs. Values in one power of two `(2^e, 2^(e+1)]` fill `c = 2` chunks
+//! in `g = 1` group: 704 bytes per thread; a single value `c = g = 1`: 576 bytes. An idle
+//! histogram holds no heap memory.
 //!
 //! # Quantiles
 //!

@@ -1,7 +1,7 @@
 //! The histogram itself: the record paths and the reads over every shard.
 
-use super::config::HistogramConfig;
-use super::layout::{index_of, position, position_of_nanos};
+use super::config::{FAST_BOUNDS, HistogramConfig};
+use super::layout::{MIN_INDEX, index_of, position, position_of_nanos};
 use super::quantile::Quantiles;
 use super::shard::{CHUNK, Recorded, Shard};
 use super::sketch::Sketch;
@@ -250,7 +250,7 @@ impl Histogram {
             let var = (sum_sq / n - mean * mean).max(0.0);
             (min.unwrap_or(0.0) / d, max / d, mean / d, var.sqrt() / d)
         };
-        let buckets = self.classic_buckets(count);
+        let buckets = self.classic_buckets(count, &sketch);
         let (window_sketch, window) = self.windowed(now, &sketch);
         let mut snap = HistogramSnapshot {
             count,
@@ -311,25 +311,58 @@ impl Histogram {
         (sum, sum_sq, min, to_f64(max))
     }
 
-    fn classic_buckets(&self, count: u64) -> Vec<(f64, u64)> {
+    /// The cumulative classic buckets. Up to [`FAST_BOUNDS`] bounds, the count at bound `j` is
+    /// that of the exponential buckets below the bound's own (`sketch`, with the zero bucket)
+    /// plus the values at most the bound in its own (the split counters).
+    fn classic_buckets(&self, count: u64, sketch: &Sketch) -> Vec<(f64, u64)> {
         let Some(bounds) = self.config.live_bounds() else {
             return Vec::new();
         };
         let mut per = vec![0u64; bounds.len()];
-        self.shards.for_each(|s| {
-            if let Some(cells) = s.bound_counters() {
-                for (p, c) in per.iter_mut().zip(cells) {
-                    *p = p.wrapping_add(c.load(Ordering::Relaxed));
+        let cumulative = if bounds.len() <= FAST_BOUNDS {
+            self.shards.for_each(|s| {
+                if let Some(cells) = s.split_counters() {
+                    for (p, c) in per.iter_mut().zip(cells) {
+                        *p = p.wrapping_add(c.load(Ordering::Relaxed));
+                    }
+                }
+            });
+            for (j, p) in per.iter_mut().enumerate() {
+                let key = i64::from(self.config.bound_key(j));
+                if key >= 0 {
+                    *p = p.wrapping_add(sketch.zero);
+                }
+                for &(index, c) in &sketch.buckets {
+                    if i64::from(index - MIN_INDEX) >= key {
+                        break;
+                    }
+                    *p = p.wrapping_add(c);
                 }
             }
-        });
+            true
+        } else {
+            self.shards.for_each(|s| {
+                if let Some(cells) = s.bucket_counters() {
+                    for (p, c) in per.iter_mut().zip(cells) {
+                        *p = p.wrapping_add(c.load(Ordering::Relaxed));
+                    }
+                }
+            });
+            false
+        };
         let mut cum = 0u64;
         let mut out: Vec<(f64, u64)> = bounds
             .iter()
             .zip(per)
             .map(|(&b, c)| {
-                // Reads race with records: never report more below a bound than in total.
-                cum = cum.wrapping_add(c).min(count);
+                // Reads race with records: never report more below a bound than in total, nor
+                // less than below the previous bound.
+                cum = if cumulative {
+                    c.max(cum)
+                } else {
+                    cum.wrapping_add(c)
+                }
+                .min(count);
                 (b, cum)
             })
             .collect();
@@ -369,9 +402,7 @@ fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, secs: f
     w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
     w.min(&s.min, ns);
     w.max(&s.max, ns);
-    if let Some(bounds) = config.live_bounds() {
-        record_bound(s, w, bounds, config.classic_index(bounds, p, secs));
-    }
+    record_bound(s, w, config, p, secs);
 }
 
 /// The shard update of [`Histogram::record`], always inlined as [`update_nanos`] is.
@@ -386,9 +417,7 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
     w.add_f64(&s.sum_sq, v * v);
     w.min(&s.min, v.to_bits());
     w.max(&s.max, v.to_bits());
-    if let Some(bounds) = config.live_bounds() {
-        record_bound(s, w, bounds, config.classic_index(bounds, p, v));
-    }
+    record_bound(s, w, config, p, v);
 }
 
 #[cold]
@@ -400,14 +429,38 @@ fn invalid_value(v: f64) -> Error {
     }
 }
 
-/// Counts a value in classic bucket `i` (values above the last bound are counted by the total
-/// only).
-#[inline]
-fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], i: usize) {
-    if i < bounds.len()
-        && let Some(c) = shard.bound_counter(bounds.len(), i)
-    {
-        writer.add(c, 1);
+/// Counts `v` (in reported units, at storage position `p`) for the classic buckets. Up to
+/// [`FAST_BOUNDS`] bounds, only a value in a bucket that holds a bound is compared with it and
+/// counted (in that bound's split counter): the classic counts are derived from the exponential
+/// buckets at read time. Beyond, the value's classic bucket is counted.
+#[inline(always)]
+#[allow(clippy::inline_always, reason = "see `update_nanos`")]
+fn record_bound(shard: &Shard, writer: Writer, config: &HistogramConfig, p: i64, v: f64) {
+    if config.fast_bounds() {
+        if config.holds_bound(p) {
+            record_split(shard, writer, config, p, v);
+        }
+    } else if let Some(bounds) = config.live_bounds() {
+        let i = HistogramConfig::classic_index(bounds, v);
+        if i < bounds.len()
+            && let Some(c) = shard.bucket_counter(bounds.len(), i)
+        {
+            writer.add(c, 1);
+        }
+    }
+}
+
+/// The rare part of [`record_bound`]: `v`, at position `p`, is in the bucket of a bound.
+#[inline(never)]
+fn record_split(shard: &Shard, writer: Writer, config: &HistogramConfig, p: i64, v: f64) {
+    let bounds = config.bucket_bounds().unwrap_or(&[]);
+    let mut hits = config.bound_hits(p);
+    while hits != 0 {
+        let j = hits.trailing_zeros() as usize;
+        hits &= hits - 1;
+        if bounds.get(j).is_some_and(|&b| v <= b) {
+            writer.add(shard.split_counter(j), 1);
+        }
     }
 }
 

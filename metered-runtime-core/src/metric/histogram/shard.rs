@@ -1,5 +1,6 @@
 //! One recording thread's part of a histogram.
 
+use super::config::FAST_BOUNDS;
 use super::layout::{PER_OCTAVE, POSITIONS};
 use crate::slot::boxed;
 use once_cell::race::OnceBox;
@@ -27,8 +28,6 @@ impl Recorded {
 /// Counters per chunk: half a power of two. A chunk is allocated the first time its shard
 /// records a value in it.
 pub(super) const CHUNK: usize = PER_OCTAVE / 2;
-/// Up to this many classic bounds, their counters are one fixed array (128 bytes).
-pub(super) const FEW_BOUNDS: usize = 16;
 /// Chunks per group: eight powers of two.
 const GROUP: usize = 16;
 /// Groups in a shard: 13 x 8 = 104 powers of two, the recorded range.
@@ -41,13 +40,14 @@ pub(super) struct Chunk(pub(super) [AtomicU64; CHUNK]);
 /// The chunk directory of eight powers of two (128 bytes).
 struct Group([OnceBox<Chunk>; GROUP]);
 
-/// One thread's part of a histogram: 192 bytes, plus a 128-byte group and a 256-byte chunk for
+/// One thread's part of a histogram: 176 bytes, plus a 128-byte group and a 256-byte chunk for
 /// each part of the range the thread recorded values in.
 ///
 /// The directory has two levels (13 groups of 16 chunks) so that a shard that records values
 /// within a few powers of two holds a few hundred bytes, not a table for the whole range.
-/// Aligned to a cache line, so that shards of two threads never share one.
-#[repr(align(64))]
+/// Not aligned itself: the per-thread node that holds it is aligned to a cache line (so shards of
+/// two threads never share one), and the node's 16-byte header then shares the shard's first
+/// line instead of padding a line of its own.
 pub(super) struct Shard {
     groups: [OnceBox<Group>; GROUPS],
     pub(super) zero: AtomicU64,
@@ -64,10 +64,11 @@ pub(super) struct Shard {
     pub(super) min: AtomicU64,
     /// f64 bits of the largest value, or the integer for [`Recorded::Nanos`].
     pub(super) max: AtomicU64,
-    /// Per configured bound `i`: values in `(bound[i-1], bound[i]]`, for up to
-    /// [`FEW_BOUNDS`] bounds (one allocation, one pointer to follow)...
-    few_bounds: OnceBox<[AtomicU64; FEW_BOUNDS]>,
-    /// ... and for more.
+    /// Up to [`FAST_BOUNDS`] bounds, per bound `j`: the values at most `bound[j]` among those
+    /// in the exponential bucket that holds `bound[j]` (the other buckets lie wholly on one side
+    /// of it). Allocated when a value first lands in such a bucket.
+    split: OnceBox<[AtomicU64; FAST_BOUNDS]>,
+    /// For more bounds, per bound `i`: values in `(bound[i-1], bound[i]]`.
     many_bounds: OnceBox<Vec<AtomicU64>>,
 }
 
@@ -82,7 +83,7 @@ impl Default for Shard {
             sum_sq_hi: AtomicU64::new(0),
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
-            few_bounds: OnceBox::new(),
+            split: OnceBox::new(),
             many_bounds: OnceBox::new(),
         }
     }
@@ -99,30 +100,31 @@ impl Shard {
         &chunk.0[p % CHUNK]
     }
 
-    /// The counter of classic bucket `i` of `n` (`i < n`), allocating the counters on first use.
+    /// The split counter of bound `j < FAST_BOUNDS`, allocating the counters on first use.
     #[inline]
-    pub(super) fn bound_counter(&self, n: usize, i: usize) -> Option<&AtomicU64> {
-        if n <= FEW_BOUNDS {
-            let cells = self
-                .few_bounds
-                .get_or_init(boxed::<[AtomicU64; FEW_BOUNDS]>);
-            Some(&cells[i % FEW_BOUNDS])
-        } else {
-            let cells = self
-                .many_bounds
-                .get_or_init(|| Box::new((0..n).map(|_| AtomicU64::new(0)).collect()));
-            cells.get(i)
-        }
+    pub(super) fn split_counter(&self, j: usize) -> &AtomicU64 {
+        let cells = self.split.get_or_init(boxed::<[AtomicU64; FAST_BOUNDS]>);
+        &cells[j % FAST_BOUNDS]
     }
 
-    /// The classic bucket counters, if any value was counted in one (at least as many as the
-    /// bounds).
-    pub(super) fn bound_counters(&self) -> Option<&[AtomicU64]> {
-        match (self.few_bounds.get(), self.many_bounds.get()) {
-            (Some(few), _) => Some(few),
-            (None, Some(many)) => Some(many),
-            (None, None) => None,
-        }
+    /// The split counters, if any value landed in a bucket holding a bound.
+    pub(super) fn split_counters(&self) -> Option<&[AtomicU64; FAST_BOUNDS]> {
+        self.split.get()
+    }
+
+    /// The counter of classic bucket `i` of `n > FAST_BOUNDS` bounds (`i < n`), allocating the
+    /// counters on first use.
+    #[inline]
+    pub(super) fn bucket_counter(&self, n: usize, i: usize) -> Option<&AtomicU64> {
+        let cells = self
+            .many_bounds
+            .get_or_init(|| Box::new((0..n).map(|_| AtomicU64::new(0)).collect()));
+        cells.get(i)
+    }
+
+    /// The classic bucket counters of more than `FAST_BOUNDS` bounds, if any value was counted.
+    pub(super) fn bucket_counters(&self) -> Option<&[AtomicU64]> {
+        self.many_bounds.get().map(Vec::as_slice)
     }
 
     /// Visits every allocated chunk with the storage position of its first counter, in
@@ -147,7 +149,7 @@ impl Shard {
             bytes += group.0.iter().filter(|c| c.get().is_some()).count() * size_of::<Chunk>();
         }
         bytes
-            + self.few_bounds.get().map_or(0, std::mem::size_of_val)
+            + self.split.get().map_or(0, std::mem::size_of_val)
             + self.many_bounds.get().map_or(0, |v| {
                 std::mem::size_of::<Vec<AtomicU64>>() + v.capacity() * 8
             })
@@ -173,7 +175,7 @@ mod tests {
 
     #[test]
     fn sizes_are_as_documented() {
-        assert_eq!(std::mem::size_of::<Shard>(), 192);
+        assert_eq!(std::mem::size_of::<Shard>(), 176);
         assert_eq!(std::mem::size_of::<Group>(), 128);
         assert_eq!(std::mem::size_of::<Chunk>(), 256);
         assert_eq!(GROUPS * GROUP * CHUNK, POSITIONS);
