@@ -138,12 +138,9 @@ impl Histogram {
     pub(crate) fn record_nanos(&self, ns: u64) {
         debug_assert!(self.recorded == Recorded::Nanos);
         let p = position_of_nanos(ns);
-        // For the classic bounds only (in seconds), off the chain from `ns` to the bucket.
-        #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
-        let secs = ns as f64 / 1e9;
         self.shards.with(
             #[inline(always)]
-            |s, w| update_nanos(s, w, &self.config, ns, secs, p),
+            |s, w| update_nanos(s, w, &self.config, ns, p),
         );
     }
 
@@ -393,7 +390,7 @@ impl Histogram {
     clippy::inline_always,
     reason = "see above: measured in benches/hot_path.rs"
 )]
-fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, secs: f64, p: i64) {
+fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, p: i64) {
     match usize::try_from(p) {
         Ok(p) => w.add(s.counter(p), 1),
         Err(_) => w.add(&s.zero, 1),
@@ -402,7 +399,7 @@ fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, secs: f
     w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
     w.min(&s.min, ns);
     w.max(&s.max, ns);
-    record_bound(s, w, config, p, secs);
+    record_bound(s, w, config, p, Value::Nanos(ns));
 }
 
 /// The shard update of [`Histogram::record`], always inlined as [`update_nanos`] is.
@@ -417,7 +414,7 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
     w.add_f64(&s.sum_sq, v * v);
     w.min(&s.min, v.to_bits());
     w.max(&s.max, v.to_bits());
-    record_bound(s, w, config, p, v);
+    record_bound(s, w, config, p, Value::Float(v));
 }
 
 #[cold]
@@ -429,19 +426,41 @@ fn invalid_value(v: f64) -> Error {
     }
 }
 
-/// Counts `v` (in reported units, at storage position `p`) for the classic buckets. Up to
+/// A recorded value, as the record path has it.
+#[derive(Clone, Copy)]
+enum Value {
+    /// A float, in reported units.
+    Float(f64),
+    /// Nanoseconds, reported in seconds: converted only where a bound is compared (a division,
+    /// kept off the usual record path).
+    Nanos(u64),
+}
+
+impl Value {
+    /// The value in reported units (seconds for nanoseconds).
+    #[inline]
+    fn reported(self) -> f64 {
+        match self {
+            Value::Float(v) => v,
+            #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
+            Value::Nanos(ns) => ns as f64 / 1e9,
+        }
+    }
+}
+
+/// Counts `v` (at storage position `p`) for the classic buckets. Up to
 /// [`FAST_BOUNDS`] bounds, only a value in a bucket that holds a bound is compared with it and
 /// counted (in that bound's split counter): the classic counts are derived from the exponential
 /// buckets at read time. Beyond, the value's classic bucket is counted.
 #[inline(always)]
 #[allow(clippy::inline_always, reason = "see `update_nanos`")]
-fn record_bound(shard: &Shard, writer: Writer, config: &HistogramConfig, p: i64, v: f64) {
+fn record_bound(shard: &Shard, writer: Writer, config: &HistogramConfig, p: i64, v: Value) {
     if config.fast_bounds() {
         if config.holds_bound(p) {
             record_split(shard, writer, config, p, v);
         }
     } else if let Some(bounds) = config.live_bounds() {
-        let i = HistogramConfig::classic_index(bounds, v);
+        let i = HistogramConfig::classic_index(bounds, v.reported());
         if i < bounds.len()
             && let Some(c) = shard.bucket_counter(bounds.len(), i)
         {
@@ -452,8 +471,9 @@ fn record_bound(shard: &Shard, writer: Writer, config: &HistogramConfig, p: i64,
 
 /// The rare part of [`record_bound`]: `v`, at position `p`, is in the bucket of a bound.
 #[inline(never)]
-fn record_split(shard: &Shard, writer: Writer, config: &HistogramConfig, p: i64, v: f64) {
+fn record_split(shard: &Shard, writer: Writer, config: &HistogramConfig, p: i64, v: Value) {
     let bounds = config.bucket_bounds().unwrap_or(&[]);
+    let v = v.reported();
     let mut hits = config.bound_hits(p);
     while hits != 0 {
         let j = hits.trailing_zeros() as usize;
