@@ -1,6 +1,13 @@
 //! Hot-path costs, with their baselines in the same run: a bare `AtomicU64::fetch_add`, a bare
-//! pair of `Instant::now()` reads, that pair plus a hand-written classic histogram (the floor of
-//! any timer built on `Instant`), and a bare shared atomic hit by two threads.
+//! pair of `Instant::now()` reads, a bare pair of raw TSC reads through `quanta` (the clock the
+//! default build's timers read), that `Instant` pair plus a hand-written classic histogram (the
+//! floor of any timer built on `Instant`), and a bare shared atomic hit by two threads.
+//!
+//! Peers, timed the same way in the same run (an `#[inline(never)]` call site, the same 8
+//! bounds): prometheus-client 0.25 (`Histogram::observe` of an `Instant` pair), the `prometheus`
+//! crate 0.14 (`Histogram::start_timer`, dropped) and the `metrics` crate 0.24 with
+//! `metrics-util`'s atomic registry storage (what `metrics-exporter-prometheus` records into:
+//! the value is pushed into a lock-free bucket, and the bounds are applied at scrape time).
 //!
 //! `cargo bench -p metered-runtime --bench hot_path` (the default build reads the TSC clock;
 //! `--no-default-features` reads `Instant`).
@@ -80,6 +87,121 @@ fn record_duration_not_inlined(t: &Timer, d: Duration) {
     t.record(d);
 }
 
+#[inline(never)]
+fn prometheus_client_timed(h: &prometheus_client::metrics::histogram::Histogram) {
+    let start = Instant::now();
+    h.observe(start.elapsed().as_secs_f64());
+}
+
+#[inline(never)]
+fn prometheus_timed(h: &prometheus::Histogram) {
+    drop(h.start_timer());
+}
+
+#[inline(never)]
+fn metrics_timed(h: &metrics::Histogram) {
+    let start = Instant::now();
+    h.record(start.elapsed());
+}
+
+/// A `metrics` recorder over `metrics-util`'s atomic storage (histograms in an `AtomicBucket`).
+struct AtomicRecorder(
+    metrics_util::registry::Registry<metrics::Key, metrics_util::registry::AtomicStorage>,
+);
+
+impl metrics::Recorder for AtomicRecorder {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        self.0
+            .get_or_create_counter(key, |c| metrics::Counter::from_arc(c.clone()))
+    }
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        self.0
+            .get_or_create_gauge(key, |g| metrics::Gauge::from_arc(g.clone()))
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        self.0
+            .get_or_create_histogram(key, |h| metrics::Histogram::from_arc(h.clone()))
+    }
+}
+
+/// Runs `op` `iters` times, then `reset` outside the timing.
+fn timed_then(iters: u64, op: impl Fn(), reset: impl Fn()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        op();
+    }
+    let elapsed = start.elapsed();
+    reset();
+    elapsed
+}
+
+fn peers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("peers, timed call, 8 bounds, not inlined");
+    let pc = prometheus_client::metrics::histogram::Histogram::new(BOUNDS.iter().copied());
+    g.bench_function("prometheus-client 0.25: Instant pair + observe", |b| {
+        b.iter(|| prometheus_client_timed(black_box(&pc)));
+    });
+    let prom = prometheus::Histogram::with_opts(
+        prometheus::HistogramOpts::new("bench", "bench").buckets(BOUNDS.to_vec()),
+    )
+    .unwrap();
+    g.bench_function("prometheus 0.14: start_timer + drop", |b| {
+        b.iter(|| prometheus_timed(black_box(&prom)));
+    });
+    let recorder = AtomicRecorder(metrics_util::registry::Registry::atomic());
+    let key = metrics::Key::from_name("bench");
+    let handle = metrics::Recorder::register_histogram(
+        &recorder,
+        &key,
+        &metrics::Metadata::new("bench", metrics::Level::INFO, None),
+    );
+    g.bench_function(
+        "metrics 0.24 + metrics-util atomic storage: Instant pair + record",
+        |b| {
+            b.iter_custom(|n| {
+                // The bucket keeps every value until a scrape drains it: drain after each batch.
+                timed_then(
+                    n,
+                    || metrics_timed(black_box(&handle)),
+                    || {
+                        recorder.0.visit_histograms(|_, h| h.clear());
+                    },
+                )
+            });
+        },
+    );
+    let timer = Timer::with_config(HistogramConfig::new().bounds(BOUNDS));
+    g.bench_function("metered: Timer::time (guard start + drop)", |b| {
+        b.iter(|| time_not_inlined(black_box(&timer)));
+    });
+    g.finish();
+}
+
 fn record_value(h: &Histogram) {
     let _ = h.record(black_box(next_value()));
 }
@@ -101,6 +223,14 @@ fn single_thread(c: &mut Criterion) {
             let s = Instant::now();
             black_box(s);
             black_box(Instant::now())
+        });
+    });
+    let tsc = quanta::Clock::new();
+    g.bench_function("baseline: TSC read pair (quanta raw)", |b| {
+        b.iter(|| {
+            let s = black_box(&tsc).raw();
+            black_box(s);
+            black_box(black_box(&tsc).raw())
         });
     });
     // The floor of any timer that reads `Instant` twice: the pair, a linear search of 8 bounds
@@ -222,6 +352,6 @@ fn two_thread(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = single_thread, two_thread
+    targets = single_thread, two_thread, peers
 }
 criterion_main!(benches);

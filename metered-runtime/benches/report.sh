@@ -31,6 +31,7 @@ def find(features, group, bench):
 rows = [
     ("1 thread", "baseline: AtomicU64::fetch_add", None),
     ("1 thread", "baseline: Instant::now() pair", None),
+    ("1 thread", "baseline: TSC read pair (quanta raw)", None),
     ("1 thread", "baseline: Instant pair + hand-written 8-bound histogram", None),
     ("1 thread", "Counter::inc", "baseline: AtomicU64::fetch_add"),
     ("1 thread", "Meter::mark", "baseline: AtomicU64::fetch_add"),
@@ -51,6 +52,17 @@ rows = [
     ("2 threads, one metric", "Timer::time (guard start + drop)", "baseline: shared AtomicU64::fetch_add"),
     ("2 threads, one metric", "#[metered] fn call", "baseline: shared AtomicU64::fetch_add"),
 ]
+PEERS = "peers, timed call, 8 bounds, not inlined"
+peer_rows = [
+    "prometheus-client 0.25: Instant pair + observe",
+    "prometheus 0.14: start_timer + drop",
+    "metrics 0.24 + metrics-util atomic storage: Instant pair + record",
+]
+# Timed rows: also how far above the pair of clock reads the build's timers take (TSC in the
+# default build, `Instant` without it).
+timed = {"Timer::time (guard start + drop)", "Timer::time (guard start + drop), not inlined",
+         "Timer::time, 8 bounds, not inlined"}
+pair = {"tsc": "baseline: TSC read pair (quanta raw)", "instant": "baseline: Instant::now() pair"}
 print("| group | benchmark | default (`tsc`) | `--no-default-features` (`Instant`) |")
 print("|---|---|---|---|")
 for group, bench, base in rows:
@@ -60,6 +72,15 @@ for group, bench, base in rows:
         cell = f"{v:.2f} ns"
         if base:
             cell += f" = {v / find(features, group, base):.2f}x"
+        if group == "1 thread" and bench in timed:
+            cell += f", {v - find(features, group, pair[features]):+.1f} ns over the read pair"
         cells.append(cell)
     print(f"| {group} | {bench} | {cells[0]} | {cells[1]} |")
+for features in ("tsc", "instant"):
+    best = min(find(features, PEERS, b) for b in peer_rows)
+    for b in peer_rows:
+        v = find(features, PEERS, b)
+        print(f"| {PEERS} ({features}) | {b} | {v:.2f} ns | |")
+    v = find(features, PEERS, "metered: Timer::time (guard start + drop)")
+    print(f"| {PEERS} ({features}) | metered: Timer::time (guard start + drop) | {v:.2f} ns = {v / best:.2f}x the best peer | |")
 PY

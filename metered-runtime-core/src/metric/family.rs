@@ -9,15 +9,16 @@
 //! bytes per series = entry + (16 + size_of::<M>()) + cells(M, T)
 //!
 //! entry          = 17 / load                        label values that encode in 7 bytes
+//!                = 25 / load                        ... in 15 bytes (one value: its length)
 //!                = 25 / load + sum of value lengths + number of values      longer values
 //!   load         = N / next_power_of_two(8 N / 7), between 0.44 and 0.875 (the hash map's)
 //! 16 + size_of   = the child's `Arc` (rounded up to 8): 24 B for a counter, an up-down counter
-//!                  or a gauge, 144 B for a meter, 136 B for a histogram, 256 B for a timer
+//!                  or a gauge, 144 B for a meter, 144 B for a histogram, 264 B for a timer
 //! cells(M, T)    = 8 T                               Counter, UpDownCounter, Meter
 //!                = 0                                 Gauge, FloatGauge
 //!                = T node(shard(spread))             Histogram, Timer
 //!   node(x)      = 16 + x rounded up to a multiple of 64 (list links and the thread's state
-//!                  on cache lines of their own; 64 + x for a state aligned to 64 bytes)
+//!                  on cache lines of their own): 192 B plus the bucket chunks for a histogram
 //! ```
 //!
 //! For example a counter series of a family of 10,000, from one thread: 17 / 0.61 + 24 + 8 +
@@ -242,70 +243,123 @@ impl<'a> Borrow<dyn Values + 'a> for Key {
     }
 }
 
-/// The label values whose [`Key`] encoding is at most 7 bytes (one value of up to 6 bytes, two
-/// of up to 4 bytes together...: status codes, methods, small ids), packed into a `u64` with the
-/// length in the top byte. Such children need no key allocation and a map entry of 16 bytes.
-fn short_key(values: &[&str]) -> Option<u64> {
-    let mut buf = [0u8; 8];
+/// Label values packed into `N` bytes, the length in the last byte: the [`Key`] encoding of the
+/// values (one value: without its leading `;`, flagged by the length's top bit) when it fits in
+/// `N - 1` bytes and every length but the last has one digit. With `N = 8` (a `u64`): one value
+/// of up to 7 bytes, two of up to 5 together...: status codes, methods, small ids. With `N = 16`
+/// (two `u64`s): one value of up to 15 bytes (host names, worker names, short paths). Such children
+/// need no key allocation.
+fn pack<const N: usize>(values: &[&str]) -> Option<[u8; N]> {
+    let mut buf = [0u8; N];
     let mut len = 0;
     let mut push = |bytes: &[u8]| -> Option<()> {
         let end = len + bytes.len();
         buf.get_mut(len..end)
-            .filter(|_| end <= 7)?
+            .filter(|_| end < N)?
             .copy_from_slice(bytes);
         len = end;
         Some(())
     };
-    if let Some((last, rest)) = values.split_last() {
-        for (i, v) in rest.iter().enumerate() {
-            if i > 0 {
-                push(b",")?;
+    let mut flag = 0;
+    match values {
+        [one] => {
+            push(one.as_bytes())?;
+            flag = 0x80;
+        }
+        _ => {
+            if let Some((last, rest)) = values.split_last() {
+                for (i, v) in rest.iter().enumerate() {
+                    if i > 0 {
+                        push(b",")?;
+                    }
+                    let digit = u8::try_from(v.len()).ok().filter(|l| *l <= 9)?;
+                    push(&[b'0' + digit])?;
+                }
+                push(b";")?;
+                for v in rest {
+                    push(v.as_bytes())?;
+                }
+                push(last.as_bytes())?;
             }
-            // A value this short has a one-digit length.
-            let digit = u8::try_from(v.len()).ok().filter(|l| *l <= 7)?;
-            push(&[b'0' + digit])?;
         }
-        push(b";")?;
-        for v in rest {
-            push(v.as_bytes())?;
-        }
-        push(last.as_bytes())?;
     }
-    buf[7] = u8::try_from(len).ok()?;
-    Some(u64::from_le_bytes(buf))
+    buf[N - 1] = u8::try_from(len).ok()? | flag;
+    Some(buf)
+}
+
+/// The values in a `u64`, if they fit (see [`pack`]).
+fn short_key(values: &[&str]) -> Option<u64> {
+    pack::<8>(values).map(u64::from_le_bytes)
+}
+
+/// The values in two `u64`s (not a `u128`, whose 16-byte alignment would pad the map entry),
+/// if they fit (see [`pack`]).
+fn medium_key(values: &[&str]) -> Option<[u64; 2]> {
+    pack::<16>(values).map(|b| {
+        let (lo, hi) = b.split_at(8);
+        [
+            u64::from_le_bytes(lo.try_into().unwrap_or_default()),
+            u64::from_le_bytes(hi.try_into().unwrap_or_default()),
+        ]
+    })
+}
+
+/// The [`Key`] that [`pack`] packed into `bytes`.
+fn unpack<const N: usize>(bytes: [u8; N]) -> Key {
+    let tag = bytes[N - 1];
+    let len = usize::from(tag & 0x7f).min(N - 1);
+    let body = String::from_utf8_lossy(&bytes[..len]);
+    if tag & 0x80 == 0 {
+        Key(body.into())
+    } else {
+        Key(format!(";{body}").into())
+    }
 }
 
 /// The [`Key`] a [`short_key`] packs.
 fn unpack_short(packed: u64) -> Key {
-    let bytes = packed.to_le_bytes();
-    let len = usize::from(bytes[7]).min(7);
-    Key(String::from_utf8_lossy(&bytes[..len]).into())
+    unpack(packed.to_le_bytes())
+}
+
+/// The [`Key`] a [`medium_key`] packs.
+fn unpack_medium(packed: [u64; 2]) -> Key {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&packed[0].to_le_bytes());
+    bytes[8..].copy_from_slice(&packed[1].to_le_bytes());
+    unpack(bytes)
 }
 
 /// A family's children: those with short label values keyed by a packed `u64`, the others by a
 /// [`Key`].
 struct Children<M> {
     short: HashMap<u64, Arc<M>>,
+    medium: HashMap<[u64; 2], Arc<M>>,
     long: HashMap<Key, Arc<M>>,
 }
 
 impl<M> Children<M> {
     fn get(&self, values: &[&str]) -> Option<&Arc<M>> {
-        match short_key(values) {
-            Some(packed) => self.short.get(&packed),
-            None => self.long.get(&Borrowed(values) as &dyn Values),
+        if let Some(packed) = short_key(values) {
+            self.short.get(&packed)
+        } else if let Some(packed) = medium_key(values) {
+            self.medium.get(&packed)
+        } else {
+            self.long.get(&Borrowed(values) as &dyn Values)
         }
     }
 
     fn insert(&mut self, values: &[&str], child: Arc<M>) {
-        match short_key(values) {
-            Some(packed) => self.short.insert(packed, child),
-            None => self.long.insert(Key::new(values), child),
-        };
+        if let Some(packed) = short_key(values) {
+            self.short.insert(packed, child);
+        } else if let Some(packed) = medium_key(values) {
+            self.medium.insert(packed, child);
+        } else {
+            self.long.insert(Key::new(values), child);
+        }
     }
 
     fn len(&self) -> usize {
-        self.short.len() + self.long.len()
+        self.short.len() + self.medium.len() + self.long.len()
     }
 }
 
@@ -369,6 +423,7 @@ impl<M: Default> Family<M> {
             max_children: DEFAULT_MAX_CHILDREN,
             children: RwLock::new(Children {
                 short: HashMap::new(),
+                medium: HashMap::new(),
                 long: HashMap::new(),
             }),
             overflow: OnceLock::new(),
@@ -498,6 +553,11 @@ impl<M> Family<M> {
             .short
             .iter()
             .map(|(k, v)| (unpack_short(*k).to_vec(), Arc::clone(v)))
+            .chain(
+                map.medium
+                    .iter()
+                    .map(|(k, v)| (unpack_medium(*k).to_vec(), Arc::clone(v))),
+            )
             .chain(map.long.iter().map(|(k, v)| (k.to_vec(), Arc::clone(v))))
             .collect();
         drop(map);
@@ -594,16 +654,40 @@ mod tests {
             &[""],
             &["200"],
             &["GET", "ok"],
-            &["123456"],
+            &["1234567"],
             &["a", "b", "c"],
+            &["abc", "d"],
         ] {
             let packed = short_key(values).unwrap();
             assert_eq!(unpack_short(packed).to_vec(), values);
             assert_eq!(unpack_short(packed).0, Key::new(values).0);
         }
-        for values in [&["1234567"][..], &["abcd", "ef"], &["a", "b", "c", "d"]] {
+        for values in [&["12345678"][..], &["abcd", "ef"], &["a", "b", "c", "d"]] {
             assert_eq!(short_key(values), None, "{values:?}");
         }
+        // Up to 15 bytes pack into a u128 and back.
+        for values in [
+            &["worker-00000001"][..],
+            &["12345678"],
+            &["GET", "/api/v1/x"],
+            &["a", "b", "c", "d", "e"],
+            &["5;ab5;ab"],
+        ] {
+            assert_eq!(short_key(values), None, "{values:?}");
+            let packed = medium_key(values).unwrap();
+            assert_eq!(unpack_medium(packed).to_vec(), values);
+            assert_eq!(unpack_medium(packed).0, Key::new(values).0);
+        }
+        for values in [
+            &["worker-000000001"][..],
+            &["abcdefghij", "k"],
+            &["GET", "/api/v1/xyz"],
+        ] {
+            assert_eq!(medium_key(values), None, "{values:?}");
+        }
+        // One value is flagged: "1;ab" alone is not ("a", "b").
+        assert_ne!(medium_key(&["1;ab"]), medium_key(&["ab", "c"]));
+        assert_ne!(short_key(&["1;ab"]), short_key(&["a", "b"]));
         assert_ne!(short_key(&["ab", "c"]), short_key(&["a", "bc"]));
         assert_eq!(&*Key::new(&["a", "bc", "d"]).0, "1,2;abcd");
         // Boundaries count: ("ab", "c") is not ("a", "bc").

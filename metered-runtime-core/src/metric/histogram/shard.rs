@@ -42,13 +42,14 @@ pub(super) struct Chunk(pub(super) [AtomicU64; CHUNK]);
 /// The chunk directory of eight powers of two (128 bytes).
 struct Group([OnceBox<Chunk>; GROUP]);
 
-/// One thread's part of a histogram: 192 bytes, plus a 128-byte group and a 256-byte chunk for
-/// each part of the range the thread recorded values in.
+/// One thread's part of a histogram: 176 bytes (192 with its per-thread node's header), plus a
+/// 128-byte group and a 256-byte chunk for each part of the range the thread recorded values in.
 ///
 /// The directory has two levels (13 groups of 16 chunks) so that a shard that records values
 /// within a few powers of two holds a few hundred bytes, not a table for the whole range.
-/// Aligned to a cache line, so that shards of two threads never share one.
-#[repr(align(64))]
+/// Not aligned itself: the per-thread node that holds it is aligned to a cache line (so shards of
+/// two threads never share one), and the node's 16-byte header then shares the shard's first
+/// line instead of padding a line of its own.
 pub(super) struct Shard {
     groups: [OnceBox<Group>; GROUPS],
     pub(super) zero: AtomicU64,
@@ -176,7 +177,7 @@ mod tests {
 
     #[test]
     fn sizes_are_as_documented() {
-        assert_eq!(std::mem::size_of::<Shard>(), 192);
+        assert_eq!(std::mem::size_of::<Shard>(), 176);
         assert_eq!(std::mem::size_of::<Group>(), 128);
         assert_eq!(std::mem::size_of::<Chunk>(), 256);
         assert_eq!(GROUPS * GROUP * CHUNK, POSITIONS);
