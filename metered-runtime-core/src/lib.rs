@@ -25,7 +25,11 @@ mod error;
 pub mod export;
 /// Encoders of snapshots: without the `prometheus` and `openmetrics` features, the JSON views
 /// only ([`json`](export::json)).
-#[cfg(not(any(feature = "prometheus", feature = "openmetrics")))]
+#[cfg(not(any(
+    feature = "prometheus",
+    feature = "openmetrics",
+    feature = "native-histogram"
+)))]
 pub mod export {
     pub mod json;
 }

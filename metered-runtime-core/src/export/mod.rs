@@ -98,7 +98,9 @@
 #[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 pub mod cache;
 pub mod json;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod live;
+#[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod model;
 #[cfg(any(feature = "prometheus", feature = "openmetrics"))]
 mod scrape;
