@@ -48,26 +48,21 @@
 
 mod auth;
 mod io;
+mod server;
 mod service;
 #[cfg(feature = "statvent")]
 pub mod statvent;
 
 pub use auth::Auth;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use metered_runtime_core::Registry;
 use metered_runtime_core::export::Options;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, watch};
 
 /// The address [`Config::new`] binds: loopback, port 9464.
 pub const DEFAULT_ADDRESS: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
-
-/// How long [`Exporter::shutdown`] waits for requests in flight.
-const GRACE: Duration = Duration::from_secs(5);
 
 /// Which registry the endpoint serves.
 #[derive(Debug, Clone)]
@@ -255,10 +250,7 @@ impl std::error::Error for Error {
 /// A running endpoint. Stop it with [`shutdown`](Exporter::shutdown) (or by dropping it).
 #[derive(Debug)]
 pub struct Exporter {
-    local_addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    done: Option<std::sync::mpsc::Receiver<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    running: server::Running,
 }
 
 impl Exporter {
@@ -268,120 +260,36 @@ impl Exporter {
     /// [`Error::Bind`] when the address cannot be bound (in use, not local, no permission),
     /// [`Error::Runtime`] when the endpoint's own thread or runtime cannot start.
     pub fn start(config: Config) -> Result<Exporter, Error> {
-        let bind_err = |source| Error::Bind {
-            address: config.address,
-            source,
+        let limits = server::Limits {
+            header_read_timeout: config.header_read_timeout,
+            write_timeout: config.write_timeout,
+            max_connections: config.max_connections,
+            max_header_bytes: Some(config.max_header_bytes),
         };
-        let listener = std::net::TcpListener::bind(config.address).map_err(bind_err)?;
-        listener.set_nonblocking(true).map_err(bind_err)?;
-        let local_addr = listener.local_addr().map_err(bind_err)?;
-        let (stop, stopped) = watch::channel(false);
-        let (done_tx, done) = std::sync::mpsc::channel();
-        let serve = async move {
-            // Converting needs a runtime context, which `serve` always runs in.
-            if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
-                serve(listener, config, stopped).await;
-            }
-            let _ = done_tx.send(());
-        };
-        let thread = if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(serve);
-            None
-        } else {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(Error::Runtime)?;
-            let thread = std::thread::Builder::new()
-                .name("metered-exporter".into())
-                .spawn(move || rt.block_on(serve))
-                .map_err(Error::Runtime)?;
-            Some(thread)
-        };
-        Ok(Exporter {
-            local_addr,
-            stop,
-            done: Some(done),
-            thread,
-        })
+        let running =
+            server::Running::start(config.address, "metered-exporter", limits, move || {
+                service::Handler::new(
+                    config.registry.clone(),
+                    config.options,
+                    config.auth.as_ref(),
+                    config
+                        .cache_ttl
+                        .map(metered_runtime_core::export::cache::ResponseCache::new),
+                )
+            })?;
+        Ok(Exporter { running })
     }
 
     /// The address bound (with the actual port when port 0 was asked for).
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.running.local_addr()
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to 5 s), and returns
     /// when the endpoint has stopped. Inside a tokio runtime, call it from a blocking context
     /// (`spawn_blocking`), or just drop the `Exporter`.
-    pub fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(done) = self.done.take() {
-            let _ = done.recv_timeout(GRACE + Duration::from_secs(1));
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    pub fn shutdown(self) {
+        self.running.shutdown();
     }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-}
-
-async fn serve(
-    listener: tokio::net::TcpListener,
-    config: Config,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let permits = Arc::new(Semaphore::new(config.max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let handler = Arc::new(service::Handler::new(
-        config.registry.clone(),
-        config.options,
-        config.auth.as_ref(),
-        config
-            .cache_ttl
-            .map(metered_runtime_core::export::cache::ResponseCache::new),
-    ));
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
-        .max_buf_size(config.max_header_bytes)
-        .keep_alive(true);
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stopped.changed() => break,
-        };
-        let Ok((stream, _)) = accepted else {
-            // Out of file descriptors and the like: wait a little instead of spinning.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            drop(stream); // at the connection cap: closed at once
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(io::WriteTimeout::new(stream, config.write_timeout));
-        let handler = Arc::clone(&handler);
-        let conn = http.serve_connection(
-            io,
-            hyper::service::service_fn(move |req| {
-                let handler = Arc::clone(&handler);
-                async move { handler.handle(&req).await }
-            }),
-        );
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
 }

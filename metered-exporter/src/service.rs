@@ -157,3 +157,12 @@ impl Handler {
         Ok(response)
     }
 }
+
+impl crate::server::Handle for Handler {
+    async fn respond(&self, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        match self.handle(&req).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}

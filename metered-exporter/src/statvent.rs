@@ -41,32 +41,24 @@
 //!   timeout, write timeout and connection cap are those of the [`Exporter`](crate::Exporter).
 //! - A directory that cannot be listed answers 500 with the error in JSON.
 
-use crate::io::WriteTimeout;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
-use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use metered_push::statvent::{DEFAULT_DIR, HostCollector, ReadOptions, read_dir};
 use metered_runtime_core::Registry;
 use metered_runtime_core::export::{Options, Scrape, render};
 use metered_runtime_core::snapshot::Node;
 pub use metered_runtime_core::statvent::Combine;
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, watch};
 
 /// The address [`WebConfig::new`] binds: loopback, statvent's port 7828.
 pub const DEFAULT_ADDRESS: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 7828);
-
-/// How long [`Web::shutdown`] waits for requests in flight.
-const GRACE: Duration = Duration::from_secs(5);
 
 /// The host view as JSON, read now: [`read_dir`] of `dir`, combined by `rule` (the library
 /// function behind the service's stats path).
@@ -209,10 +201,7 @@ impl WebConfig {
 /// A running service; stop it with [`shutdown`](Web::shutdown) or by dropping it.
 #[derive(Debug)]
 pub struct Web {
-    local_addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    done: Option<std::sync::mpsc::Receiver<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    running: crate::server::Running,
 }
 
 impl Web {
@@ -223,65 +212,30 @@ impl Web {
     /// [`Error::Bind`](crate::Error::Bind) when the address cannot be bound,
     /// [`Error::Runtime`](crate::Error::Runtime) when the thread or runtime cannot start.
     pub fn start(config: WebConfig) -> Result<Web, crate::Error> {
-        let bind_err = |source| crate::Error::Bind {
-            address: config.address,
-            source,
+        let limits = crate::server::Limits {
+            header_read_timeout: config.header_read_timeout,
+            write_timeout: config.write_timeout,
+            max_connections: config.max_connections,
+            max_header_bytes: None,
         };
-        let listener = std::net::TcpListener::bind(config.address).map_err(bind_err)?;
-        listener.set_nonblocking(true).map_err(bind_err)?;
-        let local_addr = listener.local_addr().map_err(bind_err)?;
-        let (stop, stopped) = watch::channel(false);
-        let (done_tx, done) = std::sync::mpsc::channel();
-        let serve = async move {
-            if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
-                serve(listener, config, stopped).await;
-            }
-            let _ = done_tx.send(());
-        };
-        let thread = if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(serve);
-            None
-        } else {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(crate::Error::Runtime)?;
-            let thread = std::thread::Builder::new()
-                .name("metered-statvent-web".into())
-                .spawn(move || rt.block_on(serve))
-                .map_err(crate::Error::Runtime)?;
-            Some(thread)
-        };
-        Ok(Web {
-            local_addr,
-            stop,
-            done: Some(done),
-            thread,
-        })
+        let address = config.address;
+        let running =
+            crate::server::Running::start(address, "metered-statvent-web", limits, move || {
+                Handler::new(&config)
+            })?;
+        Ok(Web { running })
     }
 
     /// The address bound.
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.running.local_addr()
     }
 
     /// Stops accepting, lets requests in flight finish (up to 5 s) and returns when stopped.
     /// Inside a tokio runtime, call it from a blocking context, or just drop the `Web`.
-    pub fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(done) = self.done.take() {
-            let _ = done.recv_timeout(GRACE + Duration::from_secs(1));
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Web {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    pub fn shutdown(self) {
+        self.running.shutdown();
     }
 }
 
@@ -387,60 +341,28 @@ impl Handler {
     }
 }
 
-async fn serve(
-    listener: tokio::net::TcpListener,
-    config: WebConfig,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let registry = Registry::new();
-    let collector = HostCollector::new(config.dir.clone())
-        .options(config.read)
-        .rule(config.rule);
-    // The registry is new: the name is free.
-    let _ = registry.register_collector("statvent", collector);
-    let handler = Arc::new(Handler {
-        path: config.path.clone(),
-        dir: config.dir.clone(),
-        read: config.read,
-        rule: config.rule,
-        options: config.options,
-        registry: Arc::new(registry),
-    });
-    let permits = Arc::new(Semaphore::new(config.max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
-        .keep_alive(true);
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stopped.changed() => break,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            drop(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(WriteTimeout::new(stream, config.write_timeout));
-        let handler = Arc::clone(&handler);
-        let conn = http.serve_connection(
-            io,
-            hyper::service::service_fn(move |req| {
-                let handler = Arc::clone(&handler);
-                async move { Ok::<_, Infallible>(handler.handle(&req).await) }
-            }),
-        );
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
+impl Handler {
+    /// The handler of `config`, with a registry of its own holding the host collector.
+    fn new(config: &WebConfig) -> Handler {
+        let registry = Registry::new();
+        let collector = HostCollector::new(config.dir.clone())
+            .options(config.read)
+            .rule(config.rule);
+        // The registry is new: the name is free.
+        let _ = registry.register_collector("statvent", collector);
+        Handler {
+            path: config.path.clone(),
+            dir: config.dir.clone(),
+            read: config.read,
+            rule: config.rule,
+            options: config.options,
+            registry: Arc::new(registry),
+        }
     }
-    drop(listener);
-    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+}
+
+impl crate::server::Handle for Handler {
+    async fn respond(&self, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        self.handle(&req).await
+    }
 }
