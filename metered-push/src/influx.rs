@@ -19,6 +19,7 @@
 //! ```
 
 use crate::delta::Report;
+use crate::http::agent;
 use crate::{Encoded, SendError, Sink};
 use std::io::Write as _;
 use std::time::Duration;
@@ -74,14 +75,6 @@ fn check_base(base: &str) -> std::io::Result<String> {
         ));
     }
     Ok(base.trim_end_matches('/').to_owned())
-}
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 impl InfluxSink {

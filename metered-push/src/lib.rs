@@ -80,6 +80,8 @@
 
 #[cfg(feature = "graphite")]
 pub mod graphite;
+#[cfg(any(feature = "influx", feature = "remote-write", feature = "otlp"))]
+mod http;
 #[cfg(feature = "influx")]
 pub mod influx;
 #[cfg(feature = "otlp")]

@@ -61,6 +61,7 @@ pub use encode::{Config, Encoder, Histograms, SCOPE_NAME, Temporality, ucum};
 pub use retry_after::parse_retry_after;
 
 use crate::delta::Report;
+use crate::http::agent;
 use crate::{Encoded, SendError, Sink};
 use metered_runtime_core::{Error, Result, Snapshot};
 use prost::Message as _;
@@ -85,14 +86,6 @@ impl std::fmt::Debug for OtlpSink {
             .field("config", self.encoder.config())
             .finish_non_exhaustive()
     }
-}
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 fn check_url(url: &str) -> Result<()> {

@@ -65,6 +65,7 @@ pub mod proto;
 mod wire;
 
 use crate::delta::Report;
+use crate::http::agent;
 use crate::{Encoded, SendError, Sink};
 use metered_runtime_core::Snapshot;
 use metered_runtime_core::export::remote_write::{Point, visit};
@@ -95,14 +96,6 @@ impl std::fmt::Debug for RemoteWriteSink {
             .field("max_samples", &self.max_samples)
             .finish_non_exhaustive()
     }
-}
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 /// Standard base64 with padding (RFC 4648), for `Authorization: Basic`.
