@@ -19,6 +19,8 @@ const fn duration_nanos(d: Duration) -> u64 {
 /// Up to this many classic bounds, the record path finds a value's classic bucket from its
 /// exponential bucket (see [`HistogramConfig::classic_index`]).
 const FAST_BOUNDS: usize = 12;
+/// Keys kept: [`FAST_BOUNDS`] padded to 16, the width of two 8-lane vector compares.
+const KEYS: usize = 16;
 
 /// The default window of the snapshot quantiles: 60 seconds.
 pub const DEFAULT_WINDOW: Duration = Duration::from_mins(1);
@@ -55,19 +57,24 @@ pub struct HistogramConfig {
     pub(crate) bounds: Option<&'static [f64]>,
     /// Whether `bounds` are finite and strictly increasing (checked in the const builder).
     pub(crate) bounds_valid: bool,
+    /// Valid, not empty and at most [`FAST_BOUNDS`]: the record path's one test for
+    /// [`classic_index_fast`](Self::classic_index_fast).
+    fast_bounds: bool,
     /// The quantile window in nanoseconds (a `u64`, not a `Duration`, to keep the struct at
-    /// 56 bytes).
+    /// 64 bytes).
     window_nanos: u64,
     /// For each of the first [`FAST_BOUNDS`] bounds, a storage position of the exponential
     /// layout such that every value in a higher position is above the bound; `i16::MAX` for
-    /// none (see [`bound_position`]).
-    positions: [i16; FAST_BOUNDS],
+    /// none (see [`bound_position`]); padded with `i16::MAX` to [`KEYS`].
+    positions: [i16; KEYS],
 }
 
 /// The key of bound `b` in [`HistogramConfig::positions`]: its own exponential bucket's storage
 /// position, -1 for bounds in the zero bucket's range, -2 for negative bounds (below every
-/// value), `POSITIONS` for bounds above `2^64`. A value whose (clamped) position is greater is
-/// above the bound: the buckets of higher positions lie wholly above it.
+/// value), `POSITIONS - 1` (the top bucket, where larger values are clamped) for bounds above
+/// `2^64`. A value whose position (clamped to `-1..POSITIONS`) is greater is above the bound, one
+/// whose position is lower is at most the bound: the other buckets lie wholly on one side of it.
+/// Only a value in the key's own bucket needs comparing with the bound.
 const fn bound_position(b: f64) -> i16 {
     if b < 0.0 {
         return -2;
@@ -76,12 +83,12 @@ const fn bound_position(b: f64) -> i16 {
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_possible_wrap,
-        reason = "clamped to -1..=6656"
+        reason = "clamped to -1..=6655"
     )]
     let p = if p < -1 {
         -1
-    } else if p > POSITIONS as i64 {
-        POSITIONS as i16
+    } else if p > POSITIONS as i64 - 1 {
+        POSITIONS as i16 - 1
     } else {
         p as i16
     };
@@ -95,8 +102,9 @@ impl HistogramConfig {
         HistogramConfig {
             bounds: None,
             bounds_valid: true,
+            fast_bounds: false,
             window_nanos: duration_nanos(DEFAULT_WINDOW),
-            positions: [i16::MAX; FAST_BOUNDS],
+            positions: [i16::MAX; KEYS],
         }
     }
 
@@ -108,7 +116,8 @@ impl HistogramConfig {
     pub const fn bounds(mut self, bounds: &'static [f64]) -> Self {
         self.bounds = Some(bounds);
         self.bounds_valid = bounds_are_valid(bounds);
-        self.positions = [i16::MAX; FAST_BOUNDS];
+        self.fast_bounds = self.bounds_valid && !bounds.is_empty() && bounds.len() <= FAST_BOUNDS;
+        self.positions = [i16::MAX; KEYS];
         let mut i = 0;
         while i < bounds.len() && i < FAST_BOUNDS {
             self.positions[i] = bound_position(bounds[i]);
@@ -169,39 +178,85 @@ impl HistogramConfig {
         }
     }
 
-    /// The classic bucket of a value `v` (in reported units) whose storage position is `p`:
-    /// the number of `bounds` below `v`. Up to 12 bounds, that is the number of bounds whose
-    /// key is below `p` (12 comparisons of 16-bit integers, which the compiler makes vector
-    /// compares: no branch, no dependency between them), then a comparison with the next bound
-    /// or two, since only bounds inside `v`'s own bucket can still be below it. Beyond 12 bounds,
-    /// a binary search.
+    /// Whether the bounds are valid, not empty and at most 12: then the record path finds a
+    /// value's classic bucket with [`classic_index_fast`](Self::classic_index_fast).
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "one byte read on the record path")]
+    pub(super) fn fast_bounds(&self) -> bool {
+        self.fast_bounds
+    }
+
+    /// The classic bucket of a value (in reported units; `v` gives it) among more than 12
+    /// bounds, or any bounds: the number of `bounds` below it (a binary search).
+    #[inline]
+    pub(super) fn classic_index(bounds: &[f64], v: f64) -> usize {
+        bounds.partition_point(|&b| b < v)
+    }
+
+    /// The classic bucket of a value at storage position `p` among `bounds` (the live bounds):
+    /// [`classic_index_fast`](Self::classic_index_fast) where it applies, else a binary search.
+    #[cfg(feature = "multiprocess")]
+    #[inline]
+    pub(super) fn classic_index_of(
+        &self,
+        bounds: &[f64],
+        p: i64,
+        v: impl FnOnce() -> f64,
+    ) -> usize {
+        if self.fast_bounds {
+            self.classic_index_fast(p, v)
+        } else {
+            Self::classic_index(bounds, v())
+        }
+    }
+
+    /// With [`fast_bounds`](Self::fast_bounds), the classic bucket of a value (in reported
+    /// units; `v` gives it) whose storage position is `p`: the number of bounds below it. That
+    /// is the number of bounds whose key is below `p`, plus, only if `p` is the key of some
+    /// bound (rarely: at most 12 of the 6,656 buckets), those of them below the value, found by
+    /// comparing it. That comparison is the only place `v` is called: a timer converts its
+    /// nanoseconds to seconds there and nowhere else. The key compares are 16 comparisons of
+    /// 16-bit integers, which the compiler makes a few vector instructions: no branch, no
+    /// dependency between them.
     #[inline(always)]
     #[allow(
         clippy::inline_always,
         reason = "two call sites per record path; measured"
     )]
-    pub(super) fn classic_index(&self, bounds: &[f64], p: i64, v: f64) -> usize {
-        if bounds.len() > FAST_BOUNDS {
-            return bounds.partition_point(|&b| b < v);
-        }
+    pub(super) fn classic_index_fast(&self, p: i64, v: impl FnOnce() -> f64) -> usize {
         #[allow(
             clippy::cast_possible_truncation,
             clippy::cast_possible_wrap,
             reason = "clamped to -1..=6655"
         )]
         let p = p.clamp(-1, POSITIONS as i64 - 1) as i16;
-        // The keys are sorted (bounds increase, padding is `i16::MAX`), so the bits set are a
-        // prefix: their count is the trailing ones of the mask.
-        let mut lower = 0u32;
-        for (j, &q) in self.positions.iter().enumerate() {
-            lower |= u32::from(q < p) << j;
+        // The keys are sorted (bounds increase, padding is `i16::MAX`): the bounds below every
+        // value of the bucket are the first `below`. Written as a sum and an or of 16 lane
+        // compares, which the compiler vectorizes.
+        let below: u16 = self.positions.iter().map(|&q| u16::from(q < p)).sum();
+        #[allow(
+            clippy::needless_bitwise_bool,
+            reason = "the eager `|` is what lets the compiler vectorize the compares"
+        )]
+        let equal = self.positions.iter().fold(false, |any, &q| any | (q == p));
+        let below = usize::from(below);
+        if equal {
+            in_bound_bucket(self.bounds.unwrap_or(&[]), below, v())
+        } else {
+            below
         }
-        let mut below = (!lower).trailing_zeros() as usize;
-        while below < bounds.len() && bounds[below] < v {
-            below += 1;
-        }
-        below
     }
+}
+
+/// The rare part of [`HistogramConfig::classic_index`]: the value `v` is in the exponential
+/// bucket of bound `below` (and maybe of the next ones), the bounds before it are below `v`.
+#[cold]
+#[inline(never)]
+fn in_bound_bucket(bounds: &[f64], mut below: usize, v: f64) -> usize {
+    while below < bounds.len() && bounds[below] < v {
+        below += 1;
+    }
+    below
 }
 
 impl Default for HistogramConfig {
@@ -225,7 +280,7 @@ mod tests {
 
     #[test]
     fn config_is_small() {
-        assert_eq!(std::mem::size_of::<HistogramConfig>(), 56);
+        assert_eq!(std::mem::size_of::<HistogramConfig>(), 64);
         let c = HistogramConfig::new().window(Duration::from_secs(90));
         assert_eq!(c.quantile_window(), Duration::from_secs(90));
         assert_eq!(
@@ -268,8 +323,14 @@ mod tests {
                 values.push(f64::from_bits(((1023 - 45) << 52) + x % (115 << 52)));
             }
             for v in values {
+                assert!(c.fast_bounds() || b.len() > 12);
+                let i = if c.fast_bounds() {
+                    c.classic_index_fast(position(v), || v)
+                } else {
+                    HistogramConfig::classic_index(b, v)
+                };
                 assert_eq!(
-                    c.classic_index(b, position(v), v),
+                    i,
                     b.partition_point(|&bound| bound < v),
                     "{v} in {bounds:?}"
                 );

@@ -138,17 +138,14 @@ impl Histogram {
     pub(crate) fn record_nanos(&self, ns: u64) {
         debug_assert!(self.recorded == Recorded::Nanos);
         let p = position_of_nanos(ns);
-        // For the classic bounds only (in seconds), off the chain from `ns` to the bucket.
-        #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
-        let secs = ns as f64 / 1e9;
         #[cfg(feature = "multiprocess")]
         if let Some(base) = self.shards.sourced() {
-            super::sourced::record_nanos(base, &self.config, ns, secs, p);
+            super::sourced::record_nanos(base, &self.config, ns, p);
             return;
         }
         self.shards.with(
             #[inline(always)]
-            |s, w| update_nanos(s, w, &self.config, ns, secs, p),
+            |s, w| update_nanos(s, w, &self.config, ns, p),
         );
     }
 
@@ -432,7 +429,7 @@ impl Histogram {
     clippy::inline_always,
     reason = "see above: measured in benches/hot_path.rs"
 )]
-fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, secs: f64, p: i64) {
+fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, p: i64) {
     match usize::try_from(p) {
         Ok(p) => w.add(s.counter(p), 1),
         Err(_) => w.add(&s.zero, 1),
@@ -441,9 +438,7 @@ fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, secs: f
     w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
     w.min(&s.min, ns);
     w.max(&s.max, ns);
-    if let Some(bounds) = config.live_bounds() {
-        record_bound(s, w, bounds, config.classic_index(bounds, p, secs));
-    }
+    record_bound(s, w, config, p, || secs(ns));
 }
 
 /// The shard update of [`Histogram::record`], always inlined as [`update_nanos`] is.
@@ -458,9 +453,16 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
     w.add_f64(&s.sum_sq, v * v);
     w.min(&s.min, v.to_bits());
     w.max(&s.max, v.to_bits());
-    if let Some(bounds) = config.live_bounds() {
-        record_bound(s, w, bounds, config.classic_index(bounds, p, v));
-    }
+    record_bound(s, w, config, p, || v);
+}
+
+/// Nanoseconds in seconds, the unit of a timer's bounds: computed only where a value is compared
+/// with a bound (a division, kept off the usual record path).
+#[inline]
+pub(super) fn secs(ns: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
+    let s = ns as f64 / 1e9;
+    s
 }
 
 #[cold]
@@ -472,11 +474,31 @@ fn invalid_value(v: f64) -> Error {
     }
 }
 
-/// Counts a value in classic bucket `i`, `i == bounds.len()` for a value above the last bound:
-/// every record lands in one bound counter, so a shard's bound counters sum to its count.
-#[inline]
-fn record_bound(shard: &Shard, writer: Writer, bounds: &[f64], i: usize) {
-    if let Some(c) = shard.bound_counter(bounds.len(), i) {
+/// Counts a value (at storage position `p`; `v` gives it in reported units, called only where
+/// it must be compared with a bound) in its classic bucket, `bounds.len()` for a value above the
+/// last bound: every record lands in one bound counter, so a shard's bound counters sum to its
+/// count.
+#[inline(always)]
+#[allow(clippy::inline_always, reason = "see `update_nanos`")]
+fn record_bound(
+    shard: &Shard,
+    writer: Writer,
+    config: &HistogramConfig,
+    p: i64,
+    v: impl FnOnce() -> f64,
+) {
+    if config.fast_bounds() {
+        let i = config.classic_index_fast(p, v);
+        writer.add(shard.few_bound_counter(i), 1);
+    } else if let Some(bounds) = config.live_bounds() {
+        record_many(shard, writer, bounds, v());
+    }
+}
+
+/// [`record_bound`] beyond 12 bounds.
+#[inline(never)]
+fn record_many(shard: &Shard, writer: Writer, bounds: &[f64], v: f64) {
+    if let Some(c) = shard.bound_counter(bounds.len(), HistogramConfig::classic_index(bounds, v)) {
         writer.add(c, 1);
     }
 }

@@ -119,6 +119,16 @@ impl Shard {
         }
     }
 
+    /// The counter of classic bucket `i < FEW_BOUNDS` of fewer than [`FEW_BOUNDS`] bounds,
+    /// allocating the counters on first use.
+    #[inline]
+    pub(super) fn few_bound_counter(&self, i: usize) -> &AtomicU64 {
+        let cells = self
+            .few_bounds
+            .get_or_init(boxed::<[AtomicU64; FEW_BOUNDS]>);
+        &cells[i % FEW_BOUNDS]
+    }
+
     /// The classic bucket counters, if any value was counted in one (more than the bounds: the
     /// one past the last bound counts the values above it).
     pub(super) fn bound_counters(&self) -> Option<&[AtomicU64]> {

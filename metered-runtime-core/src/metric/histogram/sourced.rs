@@ -60,14 +60,19 @@ pub(super) fn record_floats(base: u32, config: &HistogramConfig, v: f64, p: i64)
     w.max(&header[5], !v.to_bits());
     w.max(&header[6], v.to_bits());
     if let Some(bounds) = bounds {
-        count_classic(t, base, bounds.len(), config.classic_index(bounds, p, v));
+        count_classic(
+            t,
+            base,
+            bounds.len(),
+            config.classic_index_of(bounds, p, || v),
+        );
     }
 }
 
-/// Records `ns` nanoseconds (`secs` seconds) at storage position `p` into the calling thread's
+/// Records `ns` nanoseconds at storage position `p` into the calling thread's
 /// cells from `base`.
 #[inline]
-pub(super) fn record_nanos(base: u32, config: &HistogramConfig, ns: u64, secs: f64, p: i64) {
+pub(super) fn record_nanos(base: u32, config: &HistogramConfig, ns: u64, p: i64) {
     let t = ThreadCells::current();
     let w = t.writer();
     let bounds = config.live_bounds();
@@ -79,7 +84,12 @@ pub(super) fn record_nanos(base: u32, config: &HistogramConfig, ns: u64, secs: f
     w.max(&header[5], !ns);
     w.max(&header[6], ns);
     if let Some(bounds) = bounds {
-        count_classic(t, base, bounds.len(), config.classic_index(bounds, p, secs));
+        count_classic(
+            t,
+            base,
+            bounds.len(),
+            config.classic_index_of(bounds, p, || super::recorder::secs(ns)),
+        );
     }
 }
 
