@@ -20,6 +20,8 @@ use crate::metric::MetricKind;
 use crate::metric::histogram::{HistogramSnapshot, bucket_edges, nearest_rank};
 use crate::snapshot::{Snapshot, Value};
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::time::SystemTime;
 
 /// What changed since the previous report of one [`DeltaState`].
@@ -218,10 +220,28 @@ enum Last {
 
 /// What one sink sent last, per metric. Each sink keeps its own, so two sinks at different
 /// intervals each send exactly what happened since their own previous report.
+///
+/// A report looks each metric up by a hash of its name and labels, compared by reference: the
+/// state copies a metric's name and labels once, when it first sees it, not on every report.
 #[derive(Debug, Clone, Default)]
 pub struct DeltaState {
-    last: HashMap<(String, Vec<(String, String)>), Last>,
+    /// Per hash of (name, labels), the metrics of that hash (almost always one).
+    last: HashMap<u64, Vec<Seen>>,
+    hasher: RandomState,
+    /// Reports made so far: a metric not seen in the latest one is forgotten.
+    generation: u64,
     previous: Option<SystemTime>,
+}
+
+/// One metric a [`DeltaState`] keeps.
+#[derive(Debug, Clone)]
+struct Seen {
+    name: String,
+    labels: Vec<(String, String)>,
+    /// What was sent last (`None` while taken by the report in progress).
+    last: Option<Last>,
+    /// The report that saw it last.
+    generation: u64,
 }
 
 impl DeltaState {
@@ -231,14 +251,58 @@ impl DeltaState {
         DeltaState::default()
     }
 
+    /// The hash of a metric's identity.
+    fn key(&self, name: &str, labels: &[(String, String)]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        name.hash(&mut h);
+        labels.hash(&mut h);
+        h.finish()
+    }
+
+    /// What was sent last for (name, labels), taken out, unless this report has seen that
+    /// metric already (a snapshot listing it twice: the second counts from nothing, as a
+    /// metric seen for the first time).
+    fn take(&mut self, key: u64, name: &str, labels: &[(String, String)]) -> Option<Last> {
+        let generation = self.generation;
+        let seen = self
+            .last
+            .get_mut(&key)?
+            .iter_mut()
+            .find(|s| s.name == name && s.labels == labels)?;
+        if seen.generation == generation {
+            return None;
+        }
+        seen.last.take()
+    }
+
+    /// Keeps `keep` as what was sent for (name, labels) in this report.
+    fn keep(&mut self, key: u64, name: &str, labels: &[(String, String)], keep: Last) {
+        let generation = self.generation;
+        let entries = self.last.entry(key).or_default();
+        if let Some(seen) = entries
+            .iter_mut()
+            .find(|s| s.name == name && s.labels == labels)
+        {
+            seen.last = Some(keep);
+            seen.generation = generation;
+        } else {
+            entries.push(Seen {
+                name: name.to_owned(),
+                labels: labels.to_vec(),
+                last: Some(keep),
+                generation,
+            });
+        }
+    }
+
     /// The report of `snapshot` (taken at `time`) against this state's previous report, which
     /// it then replaces. Metrics gone from the registry are forgotten.
     pub fn report(&mut self, snapshot: &Snapshot, time: SystemTime) -> Report {
-        let mut next = HashMap::with_capacity(self.last.len());
+        self.generation = self.generation.wrapping_add(1);
         let mut metrics = Vec::with_capacity(snapshot.metrics().len());
         for m in snapshot.metrics() {
-            let key = (m.name.clone(), m.labels.clone());
-            let last = self.last.remove(&key);
+            let key = self.key(&m.name, &m.labels);
+            let last = self.take(key, &m.name, &m.labels);
             let (value, keep) = match &m.value {
                 Value::Counter(c) => (
                     ReportValue::Counter(count_delta(*c, last.as_ref())),
@@ -282,7 +346,7 @@ impl DeltaState {
                 Value::Error(e) => (ReportValue::Error(e.clone()), None),
             };
             if let Some(keep) = keep {
-                next.insert(key, keep);
+                self.keep(key, &m.name, &m.labels, keep);
             }
             metrics.push(ReportMetric {
                 name: m.name.clone(),
@@ -291,7 +355,11 @@ impl DeltaState {
                 value,
             });
         }
-        self.last = next;
+        let generation = self.generation;
+        self.last.retain(|_, entries| {
+            entries.retain(|s| s.generation == generation && s.last.is_some());
+            !entries.is_empty()
+        });
         let previous = self.previous.replace(time);
         Report {
             time,
@@ -440,6 +508,56 @@ mod tests {
             panic!("a meter")
         };
         assert_eq!(rates.count, 1);
+    }
+
+    #[test]
+    fn metrics_gone_from_a_report_are_forgotten_and_kinds_are_not_confused() {
+        let a = Registry::new();
+        let c = a.counter("a.c").unwrap();
+        let f = a.counter_family("a.f", &["k"]).unwrap();
+        let (x, y) = (f.get(&["x"]).unwrap(), f.get(&["y"]).unwrap());
+        let b = Registry::new();
+        b.gauge("a.c").unwrap().set(9);
+        let mut state = DeltaState::new();
+        c.add(5);
+        x.add(1);
+        y.add(2);
+        let first = state.report(&a.snapshot(), at(1));
+        let values: Vec<_> = first.metrics.iter().map(|m| m.value.clone()).collect();
+        assert_eq!(
+            values,
+            [
+                ReportValue::Counter(5),
+                ReportValue::Counter(1),
+                ReportValue::Counter(2)
+            ]
+        );
+        // A report without them (here: a gauge of the same name) forgets them...
+        assert_eq!(
+            state.report(&b.snapshot(), at(2)).metrics[0].value,
+            ReportValue::Gauge(9)
+        );
+        assert_eq!(state.last.len(), 0);
+        // ... so they count from nothing when they come back.
+        c.add(2);
+        x.add(1);
+        let third = state.report(&a.snapshot(), at(3));
+        assert_eq!(third.get("a.c").unwrap().value, ReportValue::Counter(7));
+        assert_eq!(third.metrics[1].value, ReportValue::Counter(2));
+        assert_eq!(third.metrics[2].value, ReportValue::Counter(2));
+        // Each label set keeps its own state: only `x` moved.
+        x.add(10);
+        let fourth = state.report(&a.snapshot(), at(4));
+        let values: Vec<_> = fourth.metrics.iter().map(|m| m.value.clone()).collect();
+        assert_eq!(
+            values,
+            [
+                ReportValue::Counter(0),
+                ReportValue::Counter(10),
+                ReportValue::Counter(0)
+            ]
+        );
+        assert_eq!(state.last.values().map(Vec::len).sum::<usize>(), 3);
     }
 
     #[test]
