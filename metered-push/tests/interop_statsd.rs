@@ -213,7 +213,8 @@ fn etsy_statsd_receives_increments_gauges_and_timer_statistics() {
             lat.record(Duration::from_millis(m));
         }
         reporter.report_now();
-        let expected = mirror.report(&r.snapshot(), SystemTime::now());
+        let snapshot = r.snapshot();
+        let expected = mirror.report(&snapshot, SystemTime::now());
         let (flush, next) = next_flush_with_timers(&statsd, seen);
         seen = next;
         assert_eq!(bad_lines(&flush), 0.0, "round {i}: {flush}");

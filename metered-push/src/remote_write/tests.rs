@@ -337,7 +337,8 @@ fn native_histograms_carry_the_sketch_as_spans_and_deltas() {
 #[test]
 fn encode_alone_sends_nothing_and_counts_it() {
     let mut sink = RemoteWriteSink::new("http://h:1/api/v1/write").unwrap();
-    let report = crate::delta::DeltaState::new().report(&Registry::new().snapshot(), UNIX_EPOCH);
+    let empty = Registry::new().snapshot();
+    let report = crate::delta::DeltaState::new().report(&empty, UNIX_EPOCH);
     assert_eq!(
         sink.encode(&report),
         Encoded {

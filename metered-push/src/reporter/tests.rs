@@ -228,7 +228,8 @@ fn retry_after_outlasts_a_shorter_backoff() {
         Arc::new(|_| {}),
         counters.clone(),
     );
-    let report = DeltaState::new().report(&Registry::new().snapshot(), SystemTime::now());
+    let empty = Registry::new().snapshot();
+    let report = DeltaState::new().report(&empty, SystemTime::now());
     let encoded = out.sink.encode(&report);
     out.push(encoded);
     out.flush(false);

@@ -25,33 +25,36 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::time::SystemTime;
 
 /// What changed since the previous report of one [`DeltaState`].
+///
+/// It borrows the names and labels of the snapshot it was made from: a report costs no copy
+/// of them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
+pub struct Report<'a> {
     /// When the snapshot was taken.
     pub time: SystemTime,
     /// When the previous report of this state was taken (`None` for the first).
     pub previous: Option<SystemTime>,
     /// Every metric of the snapshot, in the snapshot's order.
-    pub metrics: Vec<ReportMetric>,
+    pub metrics: Vec<ReportMetric<'a>>,
 }
 
-impl Report {
+impl<'a> Report<'a> {
     /// The first metric named `name` (for a family, its first child).
     #[must_use]
-    pub fn get(&self, name: &str) -> Option<&ReportMetric> {
+    pub fn get(&self, name: &str) -> Option<&ReportMetric<'a>> {
         self.metrics.iter().find(|m| m.name == name)
     }
 }
 
 /// One metric (or one family child) of a [`Report`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReportMetric {
+pub struct ReportMetric<'a> {
     /// The full dotted name.
-    pub name: String,
+    pub name: &'a str,
     /// The kind.
     pub kind: MetricKind,
     /// Labels: constant labels, then a family child's label values.
-    pub labels: Vec<(String, String)>,
+    pub labels: &'a [(String, String)],
     /// What to send.
     pub value: ReportValue,
 }
@@ -297,7 +300,7 @@ impl DeltaState {
 
     /// The report of `snapshot` (taken at `time`) against this state's previous report, which
     /// it then replaces. Metrics gone from the registry are forgotten.
-    pub fn report(&mut self, snapshot: &Snapshot, time: SystemTime) -> Report {
+    pub fn report<'a>(&mut self, snapshot: &'a Snapshot, time: SystemTime) -> Report<'a> {
         self.generation = self.generation.wrapping_add(1);
         let mut metrics = Vec::with_capacity(snapshot.metrics().len());
         for m in snapshot.metrics() {
@@ -349,9 +352,9 @@ impl DeltaState {
                 self.keep(key, &m.name, &m.labels, keep);
             }
             metrics.push(ReportMetric {
-                name: m.name.clone(),
+                name: &m.name,
                 kind: m.kind,
-                labels: m.labels.clone(),
+                labels: &m.labels,
                 value,
             });
         }
@@ -469,13 +472,15 @@ mod tests {
         })
         .unwrap();
         let mut s = DeltaState::new();
-        let one = s.report(&r.snapshot(), at(1));
+        let one_snapshot = r.snapshot();
+        let one = s.report(&one_snapshot, at(1));
         assert_eq!(
             one.get("cpu.seconds").unwrap().value,
             ReportValue::FloatCounter(1.5)
         );
         bits.store(2.25f64.to_bits(), Ordering::Relaxed);
-        let two = s.report(&r.snapshot(), at(2));
+        let two_snapshot = r.snapshot();
+        let two = s.report(&two_snapshot, at(2));
         assert_eq!(
             two.get("cpu.seconds").unwrap().value,
             ReportValue::FloatCounter(0.75)
@@ -490,19 +495,22 @@ mod tests {
         let mut s = DeltaState::new();
         c.add(3);
         m.mark_n(4);
-        let one = s.report(&r.snapshot(), at(1));
+        let one_snapshot = r.snapshot();
+        let one = s.report(&one_snapshot, at(1));
         assert_eq!(one.previous, None);
         assert_eq!(one.get("a.c").unwrap().value, ReportValue::Counter(3));
         let ReportValue::Meter(rates) = one.get("a.m").unwrap().value else {
             panic!("a meter")
         };
         assert_eq!(rates.count, 4);
-        let two = s.report(&r.snapshot(), at(2));
+        let two_snapshot = r.snapshot();
+        let two = s.report(&two_snapshot, at(2));
         assert_eq!(two.previous, Some(at(1)));
         assert_eq!(two.get("a.c").unwrap().value, ReportValue::Counter(0));
         c.add(10);
         m.mark();
-        let three = s.report(&r.snapshot(), at(3));
+        let three_snapshot = r.snapshot();
+        let three = s.report(&three_snapshot, at(3));
         assert_eq!(three.get("a.c").unwrap().value, ReportValue::Counter(10));
         let ReportValue::Meter(rates) = three.get("a.m").unwrap().value else {
             panic!("a meter")
@@ -512,17 +520,18 @@ mod tests {
 
     #[test]
     fn metrics_gone_from_a_report_are_forgotten_and_kinds_are_not_confused() {
-        let a = Registry::new();
-        let c = a.counter("a.c").unwrap();
-        let f = a.counter_family("a.f", &["k"]).unwrap();
-        let (x, y) = (f.get(&["x"]).unwrap(), f.get(&["y"]).unwrap());
-        let b = Registry::new();
-        b.gauge("a.c").unwrap().set(9);
+        let first_registry = Registry::new();
+        let c = first_registry.counter("a.c").unwrap();
+        let family = first_registry.counter_family("a.f", &["k"]).unwrap();
+        let (x, y) = (family.get(&["x"]).unwrap(), family.get(&["y"]).unwrap());
+        let second_registry = Registry::new();
+        second_registry.gauge("a.c").unwrap().set(9);
         let mut state = DeltaState::new();
         c.add(5);
         x.add(1);
         y.add(2);
-        let first = state.report(&a.snapshot(), at(1));
+        let first_snapshot = first_registry.snapshot();
+        let first = state.report(&first_snapshot, at(1));
         let values: Vec<_> = first.metrics.iter().map(|m| m.value.clone()).collect();
         assert_eq!(
             values,
@@ -534,20 +543,22 @@ mod tests {
         );
         // A report without them (here: a gauge of the same name) forgets them...
         assert_eq!(
-            state.report(&b.snapshot(), at(2)).metrics[0].value,
+            state.report(&second_registry.snapshot(), at(2)).metrics[0].value,
             ReportValue::Gauge(9)
         );
         assert_eq!(state.last.len(), 0);
         // ... so they count from nothing when they come back.
         c.add(2);
         x.add(1);
-        let third = state.report(&a.snapshot(), at(3));
+        let third_snapshot = first_registry.snapshot();
+        let third = state.report(&third_snapshot, at(3));
         assert_eq!(third.get("a.c").unwrap().value, ReportValue::Counter(7));
         assert_eq!(third.metrics[1].value, ReportValue::Counter(2));
         assert_eq!(third.metrics[2].value, ReportValue::Counter(2));
         // Each label set keeps its own state: only `x` moved.
         x.add(10);
-        let fourth = state.report(&a.snapshot(), at(4));
+        let fourth_snapshot = first_registry.snapshot();
+        let fourth = state.report(&fourth_snapshot, at(4));
         let values: Vec<_> = fourth.metrics.iter().map(|m| m.value.clone()).collect();
         assert_eq!(
             values,
@@ -594,7 +605,8 @@ mod tests {
         for ms in [10, 20, 30] {
             t.record(Duration::from_millis(ms));
         }
-        let one = s.report(&r.snapshot(), at(1));
+        let one_snapshot = r.snapshot();
+        let one = s.report(&one_snapshot, at(1));
         let ReportValue::Timer(d, rates) = &one.get("a.t").unwrap().value else {
             panic!("a timer")
         };
@@ -607,7 +619,8 @@ mod tests {
         for _ in 0..4 {
             t.record(Duration::from_millis(100));
         }
-        let two = s.report(&r.snapshot(), at(2));
+        let two_snapshot = r.snapshot();
+        let two = s.report(&two_snapshot, at(2));
         let ReportValue::Timer(d, _) = &two.get("a.t").unwrap().value else {
             panic!("a timer")
         };
@@ -618,7 +631,9 @@ mod tests {
         assert_eq!(d.max, 0.1);
         assert!((d.quantile(0.0) - 0.1).abs() < 0.001);
 
-        let three = s.report(&r.snapshot(), at(3));
+        let three_snapshot = r.snapshot();
+
+        let three = s.report(&three_snapshot, at(3));
         let ReportValue::Timer(d, _) = &three.get("a.t").unwrap().value else {
             panic!("a timer")
         };
@@ -635,10 +650,12 @@ mod tests {
         let mut s = DeltaState::new();
         f.get(&["x"]).unwrap().record(0.0).unwrap();
         f.get(&["y"]).unwrap().record(5.0).unwrap();
-        let one = s.report(&r.snapshot(), at(1));
+        let one_snapshot = r.snapshot();
+        let one = s.report(&one_snapshot, at(1));
         assert_eq!(one.metrics.len(), 2);
         f.get(&["y"]).unwrap().record(0.0).unwrap();
-        let two = s.report(&r.snapshot(), at(2));
+        let two_snapshot = r.snapshot();
+        let two = s.report(&two_snapshot, at(2));
         let counts: Vec<u64> = two
             .metrics
             .iter()
@@ -660,7 +677,8 @@ mod tests {
         r.gauge("a.g").unwrap().set(-5);
         r.float_gauge("a.f").unwrap().set(1.5);
         r.fn_gauge("a.n", || f64::NAN).unwrap();
-        let rep = DeltaState::new().report(&r.snapshot(), at(1));
+        let rep_snapshot = r.snapshot();
+        let rep = DeltaState::new().report(&rep_snapshot, at(1));
         assert_eq!(rep.get("a.g").unwrap().value, ReportValue::Gauge(-5));
         assert_eq!(rep.get("a.f").unwrap().value, ReportValue::FloatGauge(1.5));
         assert!(matches!(

@@ -131,8 +131,8 @@ pub fn encode(report: &Report, cfg: &Config) -> String {
         out.base.clear();
         out.tags.clear();
         clean(&mut out.base, &cfg.prefix);
-        clean(&mut out.base, &m.name);
-        for (k, v) in &m.labels {
+        clean(&mut out.base, m.name);
+        for (k, v) in m.labels {
             match cfg.labels {
                 Labels::Tags if !k.is_empty() && !v.is_empty() => {
                     out.tags.push(';');
@@ -190,7 +190,8 @@ mod tests {
             prefix: "my app.".into(),
             ..Config::default()
         };
-        let text = encode(&s.report(&r.snapshot(), t), &cfg);
+        let text_snapshot = r.snapshot();
+        let text = encode(&s.report(&text_snapshot, t), &cfg);
         let mut expected = String::from("my_app.c 2 7\nmy_app.f 0.5 7\nmy_app.g -7 7\n");
         expected.push_str("my_app.h.count 1 7\n");
         for k in [
@@ -220,7 +221,8 @@ mod tests {
             ]
         );
         // Nothing new: counts of 0 and no statistics.
-        let again = encode(&s.report(&r.snapshot(), t), &cfg);
+        let again_snapshot = r.snapshot();
+        let again = encode(&s.report(&again_snapshot, t), &cfg);
         assert!(again.contains("my_app.h.count 0 7\n") && !again.contains("my_app.h.sum"));
     }
 
@@ -229,7 +231,8 @@ mod tests {
         let r = Registry::new();
         let f = r.gauge_family("a.b", &["k", "e"]).unwrap();
         f.get(&["x.y/z;w=~ ü", ""]).unwrap().set(1);
-        let rep = DeltaState::new().report(&r.snapshot(), SystemTime::UNIX_EPOCH);
+        let rep_snapshot = r.snapshot();
+        let rep = DeltaState::new().report(&rep_snapshot, SystemTime::UNIX_EPOCH);
         assert_eq!(encode(&rep, &Config::default()), "a.b;k=x.y_z_w____ 1 0\n");
         let path = Config {
             labels: Labels::Path,

@@ -131,7 +131,7 @@ pub fn encode(report: &Report, cfg: &Config) -> Vec<String> {
         }
         let mut line = String::new();
         escape(&mut line, &cfg.prefix, &[',', ' ']);
-        escape(&mut line, &m.name, &[',', ' ']);
+        escape(&mut line, m.name, &[',', ' ']);
         let mut tags: Vec<(&str, &str)> = m
             .labels
             .iter()

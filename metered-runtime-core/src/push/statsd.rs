@@ -187,10 +187,10 @@ pub fn encode(report: &Report, cfg: &Config) -> Encoded {
         lines.base.clear();
         lines.tags.clear();
         clean(&mut lines.base, &lines.cfg.prefix, &[]);
-        clean(&mut lines.base, &m.name, &[]);
+        clean(&mut lines.base, m.name, &[]);
         match cfg.tags {
             Tags::NameSuffix => {
-                for (k, v) in &m.labels {
+                for (k, v) in m.labels {
                     lines.base.push(';');
                     clean(&mut lines.base, k, &[';', '=']);
                     lines.base.push('=');
@@ -289,7 +289,8 @@ mod tests {
         r.histogram("h").unwrap().record(2.5).unwrap();
         r.timer("t").unwrap().record(Duration::from_micros(1500));
         let mut s = DeltaState::new();
-        let rep = s.report(&r.snapshot(), SystemTime::now());
+        let rep_snapshot = r.snapshot();
+        let rep = s.report(&rep_snapshot, SystemTime::now());
         let cfg = Config {
             prefix: "app.".into(),
             ..Config::default()
@@ -349,7 +350,8 @@ mod tests {
         assert_eq!(out.oversized, 0);
 
         // Nothing recorded since: only gauges and rates go out again.
-        let again = text(&encode(&s.report(&r.snapshot(), SystemTime::now()), &cfg)).join("\n");
+        let again_snapshot = r.snapshot();
+        let again = text(&encode(&s.report(&again_snapshot, SystemTime::now()), &cfg)).join("\n");
         assert!(!again.contains("|c"), "{again}");
         assert!(!again.contains("|ms"), "{again}");
         assert!(again.contains("app.g:7|g"), "{again}");
@@ -362,7 +364,8 @@ mod tests {
         f.get(&["/a:b|c;d=e", "2,0#0"]).unwrap().add(1);
         let h = r.histogram_family("lat", &["k"]).unwrap();
         h.get(&["v"]).unwrap().record(1.0).unwrap();
-        let rep = DeltaState::new().report(&r.snapshot(), SystemTime::now());
+        let rep_snapshot = r.snapshot();
+        let rep = DeltaState::new().report(&rep_snapshot, SystemTime::now());
         let suffix = text(&encode(&rep, &Config::default())).join("\n");
         assert!(suffix.contains("lat.count;k=v:1|c"), "{suffix}");
         assert!(
@@ -397,7 +400,8 @@ mod tests {
             .get(&[&long])
             .unwrap()
             .inc();
-        let rep = DeltaState::new().report(&r.snapshot(), SystemTime::now());
+        let rep_snapshot = r.snapshot();
+        let rep = DeltaState::new().report(&rep_snapshot, SystemTime::now());
         let out = encode(&rep, &Config::default());
         assert_eq!(out.oversized, 1);
         let mut seen = 0;

@@ -25,7 +25,8 @@ fn every_kind_golden() {
         prefix: "app.".into(),
         tags: vec![("host".into(), "h1".into())],
     };
-    let lines = encode(&s.report(&r.snapshot(), at(1)), &cfg);
+    let lines_snapshot = r.snapshot();
+    let lines = encode(&s.report(&lines_snapshot, at(1)), &cfg);
     let stats = "sum=2.5,mean=2.5,min=2.5,max=2.5,p50=2.5,p75=2.5,p95=2.5,p99=2.5,p999=2.5";
     let tstats = "sum=1.5,mean=1.5,min=1.5,max=1.5,p50=1.5,p75=1.5,p95=1.5,p99=1.5,p999=1.5";
     assert_eq!(lines[0], "app.c,host=h1 count=2i 1000000000");
@@ -49,7 +50,8 @@ fn every_kind_golden() {
     assert_eq!(lines.len(), 7);
 
     // An empty interval keeps every field and its type.
-    let again = encode(&s.report(&r.snapshot(), at(2)), &cfg);
+    let again_snapshot = r.snapshot();
+    let again = encode(&s.report(&again_snapshot, at(2)), &cfg);
     assert_eq!(again[0], "app.c,host=h1 count=0i 2000000000");
     let zeros = "sum=0,mean=0,min=0,max=0,p50=0,p75=0,p95=0,p99=0,p999=0";
     assert_eq!(
