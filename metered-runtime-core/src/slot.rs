@@ -615,26 +615,29 @@ impl<T: Default> Shards<T> {
     }
 
     /// Runs `f` on the calling thread's shard, adding one for the thread on its first record.
+    ///
+    /// `f` is called in one place, after the shard is found: the cold path that appends a node
+    /// returns the node instead of calling `f` itself, so the caller builds no closure
+    /// environment in memory for it and `f` is inlined once.
     #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&T, Writer) -> R) -> R {
         let arena = current();
         let mut link = &self.head;
-        while let Some(node) = link.get() {
-            if node.slot == arena.index {
-                return f(&node.value, arena.writer());
+        let node = loop {
+            match link.get() {
+                Some(node) if node.slot == arena.index => break node,
+                Some(node) => link = &node.next,
+                None => break Self::append(link, arena.index),
             }
-            link = &node.next;
-        }
-        Self::append(link, arena.index, f, arena.writer())
+        };
+        f(&node.value, arena.writer())
     }
 
+    /// Appends a node for `slot` at the end of the list (from `link`, its last link seen) and
+    /// returns it, or the node for `slot` found on the way.
     #[cold]
-    fn append<R>(
-        mut link: &OnceBox<Node<T>>,
-        slot: usize,
-        f: impl FnOnce(&T, Writer) -> R,
-        writer: Writer,
-    ) -> R {
+    #[inline(never)]
+    fn append(mut link: &OnceBox<Node<T>>, slot: usize) -> &Node<T> {
         let mut spare = Some(Box::new(Node {
             slot,
             next: OnceBox::new(),
@@ -645,7 +648,7 @@ impl<T: Default> Shards<T> {
                 // Ours (just set), or another thread's appended first: then keep walking. Only
                 // this thread adds a node for its slot (the shared slot's is added by any thread
                 // without a slot, which is why the shared node is written atomically).
-                Some(node) if node.slot == slot => return f(&node.value, writer),
+                Some(node) if node.slot == slot => return node,
                 Some(node) => link = &node.next,
                 None => {
                     if let Some(node) = spare.take()

@@ -9,10 +9,12 @@
 //! let c = r.counter("app.requests").unwrap();
 //! let mut state = DeltaState::new();
 //! c.add(5);
-//! let first = state.report(&r.snapshot(), SystemTime::now());
+//! let first_snapshot = r.snapshot();
+//! let first = state.report(&first_snapshot, SystemTime::now());
 //! assert_eq!(first.get("app.requests").unwrap().value, ReportValue::Counter(5));
 //! c.add(2);
-//! let second = state.report(&r.snapshot(), SystemTime::now());
+//! let second_snapshot = r.snapshot();
+//! let second = state.report(&second_snapshot, SystemTime::now());
 //! assert_eq!(second.get("app.requests").unwrap().value, ReportValue::Counter(2));
 //! ```
 

@@ -27,7 +27,8 @@
 //! let r = Registry::new();
 //! r.counter_family("http.requests", &["route"]).unwrap().get(&["/a b"]).unwrap().add(3);
 //! let t = SystemTime::UNIX_EPOCH + Duration::from_millis(2500);
-//! let report = DeltaState::new().report(&r.snapshot(), t);
+//! let report_snapshot = r.snapshot();
+//! let report = DeltaState::new().report(&report_snapshot, t);
 //! let text = graphite::encode(&report, &graphite::Config::default());
 //! assert_eq!(text, "http.requests;route=_a_b 3 2\n");
 //! ```

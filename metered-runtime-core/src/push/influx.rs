@@ -28,7 +28,8 @@
 //! let r = Registry::new();
 //! r.counter_family("http.requests", &["route"]).unwrap().get(&["/a b"]).unwrap().add(3);
 //! let t = SystemTime::UNIX_EPOCH + Duration::from_secs(2);
-//! let report = DeltaState::new().report(&r.snapshot(), t);
+//! let report_snapshot = r.snapshot();
+//! let report = DeltaState::new().report(&report_snapshot, t);
 //! let lines = influx::encode(&report, &influx::Config::default());
 //! assert_eq!(lines, ["http.requests,route=/a\\ b count=3i 2000000000"]);
 //! ```

@@ -36,7 +36,8 @@
 //! let r = Registry::new();
 //! r.counter("app.requests").unwrap().add(3);
 //! r.gauge("app.temp").unwrap().set(-5);
-//! let report = DeltaState::new().report(&r.snapshot(), std::time::SystemTime::now());
+//! let report_snapshot = r.snapshot();
+//! let report = DeltaState::new().report(&report_snapshot, std::time::SystemTime::now());
 //! let out = statsd::encode(&report, &statsd::Config::default());
 //! assert_eq!(out.datagrams, [b"app.requests:3|c\napp.temp:0|g\napp.temp:-5|g".to_vec()]);
 //! ```

@@ -231,15 +231,15 @@ impl HistogramConfig {
         )]
         let p = p.clamp(-1, POSITIONS as i64 - 1) as i16;
         // The keys are sorted (bounds increase, padding is `i16::MAX`): the bounds below every
-        // value of the bucket are the first `below`. Written as a sum and an or of 16 lane
-        // compares, which the compiler vectorizes.
-        let below: u16 = self.positions.iter().map(|&q| u16::from(q < p)).sum();
-        #[allow(
-            clippy::needless_bitwise_bool,
-            reason = "the eager `|` is what lets the compiler vectorize the compares"
-        )]
-        let equal = self.positions.iter().fold(false, |any, &q| any | (q == p));
-        let below = usize::from(below);
+        // value of the bucket are the first `below`, found by a binary search over the 16 keys
+        // in four steps of arithmetic (no branch to mispredict), then the one key that can
+        // equal `p`.
+        let k = &self.positions;
+        let mut below = usize::from(k[7] < p) * 8;
+        below += usize::from(k[below + 3] < p) * 4;
+        below += usize::from(k[below + 1] < p) * 2;
+        below += usize::from(k[below] < p);
+        let equal = k[below] == p;
         if equal {
             in_bound_bucket(self.bounds.unwrap_or(&[]), below, v())
         } else {
