@@ -40,7 +40,7 @@
 //! bounds are configured). It takes no lock and allocates nothing after warm-up. With up to 12
 //! classic bounds, the classic bucket comes from the exponential one: the configuration keeps
 //! each bound's exponential bucket (computed when it is built, in const code), the record path
-//! counts the bounds in lower buckets (a branch-free compare of 16-bit integers) and, only when
+//! counts the bounds in lower buckets (a branch-free binary search of 16-bit keys) and, only when
 //! the value's bucket holds a bound (at most 12 of 6,656 buckets), compares the value with the
 //! bounds in it, out of line. A timer converts its nanoseconds to seconds only there. Beyond 12
 //! bounds, a binary search.
