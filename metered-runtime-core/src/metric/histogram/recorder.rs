@@ -438,7 +438,11 @@ fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, p: i64)
     w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
     w.min(&s.min, ns);
     w.max(&s.max, ns);
-    record_bound(s, w, config, p, || secs(ns));
+    if ns < EXACT_NANOS {
+        record_bound(s, w, config, p, || secs(ns));
+    } else {
+        record_bound_exact(s, w, config, secs(ns));
+    }
 }
 
 /// The shard update of [`Histogram::record`], always inlined as [`update_nanos`] is.
@@ -457,7 +461,8 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
 }
 
 /// Nanoseconds in seconds, the unit of a timer's bounds: computed only where a value is compared
-/// with a bound (a division, kept off the usual record path).
+/// with a bound (a division, kept off the usual record path). Below [`EXACT_NANOS`], `ns` is
+/// exact as an `f64` and the quotient rounds once, which the bound keys rely on.
 #[inline]
 pub(super) fn secs(ns: u64) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
@@ -495,6 +500,22 @@ fn record_bound(
     }
 }
 
+/// Durations of at least this many nanoseconds (2^53, about 104 days) are compared with every
+/// bound: above it `ns as f64 / 1e9` rounds twice, and its exponential bucket can differ by one
+/// from the one `position_of_nanos` computes exactly, so the bound keys would not tell which
+/// bounds lie below it.
+pub(super) const EXACT_NANOS: u64 = 1 << 53;
+
+/// [`record_bound`] of a value `v` (in reported units) compared with every bound: a binary
+/// search (for durations of [`EXACT_NANOS`] and more).
+#[cold]
+#[inline(never)]
+fn record_bound_exact(shard: &Shard, writer: Writer, config: &HistogramConfig, v: f64) {
+    if let Some(bounds) = config.live_bounds() {
+        record_many(shard, writer, bounds, v);
+    }
+}
+
 /// [`record_bound`] beyond 12 bounds.
 #[inline(never)]
 fn record_many(shard: &Shard, writer: Writer, bounds: &[f64], v: f64) {
@@ -512,6 +533,48 @@ impl Default for Histogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// A timer's classic buckets equal the count of bounds below each duration in seconds (as
+    /// `secs` computes it), with bounds at the duration itself and its neighbouring `f64`s,
+    /// short and long durations, including above 2^53 ns where the division rounds twice.
+    #[test]
+    fn timer_classic_buckets_equal_the_count_of_bounds_below() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut durations = vec![
+            1,
+            999,
+            1_000_000_000,
+            1_000_000_001,
+            (1 << 53) - 1,
+            1 << 53,
+            11_360_318_915_079_195,
+            351_908_470_613_962_591,
+            u64::MAX,
+        ];
+        for _ in 0..400 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            durations.push(x >> (x % 60));
+        }
+        for ns in durations {
+            let v = secs(ns);
+            let near = [
+                f64::from_bits(v.to_bits().saturating_sub(1)),
+                v,
+                f64::from_bits(v.to_bits() + 1),
+            ];
+            for (i, &b) in near.iter().enumerate() {
+                let bounds: &'static [f64] = Box::leak(Box::new([b]));
+                let h = Histogram::nanos(HistogramConfig::new().bounds(bounds));
+                h.record_nanos(ns);
+                let mut buckets = Vec::new();
+                h.classic(&mut buckets);
+                let below = u64::from(v <= b);
+                assert_eq!(buckets[0].1, below, "{ns} ns against bound {i} {b}");
+            }
+        }
+    }
+
     #[test]
     fn invalid_bounds_are_ignored_without_panicking() {
         let h = Histogram::with_config(HistogramConfig::new().bounds(&[5.0, 1.0]));

@@ -88,7 +88,11 @@ pub(super) fn record_nanos(base: u32, config: &HistogramConfig, ns: u64, p: i64)
             t,
             base,
             bounds.len(),
-            config.classic_index_of(bounds, p, || super::recorder::secs(ns)),
+            if ns < super::recorder::EXACT_NANOS {
+                config.classic_index_of(bounds, p, || super::recorder::secs(ns))
+            } else {
+                HistogramConfig::classic_index(bounds, super::recorder::secs(ns))
+            },
         );
     }
 }
