@@ -185,13 +185,34 @@ const NANOS_TO_SECS_FIXED: u64 = 9_903_520_314_283_042_199;
 #[inline]
 pub(super) fn position_of_nanos(ns: u64) -> i64 {
     let fixed = u128::from(ns) * u128::from(NANOS_TO_SECS_FIXED);
+    #[allow(clippy::cast_possible_truncation, reason = "the high and low halves")]
+    let (hi, lo) = ((fixed >> 64) as u64, fixed as u64);
+    if hi == 0 {
+        // 0 or 1 ns (the multiplier is below 2^64, twice it above).
+        return position_of_tiny_nanos(fixed);
+    }
+    // Only the high half can hold the leading one: one leading-zero count and one double
+    // shift give the top 64 bits of `fixed << lz`, a shorter chain than a 128-bit normalize.
+    let lz = hi.leading_zeros();
+    let top = (hi << lz) | ((lo >> 1) >> (63 - lz));
+    let m = (top >> 11) & ((1 << 52) - 1);
+    // The leading one is bit 127 - lz of 2^93 * seconds: the exponent is 34 - lz.
+    let e = 34 - i64::from(lz);
+    #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
+    let k = sub_index(m) as i64;
+    (e - i64::from(MIN_EXP)) * 64 + k - 1
+}
+
+/// [`position_of_nanos`] of 0 or 1 ns, whose fixed-point product fits in 64 bits.
+#[cold]
+#[inline(never)]
+fn position_of_tiny_nanos(fixed: u128) -> i64 {
     if fixed == 0 {
         return -1;
     }
-    let lz = fixed.leading_zeros(); // at most 64, since ns >= 1
+    let lz = fixed.leading_zeros();
     #[allow(clippy::cast_possible_truncation, reason = "52 bits")]
     let m = ((fixed << lz) >> 75) as u64 & ((1 << 52) - 1);
-    // The leading one is bit 127 - lz of 2^93 * seconds: the exponent is 34 - lz.
     let e = 34 - i64::from(lz);
     #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
     let k = sub_index(m) as i64;
@@ -386,6 +407,28 @@ mod tests {
         assert_eq!(position_of_nanos(1_000_000_001), position(1.0) + 1);
         assert_eq!(position_of_nanos(0), -1);
         assert!(position_of_nanos(u64::MAX) < 6656);
+    }
+
+    /// The 64-bit normalize of `position_of_nanos` equals the 128-bit one (kept for 0 and 1 ns)
+    /// on every duration tried: all up to 2^16 ns, around every power of two, random ones over
+    /// the whole `u64` range.
+    #[test]
+    fn nanos_positions_equal_the_128_bit_normalize() {
+        let reference =
+            |ns: u64| position_of_tiny_nanos(u128::from(ns) * u128::from(NANOS_TO_SECS_FIXED));
+        let mut values: Vec<u64> = (0..1 << 16).collect();
+        for j in 0..64 {
+            let p = 1u64 << j;
+            values.extend([p - 1, p, p.saturating_add(1)]);
+        }
+        values.push(u64::MAX);
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..300_000 {
+            values.push(xorshift(&mut x) >> (x % 64));
+        }
+        for ns in values {
+            assert_eq!(position_of_nanos(ns), reference(ns), "{ns} ns");
+        }
     }
 
     #[test]
