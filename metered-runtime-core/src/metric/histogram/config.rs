@@ -19,8 +19,8 @@ const fn duration_nanos(d: Duration) -> u64 {
 /// Up to this many classic bounds, the record path finds a value's classic bucket from its
 /// exponential bucket (see [`HistogramConfig::classic_index`]).
 const FAST_BOUNDS: usize = 12;
-/// Keys kept: [`FAST_BOUNDS`] padded to 16, the width of two 8-lane vector compares.
-const KEYS: usize = 16;
+/// Keys kept: [`FAST_BOUNDS`] and one `i16::MAX` of padding, which the search may read.
+const KEYS: usize = FAST_BOUNDS + 1;
 
 /// The default window of the snapshot quantiles: 60 seconds.
 pub const DEFAULT_WINDOW: Duration = Duration::from_mins(1);
@@ -61,7 +61,7 @@ pub struct HistogramConfig {
     /// [`classic_index_fast`](Self::classic_index_fast).
     fast_bounds: bool,
     /// The quantile window in nanoseconds (a `u64`, not a `Duration`, to keep the struct at
-    /// 64 bytes).
+    /// 56 bytes).
     window_nanos: u64,
     /// For each of the first [`FAST_BOUNDS`] bounds, a storage position of the exponential
     /// layout such that every value in a higher position is above the bound; `i16::MAX` for
@@ -215,9 +215,9 @@ impl HistogramConfig {
     /// is the number of bounds whose key is below `p`, plus, only if `p` is the key of some
     /// bound (rarely: at most 12 of the 6,656 buckets), those of them below the value, found by
     /// comparing it. That comparison is the only place `v` is called: a timer converts its
-    /// nanoseconds to seconds there and nowhere else. The count takes two levels of three
-    /// compares over the 16 keys (12 bounds padded with `i16::MAX`): no branch to mispredict,
-    /// about 20 instructions and a short dependency chain (a vector compare needs a population
+    /// nanoseconds to seconds there and nowhere else. The count takes two levels of compares
+    /// (two, then four) over the 12 keys: no branch to mispredict, about 20 instructions and a
+    /// short dependency chain (a vector compare needs a population
     /// count that the baseline x86-64 target lacks, and a binary search a chain of four
     /// dependent loads: both measured slower).
     #[inline(always)]
@@ -233,17 +233,18 @@ impl HistogramConfig {
         )]
         let p = p.clamp(-1, POSITIONS as i64 - 1) as i16;
         // The keys are sorted (bounds increase, padding is `i16::MAX`): the bounds below every
-        // value of the bucket are the first `below`. Two levels of three independent compares:
-        // the blocks of four keys whose last key is below `p` (all of their keys are), then the
-        // keys below `p` among the first three of the next block (its last is not below `p`, or
-        // is padding). No branch, and a short chain from `p` to the count (a timed call waits
-        // for it: the clock reads around it do not overlap it).
+        // value of the bucket are the first `below`. Two levels of independent compares: the
+        // blocks of four keys whose last key is below `p` (all of their keys are; the third
+        // block needs no test), then the keys below `p` in the next block. No branch, and a
+        // short chain from `p` to the count (a timed call waits for it: the clock reads around
+        // it do not overlap it).
         let k = &self.positions;
-        let block = 4 * (usize::from(k[3] < p) + usize::from(k[7] < p) + usize::from(k[11] < p));
+        let block = 4 * (usize::from(k[3] < p) + usize::from(k[7] < p));
         let below = block
             + usize::from(k[block] < p)
             + usize::from(k[block + 1] < p)
-            + usize::from(k[block + 2] < p);
+            + usize::from(k[block + 2] < p)
+            + usize::from(k[block + 3] < p);
         let equal = k[below] == p;
         if equal {
             in_bound_bucket(self.bounds.unwrap_or(&[]), below, v())
@@ -285,7 +286,7 @@ mod tests {
 
     #[test]
     fn config_is_small() {
-        assert_eq!(std::mem::size_of::<HistogramConfig>(), 64);
+        assert_eq!(std::mem::size_of::<HistogramConfig>(), 56);
         let c = HistogramConfig::new().window(Duration::from_secs(90));
         assert_eq!(c.quantile_window(), Duration::from_secs(90));
         assert_eq!(
