@@ -166,21 +166,29 @@ pub(crate) const PADDING: &str = "                                ";
 
 /// Appends `text[..len]` to `out`, where `text` goes on for at least [`CHUNK`] bytes of ASCII
 /// after `len` (its padding): by copies of `CHUNK` bytes, then cutting off what was copied
-/// past `len`. A chunk that would end inside a character is appended as it is instead.
-#[inline]
+/// past `len`. A chunk that would end inside a character (or past the end of `text`) is
+/// appended as it is instead.
+#[inline(always)]
+#[allow(
+    clippy::inline_always,
+    reason = "a few moves in place of a call to `memcpy`: a call would cost what it saves"
+)]
 pub(crate) fn push_over(out: &mut String, text: &str, len: usize) {
-    let mut at = 0;
-    while at < len {
-        if let Some(chunk) = text.get(at..at + CHUNK) {
-            out.push_str(chunk);
-            at += CHUNK;
-        } else {
-            out.push_str(text.get(at..len).unwrap_or_default());
+    let (mut rest, mut left) = (text, len);
+    while left > 0 {
+        let Some((chunk, tail)) = rest.split_at_checked(CHUNK) else {
+            out.push_str(rest.get(..left).unwrap_or_default());
+            return;
+        };
+        out.push_str(chunk);
+        if left <= CHUNK {
+            // The byte at the new end is `text[len]`: a character boundary.
+            out.truncate(out.len() - (CHUNK - left));
             return;
         }
+        left -= CHUNK;
+        rest = tail;
     }
-    // The byte at the new end is `text[len]`, padding: a character boundary.
-    out.truncate(out.len() - (at - len));
 }
 
 /// A text to append: the first `len` bytes of `rest`, whatever follows them in `rest` being
