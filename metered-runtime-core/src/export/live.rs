@@ -48,6 +48,26 @@ pub(crate) struct Readings {
 }
 
 impl Readings {
+    /// How many values of each kind were read.
+    fn sizes(&self) -> [usize; 5] {
+        [
+            self.unsigned.len(),
+            self.signed.len(),
+            self.floats.len(),
+            self.buckets.len(),
+            self.lens.len(),
+        ]
+    }
+
+    /// Room for as many values of each kind as `sizes` says.
+    fn reserve(&mut self, sizes: [usize; 5]) {
+        self.unsigned.reserve(sizes[0]);
+        self.signed.reserve(sizes[1]);
+        self.floats.reserve(sizes[2]);
+        self.buckets.reserve(sizes[3]);
+        self.lens.reserve(sizes[4]);
+    }
+
     /// Forgets what was read (keeping the buffers).
     pub(crate) fn clear(&mut self) {
         self.unsigned.clear();
@@ -515,6 +535,9 @@ pub(crate) struct Plan {
     /// reserve the next one at once (the two differ: 0.0.4 writes `_total` in a counter's
     /// header lines, OpenMetrics writes `# UNIT` lines and `# EOF`).
     last_len: [AtomicUsize; 2],
+    /// How many values of each kind the last scrape read (see [`Readings`]), to reserve them
+    /// at once.
+    last_read: [AtomicUsize; 5],
 }
 
 /// The label values of a single metric in the order a snapshot sorts its series by.
@@ -567,6 +590,7 @@ impl Plan {
             rest,
             families,
             last_len: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            last_read: Default::default(),
         }
     }
 
@@ -578,9 +602,21 @@ impl Plan {
         (last != 0).then(|| last + last / 64 + 64)
     }
 
-    /// Notes the length of the text of `format` just written.
-    pub(crate) fn written(&self, format: Format, len: usize) {
+    /// What a scrape of this plan reads its values with: room for as many as the last one
+    /// read.
+    pub(crate) fn le_cache(&self) -> LeCache {
+        let mut le = LeCache::default();
+        le.readings
+            .reserve(self.last_read.each_ref().map(|n| n.load(Ordering::Relaxed)));
+        le
+    }
+
+    /// Notes the length of the text of `format` just written, and what was read for it.
+    pub(crate) fn written(&self, format: Format, len: usize, le: &LeCache) {
         self.last_len[format as usize].store(len, Ordering::Relaxed);
+        for (kept, n) in self.last_read.iter().zip(le.readings.sizes()) {
+            kept.store(n, Ordering::Relaxed);
+        }
     }
 
     /// The family of the entries `group` (one exposition name) written live, or `None` when it

@@ -27,7 +27,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
     let m = model::build(scrape, *opts);
     out.reserve(m.estimated_len());
-    write(&m, out);
+    write(&m, out, &mut LeCache::default());
 }
 
 /// Appends the text of `registry` read now to `out`: what [`encode`] writes for
@@ -48,8 +48,10 @@ pub fn encode_registry(registry: &Registry, opts: &Options, out: &mut String) {
             .expected_len(Format::Prometheus)
             .unwrap_or_else(|| m.estimated_len()),
     );
-    write(&m, out);
-    read.plan.written(Format::Prometheus, out.len() - start);
+    let mut le = read.plan.le_cache();
+    write(&m, out, &mut le);
+    read.plan
+        .written(Format::Prometheus, out.len() - start, &le);
 }
 
 /// The text of `registry` read now (see [`encode_registry`]).
@@ -60,15 +62,14 @@ pub fn registry_to_string(registry: &Registry, opts: &Options) -> String {
     out
 }
 
-fn write(m: &model::Model<'_>, out: &mut String) {
-    let mut le = LeCache::default();
-    read_live(&m.families, &mut le);
+fn write(m: &model::Model<'_>, out: &mut String, le: &mut LeCache) {
+    read_live(&m.families, le);
     for f in &m.families {
         match f.header {
             Some((h, texts)) => texts.get(h.texts[Format::Prometheus as usize]).push_to(out),
             None => push_header(out, Format::Prometheus, &f.name, f.ty, &f.help, &f.unit),
         }
-        push_samples(out, f, &mut le);
+        push_samples(out, f, le);
     }
 }
 

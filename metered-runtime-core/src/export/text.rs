@@ -62,6 +62,9 @@ pub(crate) fn push_f64(out: &mut String, v: f64) {
         out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
         out.push_str("-Inf");
+    } else if v == 0.0 {
+        // The sum of a histogram nothing was recorded in.
+        out.push_str(if v.is_sign_negative() { "-0.0" } else { "0.0" });
     } else if !push_short_decimal(out, v) {
         let _ = write!(out, "{v:?}");
     }
