@@ -130,10 +130,9 @@ pub(crate) struct Lines<'o> {
     pub name: Piece<'o>,
     /// Whether scalar samples end in `_total` (counters; gauges have no suffix).
     pub total: bool,
-    /// The `le` texts and buffers for the start of bucket lines, reused from series to series.
+    /// The `le` texts, the values read before writing, and buffers for the start of bucket
+    /// lines, reused from series to series.
     pub le: &'o mut LeCache,
-    /// The values read before writing.
-    pub readings: &'o mut Readings,
 }
 
 impl Lines<'_> {
@@ -154,21 +153,21 @@ impl Lines<'_> {
     }
 
     fn uint(&mut self, block: Piece<'_>) {
-        let n = self.readings.next_unsigned();
+        let n = self.le.readings.next_unsigned();
         self.start(block);
         push_u64(self.out, n);
         self.out.push('\n');
     }
 
     fn int(&mut self, block: Piece<'_>) {
-        let n = self.readings.next_signed();
+        let n = self.le.readings.next_signed();
         self.start(block);
         push_i64(self.out, n);
         self.out.push('\n');
     }
 
     fn float(&mut self, block: Piece<'_>) {
-        let v = self.readings.next_float();
+        let v = self.le.readings.next_float();
         self.start(block);
         push_f64(self.out, v);
         self.out.push('\n');
@@ -176,8 +175,8 @@ impl Lines<'_> {
 
     /// The lines of the next histogram read.
     fn histogram(&mut self, block: Piece<'_>) {
-        let (at, len) = self.readings.next_histogram();
-        let sum = self.readings.next_float();
+        let (at, len) = self.le.readings.next_histogram();
+        let sum = self.le.readings.next_float();
         // `name_bucket{labels,le="` for the series' bucket lines, and `{labels} ` to end the
         // names of its `_sum` and `_count` lines, each padded for `push_over`.
         let mut head = std::mem::take(&mut self.le.head);
@@ -198,11 +197,12 @@ impl Lines<'_> {
         let (head_len, tail_len) = (head.len(), tail.len());
         head.push_str(PADDING);
         tail.push_str(PADDING);
-        let buckets = self.readings.buckets.get(at..at + len).unwrap_or_default();
+        let le = &mut *self.le;
+        let buckets = le.readings.buckets.get(at..at + len).unwrap_or_default();
         let out = &mut *self.out;
         for (i, &(bound, count)) in buckets.iter().enumerate() {
             push_over(out, &head, head_len);
-            self.le.get_closed(i, bound).piece().push_to(out);
+            le.texts.get_closed(i, bound).piece().push_to(out);
             push_u64(out, count);
             out.push('\n');
         }
@@ -505,8 +505,8 @@ pub(crate) struct Header {
 enum Source {
     /// Every member as a single metric, sorted by label values: these rows of the plan.
     Plain(std::ops::Range<usize>),
-    /// A labelled family.
-    Family(Box<Entry>),
+    /// A labelled family: the next of the plan's `labelled`.
+    Family,
 }
 
 /// A family written live.
@@ -522,6 +522,8 @@ pub(crate) struct Plan {
     live: Vec<LiveFamily>,
     /// The single metrics of the live families, in the same order, with their label sets.
     rows: Vec<(Span, MetricRef)>,
+    /// The labelled families among the live ones, in the same order.
+    labelled: Vec<Entry>,
     /// The names, header lines and label sets of the live families, one after another in the
     /// order they are written (so that a scrape reads them in order).
     pub texts: Texts,
@@ -563,9 +565,10 @@ impl Plan {
         let mut live = Vec::new();
         let mut rest = Vec::new();
         let mut rows = Vec::new();
+        let mut labelled = Vec::new();
         let mut texts = Texts::default();
         for group in by_exposition.chunk_by(|a, b| a.exposition_name() == b.exposition_name()) {
-            match Self::live(group, &mut rows, &mut texts) {
+            match Self::live(group, &mut rows, &mut labelled, &mut texts) {
                 Some(f) => live.push(f),
                 None => rest.extend(group.iter().map(|e| (*e).clone())),
             }
@@ -585,6 +588,7 @@ impl Plan {
         Plan {
             live,
             rows,
+            labelled,
             texts,
             claims,
             rest,
@@ -625,6 +629,7 @@ impl Plan {
     fn live(
         group: &[&Entry],
         rows: &mut Vec<(Span, MetricRef)>,
+        labelled: &mut Vec<Entry>,
         texts: &mut Texts,
     ) -> Option<LiveFamily> {
         let reserved = reserved_keys(exposition_type(group[0].kind()));
@@ -666,7 +671,10 @@ impl Plan {
         {
             return e.type_label().is_none().then(|| LiveFamily {
                 header: header(e, texts),
-                source: Source::Family(Box::new((*e).clone())),
+                source: {
+                    labelled.push((*e).clone());
+                    Source::Family
+                },
             });
         }
         if group
@@ -740,21 +748,18 @@ impl Read {
     pub(crate) fn of(registry: &Registry) -> Read {
         let plan = Plan::of(registry);
         let samples = plan
-            .live
+            .labelled
             .iter()
-            .filter_map(|f| match &f.source {
-                Source::Plain(_) => None,
-                Source::Family(e) => Some(match e.metric() {
-                    MetricRef::Family(FamilyRef::Counter(f)) => children(f, e),
-                    MetricRef::Family(FamilyRef::Gauge(f)) => children(f, e),
-                    MetricRef::Family(FamilyRef::UpDownCounter(f)) => children(f, e),
-                    MetricRef::Family(FamilyRef::FloatGauge(f)) => children(f, e),
-                    MetricRef::Family(FamilyRef::Meter(f)) => children(f, e),
-                    MetricRef::Family(FamilyRef::Histogram(f)) => children(f, e),
-                    MetricRef::Family(FamilyRef::Timer(f)) => children(f, e),
-                    // `Plan::live` makes a family source of families only.
-                    _ => Arc::new(NoSeries),
-                }),
+            .map(|e| match e.metric() {
+                MetricRef::Family(FamilyRef::Counter(f)) => children(f, e),
+                MetricRef::Family(FamilyRef::Gauge(f)) => children(f, e),
+                MetricRef::Family(FamilyRef::UpDownCounter(f)) => children(f, e),
+                MetricRef::Family(FamilyRef::FloatGauge(f)) => children(f, e),
+                MetricRef::Family(FamilyRef::Meter(f)) => children(f, e),
+                MetricRef::Family(FamilyRef::Histogram(f)) => children(f, e),
+                MetricRef::Family(FamilyRef::Timer(f)) => children(f, e),
+                // `Plan::live` makes a family source of families only.
+                _ => Arc::new(NoSeries),
             })
             .collect();
         let overflowed = plan
@@ -792,7 +797,7 @@ impl Read {
                     texts: &plan.texts,
                 },
                 // One for each family source, in order (see `of`).
-                Source::Family(_) => {
+                Source::Family => {
                     LiveSeries::Family(families.next().map_or(&NoSeries as &dyn Samples, |s| &**s))
                 }
             };

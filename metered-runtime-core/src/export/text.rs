@@ -283,11 +283,18 @@ impl Padded {
 /// The `le` texts of the bounds written last, reused while bounds repeat (histograms usually
 /// share their bounds), so that each is formatted once.
 #[derive(Default)]
-pub(crate) struct LeCache {
+pub(crate) struct LeTexts {
     bounds: Vec<u64>,
     text: Vec<String>,
     /// Each of `text` followed by `"} ` (the end of a bucket line's label set).
     closed: Vec<Padded>,
+}
+
+/// What an exposition's lines are written with besides the output: the `le` texts, the values
+/// read and buffers reused from series to series.
+#[derive(Default)]
+pub(crate) struct LeCache {
+    pub(crate) texts: LeTexts,
     /// The live values of an exposition, read before its lines are written.
     pub(crate) readings: Readings,
     /// The start of a series' bucket lines, a buffer reused from series to series.
@@ -298,6 +305,14 @@ pub(crate) struct LeCache {
 }
 
 impl LeCache {
+    /// The `le` text of bound `i`.
+    pub(crate) fn get(&mut self, i: usize, bound: f64) -> &str {
+        self.texts.get(i, bound)
+    }
+}
+
+impl LeTexts {
+    /// The `le` text of bound `i`.
     pub(crate) fn get(&mut self, i: usize, bound: f64) -> &str {
         let bits = bound.to_bits();
         if self.bounds.get(i) != Some(&bits) {
@@ -434,7 +449,6 @@ fn push_line_start(out: &mut String, name: &str, suffix: &str) {
 pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
     push_series(out, f, le);
     if let Some(live) = f.live {
-        let mut readings = std::mem::take(&mut le.readings);
         // Every family written live has its header kept (see `model::Builder::add_live`).
         let name = match f.header {
             Some((h, texts)) => texts.get(h.padded),
@@ -448,9 +462,7 @@ pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
             name,
             total: f.ty == Type::Counter,
             le,
-            readings: &mut readings,
         });
-        le.readings = readings;
     }
 }
 
@@ -647,8 +659,8 @@ mod tests {
         assert_eq!(out, expected);
         // A bound's `le` text with its end, as the bucket lines take it.
         let mut le = LeCache::default();
-        assert_eq!(le.get_closed(0, 0.25).piece().as_str(), "0.25\"} ");
-        assert_eq!(le.get_closed(0, 1e-7).piece().as_str(), "1e-7\"} ");
+        assert_eq!(le.texts.get_closed(0, 0.25).piece().as_str(), "0.25\"} ");
+        assert_eq!(le.texts.get_closed(0, 1e-7).piece().as_str(), "1e-7\"} ");
         assert_eq!(le.get(0, 1e-7), "1e-7");
     }
 }
