@@ -81,17 +81,18 @@ fn push_short_decimal(out: &mut String, v: f64) -> bool {
         return false;
     }
     for (places, &p) in POWERS.iter().enumerate() {
-        let m = (a * p).round();
+        // The nearest integer (a conversion, not a call to `round`): below 10^15.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a non-negative number below 10^15"
+        )]
+        let m = (a * p + 0.5) as u64;
         // Integers below 2^53 are exact, and the division is correctly rounded: it is `v`
         // exactly when the decimal `m / 10^places` reads back as `v` (both positive: equal
         // bits are equal values).
-        if (m / p).to_bits() == a.to_bits() {
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "a non-negative integer below 10^15"
-            )]
-            let m = m as u64;
+        #[allow(clippy::cast_precision_loss, reason = "exact below 2^53")]
+        if (m as f64 / p).to_bits() == a.to_bits() {
             let scale = 10u64.pow(u32::try_from(places).unwrap_or(0));
             if v.is_sign_negative() {
                 out.push('-');
