@@ -168,10 +168,10 @@ pub(crate) const CHUNK: usize = 32;
 /// `CHUNK` spaces: what a [`Padded`] text and a buffer for [`push_over`] end with.
 pub(crate) const PADDING: &str = "                                ";
 
-/// Appends `text[..len]` to `out`, where `text` goes on for at least [`CHUNK`] bytes of ASCII
-/// after `len` (its padding): by copies of `CHUNK` bytes, then cutting off what was copied
-/// past `len`. A chunk that would end inside a character (or past the end of `text`) is
-/// appended as it is instead.
+/// Appends `text[..len]` to `out` (`len` a character boundary of `text`) by copies of
+/// [`CHUNK`] bytes, cutting off again what was copied past `len` (padding, or the next text of
+/// a [`Texts`]). The rest is appended as it is where a chunk would end inside a character or
+/// past the end of `text`.
 #[inline(always)]
 #[allow(
     clippy::inline_always,
