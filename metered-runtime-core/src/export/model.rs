@@ -13,9 +13,10 @@ use crate::snapshot::{
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::live::{Header, Read, Samples};
+use super::live::{Header, LiveSeries, Read};
 use super::scrape::{OVERFLOWED_NAME, PROBLEMS_NAME};
 pub use super::scrape::{Options, Problem, ProblemKind, Scrape};
+use super::text::Texts;
 
 /// Bounds (in seconds) of the classic buckets of a timer that has none configured.
 pub const DEFAULT_SECONDS_BOUNDS: &[f64] = &[
@@ -88,7 +89,10 @@ pub(crate) struct Family<'a> {
     pub unit: Cow<'static, str>,
     pub series: Vec<Series<'a>>,
     /// Series read where they live, written after `series` (see `live`).
-    pub live: Option<&'a dyn Samples>,
+    pub live: Option<LiveSeries<'a>>,
+    /// For a family written live, what the registry keeps for it (its header lines in each
+    /// format, its name ready to be appended) and the texts they are in.
+    pub header: Option<(&'a Header, &'a Texts)>,
 }
 
 /// Everything the encoders write, in order.
@@ -169,7 +173,7 @@ pub(crate) fn exposition_type(kind: MetricKind) -> Type {
     }
 }
 
-fn unit_name(kind: MetricKind, unit: Unit) -> Cow<'static, str> {
+pub(crate) fn unit_name(kind: MetricKind, unit: Unit) -> Cow<'static, str> {
     if kind == MetricKind::Timer {
         return Cow::Borrowed("seconds");
     }
@@ -448,6 +452,7 @@ impl<'a> Builder<'a> {
             unit: unit_name(h.kind, h.unit),
             series: Vec::with_capacity(f.series.len()),
             live: None,
+            header: None,
         });
         let companion = companion.map(|(name, ty)| {
             self.families.push(Family {
@@ -460,6 +465,7 @@ impl<'a> Builder<'a> {
                 unit: Cow::Borrowed(""),
                 series: Vec::new(),
                 live: None,
+                header: None,
             });
             self.families.len() - 1
         });
@@ -624,7 +630,7 @@ impl<'a> Builder<'a> {
     /// [`add_family`](Self::add_family) checks series by series, and `live::Plan` sends
     /// whatever could fail (function gauges, refused label keys) through the snapshot.
     /// Called only with the options' defaults (no companion families).
-    fn add_live(&mut self, h: &'a Header, samples: &'a dyn Samples) {
+    fn add_live(&mut self, h: &'a Header, texts: &'a Texts, samples: LiveSeries<'a>) {
         if samples.len() == 0 {
             return;
         }
@@ -639,9 +645,10 @@ impl<'a> Builder<'a> {
             name: Cow::Borrowed(&h.exposition),
             ty,
             help: Cow::Borrowed(&h.help),
-            unit: unit_name(h.kind, h.unit),
+            unit: h.unit_name.clone(),
             series: Vec::new(),
             live: Some(samples),
+            header: Some((h, texts)),
         });
     }
 
@@ -668,6 +675,7 @@ impl<'a> Builder<'a> {
                     })
                     .collect(),
                 live: None,
+                header: None,
             });
         }
         let counts = ProblemKind::ALL.map(|k| self.problems.iter().filter(|p| p.kind == k).count());
@@ -688,6 +696,7 @@ impl<'a> Builder<'a> {
                 })
                 .collect(),
             live: None,
+            header: None,
         });
         Model {
             families,
@@ -725,11 +734,11 @@ pub(crate) fn build_read<'a>(read: &'a Read, rest: &[FamilySnapshot<'a>]) -> Mod
         Some(read.claims()),
     );
     let mut rest = rest.iter().peekable();
-    for (h, samples) in read.live() {
+    for (h, texts, samples) in read.live() {
         while let Some(f) = rest.next_if(|f| f.header.exposition_name < &*h.exposition) {
             b.add_family(f);
         }
-        b.add_live(h, samples);
+        b.add_live(h, texts, samples);
     }
     for f in rest {
         b.add_family(f);

@@ -14,10 +14,9 @@
 //! ```
 
 use super::live;
-use super::model::{self, Options, Scrape, Type};
-use super::text::{LeCache, push_help, push_samples, read_live, type_word};
+use super::model::{self, Options, Scrape};
+use super::text::{Format, LeCache, push_header, push_samples, read_live};
 use crate::registry::Registry;
-use std::sync::atomic::Ordering;
 
 /// The `Content-Type` of this format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -26,7 +25,9 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// escaped), a `# TYPE` line, then its samples. A counter's family name carries its `_total`
 /// suffix, as 0.0.4 tools expect.
 pub fn encode(scrape: &Scrape, opts: &Options, out: &mut String) {
-    write(&model::build(scrape, *opts), out);
+    let m = model::build(scrape, *opts);
+    out.reserve(m.estimated_len());
+    write(&m, out, &mut LeCache::default());
 }
 
 /// Appends the text of `registry` read now to `out`: what [`encode`] writes for
@@ -40,12 +41,17 @@ pub fn encode_registry(registry: &Registry, opts: &Options, out: &mut String) {
     }
     let read = live::Read::of(registry);
     let rest = read.rest.families();
+    let m = model::build_read(&read, &rest);
     let start = out.len();
-    out.reserve(read.plan.last_len.load(Ordering::Relaxed));
-    write(&model::build_read(&read, &rest), out);
+    out.reserve(
+        read.plan
+            .expected_len(Format::Prometheus)
+            .unwrap_or_else(|| m.estimated_len()),
+    );
+    let mut le = read.plan.le_cache();
+    write(&m, out, &mut le);
     read.plan
-        .last_len
-        .store(out.len() - start, Ordering::Relaxed);
+        .written(Format::Prometheus, out.len() - start, &le);
 }
 
 /// The text of `registry` read now (see [`encode_registry`]).
@@ -56,24 +62,14 @@ pub fn registry_to_string(registry: &Registry, opts: &Options) -> String {
     out
 }
 
-fn write(m: &model::Model<'_>, out: &mut String) {
-    let mut le = LeCache::default();
-    read_live(&m.families, &mut le);
-    out.reserve(m.estimated_len());
+fn write(m: &model::Model<'_>, out: &mut String, le: &mut LeCache) {
+    read_live(&m.families, le);
     for f in &m.families {
-        let total = if f.ty == Type::Counter { "_total" } else { "" };
-        out.push_str("# HELP ");
-        out.push_str(&f.name);
-        out.push_str(total);
-        out.push(' ');
-        push_help(out, &f.help, false);
-        out.push_str("\n# TYPE ");
-        out.push_str(&f.name);
-        out.push_str(total);
-        out.push(' ');
-        out.push_str(type_word(f.ty));
-        out.push('\n');
-        push_samples(out, f, &mut le);
+        match f.header {
+            Some((h, texts)) => texts.get(h.texts[Format::Prometheus as usize]).push_to(out),
+            None => push_header(out, Format::Prometheus, &f.name, f.ty, &f.help, &f.unit),
+        }
+        push_samples(out, f, le);
     }
 }
 

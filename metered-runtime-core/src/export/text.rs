@@ -1,6 +1,6 @@
 //! What the two text formats share: numbers, escaping, label sets and sample lines.
 
-use super::live::{Lines, Readings, scalar_suffix};
+use super::live::{Lines, Readings};
 use super::model::{Family, Sample, Series, Type};
 use std::fmt::Write as _;
 
@@ -62,6 +62,9 @@ pub(crate) fn push_f64(out: &mut String, v: f64) {
         out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
         out.push_str("-Inf");
+    } else if v == 0.0 {
+        // The sum of a histogram nothing was recorded in.
+        out.push_str(if v.is_sign_negative() { "-0.0" } else { "0.0" });
     } else if !push_short_decimal(out, v) {
         let _ = write!(out, "{v:?}");
     }
@@ -78,17 +81,18 @@ fn push_short_decimal(out: &mut String, v: f64) -> bool {
         return false;
     }
     for (places, &p) in POWERS.iter().enumerate() {
-        let m = (a * p).round();
+        // The nearest integer (a conversion, not a call to `round`): below 10^15.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a non-negative number below 10^15"
+        )]
+        let m = (a * p + 0.5) as u64;
         // Integers below 2^53 are exact, and the division is correctly rounded: it is `v`
         // exactly when the decimal `m / 10^places` reads back as `v` (both positive: equal
         // bits are equal values).
-        if (m / p).to_bits() == a.to_bits() {
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "a non-negative integer below 10^15"
-            )]
-            let m = m as u64;
+        #[allow(clippy::cast_precision_loss, reason = "exact below 2^53")]
+        if (m as f64 / p).to_bits() == a.to_bits() {
             let scale = 10u64.pow(u32::try_from(places).unwrap_or(0));
             if v.is_sign_negative() {
                 out.push('-');
@@ -156,27 +160,166 @@ pub(crate) fn push_help(out: &mut String, help: &str, quotes: bool) {
     }
 }
 
+/// The bytes appended at once by [`push_over`]: a copy of a size known when compiling is a
+/// few vector moves inlined, where a copy of a length known only at run time is a call to
+/// `memcpy` (a text exposition is mostly such short copies).
+pub(crate) const CHUNK: usize = 32;
+
+/// `CHUNK` spaces: what a [`Padded`] text and a buffer for [`push_over`] end with.
+pub(crate) const PADDING: &str = "                                ";
+
+/// Appends `text[..len]` to `out` (`len` a character boundary of `text`) by copies of
+/// [`CHUNK`] bytes, cutting off again what was copied past `len` (padding, or the next text of
+/// a [`Texts`]). The rest is appended as it is where a chunk would end inside a character or
+/// past the end of `text`.
+#[inline(always)]
+#[allow(
+    clippy::inline_always,
+    reason = "a few moves in place of a call to `memcpy`: a call would cost what it saves"
+)]
+pub(crate) fn push_over(out: &mut String, text: &str, len: usize) {
+    let (mut rest, mut left) = (text, len);
+    while left > 0 {
+        let Some((chunk, tail)) = rest.split_at_checked(CHUNK) else {
+            out.push_str(rest.get(..left).unwrap_or_default());
+            return;
+        };
+        out.push_str(chunk);
+        if left <= CHUNK {
+            // The byte at the new end is `text[len]`: a character boundary.
+            out.truncate(out.len() - (CHUNK - left));
+            return;
+        }
+        left -= CHUNK;
+        rest = tail;
+    }
+}
+
+/// A text to append: the first `len` bytes of `rest`, whatever follows them in `rest` being
+/// what [`push_over`] may copy past them.
+#[derive(Clone, Copy)]
+pub(crate) struct Piece<'a> {
+    rest: &'a str,
+    len: usize,
+}
+
+#[cfg(test)]
+impl<'a> Piece<'a> {
+    /// The text.
+    pub(crate) fn as_str(self) -> &'a str {
+        self.rest.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl Piece<'_> {
+    pub(crate) fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends the text to `out`.
+    #[inline]
+    pub(crate) fn push_to(self, out: &mut String) {
+        push_over(out, self.rest, self.len);
+    }
+}
+
+/// Where a text is in [`Texts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: usize,
+    len: usize,
+}
+
+/// Texts kept one after another in one buffer, padding last: appended by [`push_over`]
+/// (copying past a text's end copies the start of the next, cut off again), and read in
+/// memory order by a pass that appends them in the order they were added.
+#[derive(Debug, Default)]
+pub(crate) struct Texts(String);
+
+impl Texts {
+    /// Adds `text`.
+    pub(crate) fn add(&mut self, text: &str) -> Span {
+        let start = self.0.len();
+        self.0.push_str(text);
+        Span {
+            start,
+            len: text.len(),
+        }
+    }
+
+    /// Ends the buffer with padding, once every text is added.
+    pub(crate) fn finish(&mut self) {
+        self.0.push_str(PADDING);
+    }
+
+    /// The text at `span`.
+    #[inline]
+    pub(crate) fn get(&self, span: Span) -> Piece<'_> {
+        Piece {
+            rest: self.0.get(span.start..).unwrap_or_default(),
+            len: span.len,
+        }
+    }
+}
+
+/// A text followed by [`CHUNK`] bytes of padding, appended by [`push_over`].
+pub(crate) struct Padded(String);
+
+impl Padded {
+    fn new(text: &str) -> Padded {
+        let mut s = String::with_capacity(text.len() + CHUNK);
+        s.push_str(text);
+        s.push_str(PADDING);
+        Padded(s)
+    }
+
+    pub(crate) fn piece(&self) -> Piece<'_> {
+        Piece {
+            rest: &self.0,
+            len: self.0.len() - CHUNK,
+        }
+    }
+}
+
 /// The `le` texts of the bounds written last, reused while bounds repeat (histograms usually
 /// share their bounds), so that each is formatted once.
 #[derive(Default)]
-pub(crate) struct LeCache {
+pub(crate) struct LeTexts {
     bounds: Vec<u64>,
     text: Vec<String>,
     /// Each of `text` followed by `"} ` (the end of a bucket line's label set).
-    closed: Vec<String>,
+    closed: Vec<Padded>,
+}
+
+/// What an exposition's lines are written with besides the output: the `le` texts, the values
+/// read and buffers reused from series to series.
+#[derive(Default)]
+pub(crate) struct LeCache {
+    pub(crate) texts: LeTexts,
     /// The live values of an exposition, read before its lines are written.
     pub(crate) readings: Readings,
     /// The start of a series' bucket lines, a buffer reused from series to series.
     pub(crate) head: String,
+    /// The end of a series' `_sum` and `_count` lines' names (its label set and a space), a
+    /// buffer reused from series to series.
+    pub(crate) tail: String,
 }
 
 impl LeCache {
+    /// The `le` text of bound `i`.
+    pub(crate) fn get(&mut self, i: usize, bound: f64) -> &str {
+        self.texts.get(i, bound)
+    }
+}
+
+impl LeTexts {
+    /// The `le` text of bound `i`.
     pub(crate) fn get(&mut self, i: usize, bound: f64) -> &str {
         let bits = bound.to_bits();
         if self.bounds.get(i) != Some(&bits) {
             let mut t = String::new();
             push_f64(&mut t, bound);
-            let closed = format!("{t}\"}} ");
+            let closed = Padded::new(&format!("{t}\"}} "));
             if i < self.bounds.len() {
                 self.bounds[i] = bits;
                 self.text[i] = t;
@@ -191,9 +334,57 @@ impl LeCache {
     }
 
     /// The `le` text of bound `i` followed by `"} `.
-    pub(crate) fn get_closed(&mut self, i: usize, bound: f64) -> &str {
-        self.get(i, bound);
+    #[inline]
+    pub(crate) fn get_closed(&mut self, i: usize, bound: f64) -> &Padded {
+        if self.bounds.get(i) != Some(&bound.to_bits()) {
+            self.get(i, bound);
+        }
         &self.closed[i]
+    }
+}
+
+/// The format of a text exposition, an index into what is kept for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Prometheus text 0.0.4.
+    Prometheus = 0,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics = 1,
+}
+
+/// Appends the header lines of a family named `name` in `format`: `# HELP`, `# TYPE`, and
+/// for OpenMetrics `# UNIT` when `unit` is not empty.
+pub(crate) fn push_header(
+    out: &mut String,
+    format: Format,
+    name: &str,
+    ty: Type,
+    help: &str,
+    unit: &str,
+) {
+    // 0.0.4 tools expect a counter's family name with its `_total`.
+    let total = if format == Format::Prometheus && ty == Type::Counter {
+        "_total"
+    } else {
+        ""
+    };
+    out.push_str("# HELP ");
+    out.push_str(name);
+    out.push_str(total);
+    out.push(' ');
+    push_help(out, help, format == Format::OpenMetrics);
+    out.push_str("\n# TYPE ");
+    out.push_str(name);
+    out.push_str(total);
+    out.push(' ');
+    out.push_str(type_word(ty));
+    out.push('\n');
+    if format == Format::OpenMetrics && !unit.is_empty() {
+        out.push_str("# UNIT ");
+        out.push_str(name);
+        out.push(' ');
+        out.push_str(unit);
+        out.push('\n');
     }
 }
 
@@ -259,15 +450,20 @@ fn push_line_start(out: &mut String, name: &str, suffix: &str) {
 pub(crate) fn push_samples(out: &mut String, f: &Family<'_>, le: &mut LeCache) {
     push_series(out, f, le);
     if let Some(live) = f.live {
-        let mut readings = std::mem::take(&mut le.readings);
+        // Every family written live has its header kept (see `model::Builder::add_live`).
+        let name = match f.header {
+            Some((h, texts)) => texts.get(h.padded),
+            None => Piece {
+                rest: &f.name,
+                len: f.name.len(),
+            },
+        };
         live.write(&mut Lines {
             out,
-            name: &f.name,
-            scalar_suffix: scalar_suffix(f.ty),
+            name,
+            total: f.ty == Type::Counter,
             le,
-            readings: &mut readings,
         });
-        le.readings = readings;
     }
 }
 
@@ -431,5 +627,41 @@ mod tests {
         out.push('|');
         push_help(&mut out, "x \"q\"", true);
         assert_eq!(out, "x \"q\" \\\\ \\n|x \\\"q\\\"");
+    }
+
+    #[test]
+    fn texts_are_appended_whole_whatever_follows_them() {
+        // Texts of every length around the chunk's, with multi-byte characters where a chunk
+        // would end inside one, one after another in one buffer.
+        let mut texts = Texts::default();
+        let mut want = Vec::new();
+        for len in [0, 1, 5, 31, 32, 33, 63, 64, 65, 100] {
+            for fill in ["a", "é", "ü€", "x\"y"] {
+                let t: String = fill.chars().cycle().take(len).collect();
+                want.push((texts.add(&t), t));
+            }
+        }
+        texts.finish();
+        let mut out = String::from("start:");
+        let mut expected = out.clone();
+        for (span, t) in &want {
+            let piece = texts.get(*span);
+            assert_eq!(piece.as_str(), t);
+            assert_eq!(piece.is_empty(), t.is_empty());
+            piece.push_to(&mut out);
+            expected.push_str(t);
+            assert_eq!(out, expected);
+        }
+        // Without padding after it (the last text of a buffer never finished).
+        let mut bare = Texts::default();
+        let span = bare.add("ends here without room");
+        bare.get(span).push_to(&mut out);
+        expected.push_str("ends here without room");
+        assert_eq!(out, expected);
+        // A bound's `le` text with its end, as the bucket lines take it.
+        let mut le = LeCache::default();
+        assert_eq!(le.texts.get_closed(0, 0.25).piece().as_str(), "0.25\"} ");
+        assert_eq!(le.texts.get_closed(0, 1e-7).piece().as_str(), "1e-7\"} ");
+        assert_eq!(le.get(0, 1e-7), "1e-7");
     }
 }
