@@ -630,13 +630,7 @@ impl<T: Default> Shards<T> {
                 None => break Self::append(link, arena.index),
             }
         };
-        // Two copies of `f`, each with its writer known: the exclusive one (every thread with
-        // a slot) then tests nothing per update.
-        if arena.index == NO_SLOT {
-            f(&node.value, Writer { exclusive: false })
-        } else {
-            f(&node.value, Writer { exclusive: true })
-        }
+        f(&node.value, arena.writer())
     }
 
     /// Appends a node for `slot` at the end of the list (from `link`, its last link seen) and
