@@ -40,10 +40,11 @@
 //! bounds are configured). It takes no lock and allocates nothing after warm-up. With up to 12
 //! classic bounds, the classic bucket comes from the exponential one: the configuration keeps
 //! each bound's exponential bucket (computed when it is built, in const code), the record path
-//! counts the bounds in lower buckets (a branch-free binary search of 16-bit keys) and, only when
-//! the value's bucket holds a bound (at most 12 of 6,656 buckets), compares the value with the
-//! bounds in it, out of line. A timer converts its nanoseconds to seconds only there. Beyond 12
-//! bounds, a binary search.
+//! counts the bounds in lower buckets (two levels of branch-free compares of 16-bit keys) and,
+//! only when the value's bucket holds a bound (at most 12 of 6,656 buckets), compares the value
+//! with the bounds in it, out of line. A timer converts its nanoseconds to seconds only there
+//! (and compares durations of 2^53 ns and more with every bound). Beyond 12 bounds, a binary
+//! search.
 //!
 //! A shard is 192 bytes; its buckets are allocated in chunks of 32 (half a power of two, 256
 //! bytes) on first touch, behind a two-level directory: 13 pointers in the shard, each to a
