@@ -17,7 +17,7 @@ const fn duration_nanos(d: Duration) -> u64 {
 }
 
 /// Up to this many classic bounds, the record path finds a value's classic bucket from its
-/// exponential bucket (see [`HistogramConfig::classic_index`]).
+/// exponential bucket (see [`HistogramConfig::classic_index_fast`]).
 const FAST_BOUNDS: usize = 12;
 /// Keys kept: [`FAST_BOUNDS`] and one `i16::MAX` of padding, which the search may read.
 const KEYS: usize = FAST_BOUNDS + 1;
@@ -217,9 +217,9 @@ impl HistogramConfig {
     /// comparing it. That comparison is the only place `v` is called: a timer converts its
     /// nanoseconds to seconds there and nowhere else. The count takes two levels of compares
     /// (two, then four) over the 12 keys: no branch to mispredict, about 20 instructions and a
-    /// short dependency chain (a vector compare needs a population
-    /// count that the baseline x86-64 target lacks, and a binary search a chain of four
-    /// dependent loads: both measured slower).
+    /// short dependency chain. A vector compare needs a population count, which the baseline
+    /// x86-64 target lacks; a binary search makes a chain of four dependent loads, which a
+    /// timed call waits for. Both measured slower.
     #[inline(always)]
     #[allow(
         clippy::inline_always,
