@@ -502,8 +502,8 @@ fn record_bound(
 
 /// Durations of at least this many nanoseconds (2^53, about 104 days) are compared with every
 /// bound: above it `ns as f64 / 1e9` rounds twice, and its exponential bucket can differ by one
-/// from the one `position_of_nanos` computes exactly, so the bound keys would not tell which
-/// bounds lie below it.
+/// from the one `position_of_nanos` computes in integers, so the bound keys would not tell
+/// which bounds lie below it.
 pub(super) const EXACT_NANOS: u64 = 1 << 53;
 
 /// [`record_bound`] of a value `v` (in reported units) compared with every bound: a binary
@@ -516,7 +516,8 @@ fn record_bound_exact(shard: &Shard, writer: Writer, config: &HistogramConfig, v
     }
 }
 
-/// [`record_bound`] beyond 12 bounds.
+/// [`record_bound`] by a binary search over the bounds: beyond 12 bounds, and for durations of
+/// [`EXACT_NANOS`] and more.
 #[inline(never)]
 fn record_many(shard: &Shard, writer: Writer, bounds: &[f64], v: f64) {
     if let Some(c) = shard.bound_counter(bounds.len(), HistogramConfig::classic_index(bounds, v)) {
