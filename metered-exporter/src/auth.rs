@@ -31,9 +31,7 @@ impl Auth {
         match self {
             Auth::Bearer(token) => format!("Bearer {token}").into_bytes(),
             Auth::Basic { user, password } => {
-                let mut v = b"Basic ".to_vec();
-                v.extend(base64(format!("{user}:{password}").as_bytes()).bytes());
-                v
+                metered_runtime_core::auth::basic_authorization(user, password).into_bytes()
             }
         }
     }
@@ -60,46 +58,12 @@ pub(crate) fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-/// Standard base64 with padding (RFC 4648).
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(base64(input.as_bytes()), expected);
-        }
+    fn basic_header_is_the_rfc_7617_example() {
         let auth = Auth::Basic {
             user: "Aladdin".into(),
             password: "open sesame".into(),

@@ -12,6 +12,7 @@
     allow(clippy::float_cmp, reason = "unit tests check exact values on purpose")
 )]
 
+pub mod auth;
 mod clock;
 mod collect;
 pub mod collector;

@@ -98,28 +98,6 @@ impl std::fmt::Debug for RemoteWriteSink {
     }
 }
 
-/// Standard base64 with padding (RFC 4648), for `Authorization: Basic`.
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Milliseconds since the Unix epoch (0 before it).
 fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
@@ -172,8 +150,8 @@ impl RemoteWriteSink {
     /// ```
     #[must_use]
     pub fn basic_auth(self, user: &str, password: &str) -> Self {
-        let credentials = base64(format!("{user}:{password}").as_bytes());
-        self.header("Authorization", &format!("Basic {credentials}"))
+        let value = metered_runtime_core::auth::basic_authorization(user, password);
+        self.header("Authorization", &value)
     }
 
     /// Sends `Authorization: Bearer TOKEN` with every request.

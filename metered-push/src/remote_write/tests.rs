@@ -349,12 +349,7 @@ fn encode_alone_sends_nothing_and_counts_it() {
 }
 
 #[test]
-fn urls_and_base64_are_checked() {
-    assert_eq!(base64(b""), "");
-    assert_eq!(base64(b"f"), "Zg==");
-    assert_eq!(base64(b"fo"), "Zm8=");
-    assert_eq!(base64(b"foo"), "Zm9v");
-    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+fn urls_are_checked() {
     let e = RemoteWriteSink::new("ftp://x").unwrap_err();
     assert!(e.to_string().contains("does not start with http://"), "{e}");
     if !cfg!(feature = "tls") {
