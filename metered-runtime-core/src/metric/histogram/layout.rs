@@ -169,54 +169,111 @@ pub(super) const fn position(v: f64) -> i64 {
     (biased - 1023 - MIN_EXP as i64) * 64 + k - 1
 }
 
-/// `floor(2^93 / 1e9)`: nanoseconds times this are seconds in fixed point with 93 fraction bits.
-const NANOS_TO_SECS_FIXED: u64 = 9_903_520_314_283_042_199;
-
-/// The storage position of `ns` nanoseconds as seconds: the position of `ns / 1e9`, computed in
-/// integers (a 64 x 64-bit multiply, the leading zeros and a shift instead of a conversion and
-/// a division, which would lengthen the chain from a timer's clock read to its store).
+/// Timers' buckets, found from the nanoseconds' own leading bits.
 ///
-/// `ns * floor(2^93 / 1e9)` is `ns / 1e9` in fixed point, below it by less than `2^-63`
-/// relative, and its top 53 bits give the exponent and the 52-bit mantissa. So the position is
-/// that of the exact quotient, except for a quotient within `2^-52` (relative) above a bucket
-/// boundary, which may be counted in the bucket below, as an `f64` rounding could. Exact powers
-/// of two of seconds (0.5 s, 1 s, 2 s ...) are exact: they stay the upper edge of their bucket,
-/// and one nanosecond more is in the next, for durations up to 2^52 ns (52 days).
-#[inline]
-pub(super) fn position_of_nanos(ns: u64) -> i64 {
-    let fixed = u128::from(ns) * u128::from(NANOS_TO_SECS_FIXED);
-    #[allow(clippy::cast_possible_truncation, reason = "the high and low halves")]
-    let (hi, lo) = ((fixed >> 64) as u64, fixed as u64);
-    if hi == 0 {
-        // 0 or 1 ns (the multiplier is below 2^64, twice it above).
-        return position_of_tiny_nanos(fixed);
-    }
-    // Only the high half can hold the leading one: one leading-zero count and one double
-    // shift give the top 64 bits of `fixed << lz`, a shorter chain than a 128-bit normalize.
-    let lz = hi.leading_zeros();
-    let top = (hi << lz) | ((lo >> 1) >> (63 - lz));
-    let m = (top >> 11) & ((1 << 52) - 1);
-    // The leading one is bit 127 - lz of 2^93 * seconds: the exponent is 34 - lz.
-    let e = 34 - i64::from(lz);
-    #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
-    let k = sub_index(m) as i64;
-    (e - i64::from(MIN_EXP)) * 64 + k - 1
+/// A timer records `ns` in the bucket that [`position`] gives its duration in seconds rounded to
+/// an `f64`, `ns as f64 / 1e9` (what `Histogram::record` of the seconds records), without the
+/// division. Write `ns = m * 2^(E - 63)` with `E` the index of its leading one and `m` the
+/// normalized 64-bit mantissa (`2^63 <= m < 2^64`). The rounded quotient is at most the `f64`
+/// `B = 2^e * (1 + BOUND[k] / 2^52)` (the last one in bucket `k` of the power of two `2^e`)
+/// exactly when the exact quotient lies below the midpoint between `B` and the next `f64`
+/// (never on it: that would take `5^9 * 2^54` ns, more than `u64` holds). In `m`, that midpoint
+/// is `1e9 * (2^53 + 2 BOUND[k] + 1) * 2^(s - 53)`, with `s = 33` for the midpoints of
+/// `e = E - 30` and `s = 34` for those of `e = E - 29`: 64 integers (rounded down) in
+/// `[2^63, 2^64)`, the same for every `E`. So the position is `64 (E + 10) + 6` plus the count of
+/// these thresholds below `m`, which one load from a table of cells (the top 7 bits of `m`
+/// below its leading one) and one compare give, as [`sub_index`] does for an `f64`.
+///
+/// That is one leading-zero count and one shift before the load, where dividing by `1e9` in
+/// fixed point first took a 64 x 64-bit multiply and a double shift: the chain from a timer's
+/// clock read to its store is shorter by those (a timed call waits for the chain).
+const NANOS_THRESHOLDS: [u64; 64] = nanos_thresholds();
+
+/// The midpoint threshold for bucket `k` at shift `s` (see [`NANOS_THRESHOLDS`]), rounded down.
+const fn nanos_threshold(k: usize, s: u32) -> u128 {
+    (1_000_000_000 * ((1u128 << 53) + 2 * BOUND[k] as u128 + 1)) >> (53 - s)
 }
 
-/// [`position_of_nanos`] of 0 or 1 ns, whose fixed-point product fits in 64 bits.
-#[cold]
-#[inline(never)]
-fn position_of_tiny_nanos(fixed: u128) -> i64 {
-    if fixed == 0 {
+const fn nanos_thresholds() -> [u64; 64] {
+    let mut out = [0u64; 64];
+    let mut j = 0;
+    // Ascending: the midpoints of `e = E - 30` from bucket 7 on, then those of `e = E - 29` up
+    // to bucket 6; the others fall outside `[2^63, 2^64)`.
+    let mut s = 33;
+    while s <= 34 {
+        let mut k = 0;
+        while k < PER_OCTAVE {
+            let t = nanos_threshold(k, s);
+            if t >= 1 << 63 && t < 1 << 64 {
+                #[allow(clippy::cast_possible_truncation, reason = "below 2^64")]
+                let t = t as u64;
+                out[j] = t;
+                j += 1;
+            }
+            k += 1;
+        }
+        s += 1;
+    }
+    assert!(
+        j == 64,
+        "one threshold per bucket boundary of a power of two"
+    );
+    let mut i = 1;
+    while i < 64 {
+        // Ascending, and more than one cell apart: at most one in a cell.
+        assert!(out[i] - out[i - 1] > 1 << NANOS_CELL_SHIFT);
+        i += 1;
+    }
+    out
+}
+
+/// The cells of the nanoseconds' lookup: the 7 bits of `m` below its leading one.
+const NANOS_CELL_SHIFT: u32 = 56;
+/// Low bits of a packed cell: the threshold's bits below the cell's (its top 8 are the cell's).
+const LOW_56: u64 = (1 << NANOS_CELL_SHIFT) - 1;
+/// `NANOS_CELL[c]`: the count of thresholds below the cell's start, packed (`<< 56`) with the
+/// low 56 bits of the threshold in the cell, or all ones if none is (no `m` exceeds that).
+const NANOS_CELL: [u64; 128] = nanos_cells();
+
+const fn nanos_cells() -> [u64; 128] {
+    let mut out = [0u64; 128];
+    let mut c = 0;
+    let mut j = 0;
+    while c < 128 {
+        let start = (1u64 << 63) + ((c as u64) << NANOS_CELL_SHIFT);
+        while j < 64 && NANOS_THRESHOLDS[j] < start {
+            j += 1;
+        }
+        let in_cell = j < 64 && NANOS_THRESHOLDS[j] - start <= LOW_56;
+        let low = if in_cell {
+            NANOS_THRESHOLDS[j] & LOW_56
+        } else {
+            LOW_56
+        };
+        out[c] = (j as u64) << NANOS_CELL_SHIFT | low;
+        c += 1;
+    }
+    out
+}
+
+/// The storage position of `ns` nanoseconds as seconds: that of `ns as f64 / 1e9` (exactly, for
+/// `ns` below 2^53, where that quotient rounds once; above, that of the quotient of the exact
+/// `ns`, rounded once), computed in integers: see [`NANOS_THRESHOLDS`]. `-1` (the zero bucket)
+/// for 0 ns; otherwise from 646 (1 ns) to 4742 (`u64::MAX` ns), always a valid position.
+#[inline]
+pub(super) fn position_of_nanos(ns: u64) -> i64 {
+    if ns == 0 {
         return -1;
     }
-    let lz = fixed.leading_zeros();
-    #[allow(clippy::cast_possible_truncation, reason = "52 bits")]
-    let m = ((fixed << lz) >> 75) as u64 & ((1 << 52) - 1);
-    let e = 34 - i64::from(lz);
+    let lz = ns.leading_zeros();
+    let m = ns << lz;
+    #[allow(clippy::cast_possible_truncation, reason = "7 bits")]
+    let cell = NANOS_CELL[(m >> NANOS_CELL_SHIFT) as usize & 127];
+    let above = u64::from(m & LOW_56 > cell & LOW_56);
     #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
-    let k = sub_index(m) as i64;
-    (e - i64::from(MIN_EXP)) * 64 + k - 1
+    let j = ((cell >> NANOS_CELL_SHIFT) + above) as i64;
+    // `E = 63 - lz`: `64 (E + 10) + 6 + j`.
+    4678 - 64 * i64::from(lz) + j
 }
 
 /// The schema-6 bucket index of a position in `0..POSITIONS`.
@@ -409,26 +466,45 @@ mod tests {
         assert!(position_of_nanos(u64::MAX) < 6656);
     }
 
-    /// The 64-bit normalize of `position_of_nanos` equals the 128-bit one (kept for 0 and 1 ns)
-    /// on every duration tried: all up to 2^16 ns, around every power of two, random ones over
-    /// the whole `u64` range.
+    /// Around every bucket boundary of every power of two of seconds from 1 ns to 2^53 ns, the
+    /// durations nearest to it land where their seconds do: the cases a division in fixed point
+    /// could round across a boundary.
     #[test]
-    fn nanos_positions_equal_the_128_bit_normalize() {
-        let reference =
-            |ns: u64| position_of_tiny_nanos(u128::from(ns) * u128::from(NANOS_TO_SECS_FIXED));
-        let mut values: Vec<u64> = (0..1 << 16).collect();
-        for j in 0..64 {
-            let p = 1u64 << j;
-            values.extend([p - 1, p, p.saturating_add(1)]);
+    fn nanos_next_to_every_boundary_land_with_their_seconds() {
+        #[allow(clippy::cast_precision_loss, reason = "exact below 2^53")]
+        let float = |ns: u64| position(ns as f64 / 1e9).max(-1);
+        let mut tried = 0;
+        for index in -1920..=1472 {
+            // The boundary in nanoseconds, 1e9 * 2^(index / 64), from 1 ns to 2^53 ns.
+            let edge = 1e9 * (f64::from(index) / 64.0).exp2();
+            if !(1.0..9.0e15).contains(&edge) {
+                continue;
+            }
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "in range"
+            )]
+            let near = edge as u64;
+            for ns in near.saturating_sub(3)..=near + 3 {
+                assert_eq!(position_of_nanos(ns), float(ns), "{ns} ns");
+                tried += 1;
+            }
         }
-        values.push(u64::MAX);
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        for _ in 0..300_000 {
-            values.push(xorshift(&mut x) >> (x % 64));
+        assert!(tried > 20_000, "{tried}");
+        // The table's rows: every threshold and its neighbours, at every shift.
+        for lz in 0..63 {
+            for &t in &NANOS_THRESHOLDS {
+                for m in [t - 1, t, t + 1] {
+                    let ns = m >> lz;
+                    if ns < 1 << 53 {
+                        assert_eq!(position_of_nanos(ns), float(ns), "{ns} ns");
+                    }
+                }
+            }
         }
-        for ns in values {
-            assert_eq!(position_of_nanos(ns), reference(ns), "{ns} ns");
-        }
+        assert_eq!(position_of_nanos(1), 646);
+        assert_eq!(position_of_nanos(u64::MAX), 4742);
     }
 
     #[test]
