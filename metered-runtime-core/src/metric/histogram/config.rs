@@ -226,12 +226,14 @@ impl HistogramConfig {
         reason = "two call sites per record path; measured"
     )]
     pub(super) fn classic_index_fast(&self, p: i64, v: impl FnOnce() -> f64) -> usize {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_possible_wrap,
-            reason = "clamped to -1..=6655"
-        )]
-        let p = p.clamp(-1, POSITIONS as i64 - 1) as i16;
+        self.classic_index_of_key(key(p), v)
+    }
+
+    /// [`classic_index_fast`](Self::classic_index_fast) of a position already in key form
+    /// (see [`key`] and [`nanos_key`]).
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "see `classic_index_fast`")]
+    pub(super) fn classic_index_of_key(&self, p: i16, v: impl FnOnce() -> f64) -> usize {
         // The keys are sorted (bounds increase, padding is `i16::MAX`): the bounds below every
         // value of the bucket are the first `below`. Two levels of independent compares: the
         // blocks of four keys whose last key is below `p` (all of their keys are; the third
@@ -252,6 +254,31 @@ impl HistogramConfig {
             below
         }
     }
+}
+
+/// A storage position as the keys hold them: clamped to `-1..=6655` (the zero bucket, then the
+/// recorded range).
+#[inline(always)]
+#[allow(clippy::inline_always, reason = "see `classic_index_fast`")]
+pub(super) fn key(p: i64) -> i16 {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_possible_wrap,
+        reason = "clamped to -1..=6655"
+    )]
+    let k = p.clamp(-1, POSITIONS as i64 - 1) as i16;
+    k
+}
+
+/// [`key`] of a position that `position_of_nanos` gave, which is always in range (-1, or 646 to
+/// 4742): no clamp on a timer's chain from its clock read to its store.
+#[inline(always)]
+#[allow(clippy::inline_always, reason = "see `classic_index_fast`")]
+pub(super) fn nanos_key(p: i64) -> i16 {
+    debug_assert!(p == -1 || (0..POSITIONS as i64).contains(&p));
+    #[allow(clippy::cast_possible_truncation, reason = "in range, as above")]
+    let k = p as i16;
+    k
 }
 
 /// The rare part of [`HistogramConfig::classic_index`]: the value `v` is in the exponential

@@ -431,7 +431,7 @@ impl Histogram {
 )]
 fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, p: i64) {
     match usize::try_from(p) {
-        Ok(p) => w.add(s.counter(p), 1),
+        Ok(p) => w.add(s.counter_in_range(p), 1),
         Err(_) => w.add(&s.zero, 1),
     }
     w.add_wide(&s.sum, &s.sum_hi, u128::from(ns));
@@ -439,7 +439,7 @@ fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, p: i64)
     w.min(&s.min, ns);
     w.max(&s.max, ns);
     if ns < EXACT_NANOS {
-        record_bound(s, w, config, p, || secs(ns));
+        record_bound(s, w, config, super::config::nanos_key(p), || secs(ns));
     } else {
         record_bound_exact(s, w, config, secs(ns));
     }
@@ -457,7 +457,7 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
     w.add_f64(&s.sum_sq, v * v);
     w.min(&s.min, v.to_bits());
     w.max(&s.max, v.to_bits());
-    record_bound(s, w, config, p, || v);
+    record_bound(s, w, config, super::config::key(p), || v);
 }
 
 /// Nanoseconds in seconds, the unit of a timer's bounds: computed only where a value is compared
@@ -489,11 +489,11 @@ fn record_bound(
     shard: &Shard,
     writer: Writer,
     config: &HistogramConfig,
-    p: i64,
+    p: i16,
     v: impl FnOnce() -> f64,
 ) {
     if config.fast_bounds() {
-        let i = config.classic_index_fast(p, v);
+        let i = config.classic_index_of_key(p, v);
         writer.add(shard.few_bound_counter(i), 1);
     } else if let Some(bounds) = config.live_bounds() {
         record_many(shard, writer, bounds, v());
