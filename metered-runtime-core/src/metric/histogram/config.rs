@@ -275,7 +275,7 @@ pub(super) fn key(p: i64) -> i16 {
 #[inline(always)]
 #[allow(clippy::inline_always, reason = "see `classic_index_fast`")]
 pub(super) fn nanos_key(p: i64) -> i16 {
-    debug_assert!(p == -1 || (0..POSITIONS as i64).contains(&p));
+    debug_assert!(p == -1 || usize::try_from(p).is_ok_and(|p| p < POSITIONS));
     #[allow(clippy::cast_possible_truncation, reason = "in range, as above")]
     let k = p as i16;
     k
