@@ -77,10 +77,30 @@ impl Tsc {
     /// Nanoseconds in `ticks`, saturating.
     #[inline]
     fn nanos(&self, ticks: u64) -> u64 {
-        #[allow(clippy::cast_possible_truncation, reason = "the high half")]
-        let frac = ((u128::from(ticks) * u128::from(self.frac)) >> 64) as u64;
-        frac.saturating_add(ticks.saturating_mul(self.int))
+        // A branch, not a select: the same every time, so predicted, and the common case's
+        // chain is the multiply alone.
+        if self.int == 0 {
+            mul_high(ticks, self.frac)
+        } else {
+            self.nanos_whole(ticks)
+        }
     }
+
+    /// [`nanos`](Self::nanos) for a counter at 1 GHz or slower (or the OS clock's nanoseconds).
+    #[cold]
+    #[inline(never)]
+    fn nanos_whole(&self, ticks: u64) -> u64 {
+        mul_high(ticks, self.frac).saturating_add(ticks.saturating_mul(self.int))
+    }
+}
+
+/// The high half of `a * b`.
+#[cfg(feature = "tsc")]
+#[inline]
+fn mul_high(a: u64, b: u64) -> u64 {
+    #[allow(clippy::cast_possible_truncation, reason = "the high half")]
+    let high = ((u128::from(a) * u128::from(b)) >> 64) as u64;
+    high
 }
 
 #[cfg(feature = "tsc")]
