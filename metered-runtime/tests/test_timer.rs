@@ -179,7 +179,8 @@ fn idle_timer_is_small() {
     let t = Timer::new();
     let total = std::mem::size_of::<Timer>() + t.heap_bytes();
     assert_eq!(t.heap_bytes(), 0);
-    assert!(total <= 256, "idle timer takes {total} bytes");
+    // 240 bytes of histogram and rates, and 96 of bounds in nanoseconds (see `Timer`'s docs).
+    assert!(total <= 352, "idle timer takes {total} bytes");
     let h = Histogram::new();
     assert_eq!(h.heap_bytes(), 0);
 }

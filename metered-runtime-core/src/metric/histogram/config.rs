@@ -18,7 +18,7 @@ const fn duration_nanos(d: Duration) -> u64 {
 
 /// Up to this many classic bounds, the record path finds a value's classic bucket from its
 /// exponential bucket (see [`HistogramConfig::classic_index_fast`]).
-const FAST_BOUNDS: usize = 12;
+pub(super) const FAST_BOUNDS: usize = 12;
 /// Keys kept: [`FAST_BOUNDS`] and one `i16::MAX` of padding, which the search may read.
 const KEYS: usize = FAST_BOUNDS + 1;
 
@@ -182,7 +182,7 @@ impl HistogramConfig {
     /// value's classic bucket with [`classic_index_fast`](Self::classic_index_fast).
     #[inline(always)]
     #[allow(clippy::inline_always, reason = "one byte read on the record path")]
-    pub(super) fn fast_bounds(&self) -> bool {
+    pub(super) const fn fast_bounds(&self) -> bool {
         self.fast_bounds
     }
 
@@ -267,17 +267,6 @@ pub(super) fn key(p: i64) -> i16 {
         reason = "clamped to -1..=6655"
     )]
     let k = p.clamp(-1, POSITIONS as i64 - 1) as i16;
-    k
-}
-
-/// [`key`] of a position that `position_of_nanos` gave, which is always in range (-1, or 646 to
-/// 4742): no clamp on a timer's chain from its clock read to its store.
-#[inline(always)]
-#[allow(clippy::inline_always, reason = "see `classic_index_fast`")]
-pub(super) fn nanos_key(p: i64) -> i16 {
-    debug_assert!(p == -1 || usize::try_from(p).is_ok_and(|p| p < POSITIONS));
-    #[allow(clippy::cast_possible_truncation, reason = "in range, as above")]
-    let k = p as i16;
     k
 }
 

@@ -262,18 +262,43 @@ const fn nanos_cells() -> [u64; 128] {
 /// for 0 ns; otherwise from 646 (1 ns) to 4742 (`u64::MAX` ns), always a valid position.
 #[inline]
 pub(super) fn position_of_nanos(ns: u64) -> i64 {
+    match nanos_parts(ns) {
+        #[allow(clippy::cast_possible_wrap, reason = "below 6,656")]
+        Some(NanosPosition { chunk, offset }) => (chunk * 32 + offset) as i64,
+        None => -1,
+    }
+}
+
+/// A nonzero duration's storage position `32 chunk + offset`, in two parts: `chunk` (a multiple
+/// of 32 positions) comes from the leading-zero count alone, early on a timer's chain, and
+/// `offset` (6 to 70) after the table lookup. A shard looks up the counters of the three
+/// 32-position runs `offset` can fall in while the lookup runs (see `Shard::counter_near`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct NanosPosition {
+    /// `146 - 2 lz`: the position's first 32-position run, at most two runs below its own.
+    pub(super) chunk: usize,
+    /// `6 + j`, `j` the count of thresholds below the mantissa (0 to 64).
+    pub(super) offset: usize,
+}
+
+/// [`position_of_nanos`] in its two parts; `None` for 0 ns (the zero bucket).
+#[inline]
+pub(super) fn nanos_parts(ns: u64) -> Option<NanosPosition> {
     if ns == 0 {
-        return -1;
+        return None;
     }
     let lz = ns.leading_zeros();
     let m = ns << lz;
     #[allow(clippy::cast_possible_truncation, reason = "7 bits")]
     let cell = NANOS_CELL[(m >> NANOS_CELL_SHIFT) as usize & 127];
     let above = u64::from(m & LOW_56 > cell & LOW_56);
-    #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
-    let j = ((cell >> NANOS_CELL_SHIFT) + above) as i64;
-    // `E = 63 - lz`: `64 (E + 10) + 6 + j`.
-    4678 - 64 * i64::from(lz) + j
+    #[allow(clippy::cast_possible_truncation, reason = "at most 64")]
+    let j = ((cell >> NANOS_CELL_SHIFT) + above) as usize;
+    // `E = 63 - lz`: the position is `64 (E + 10) + 6 + j = 32 (146 - 2 lz) + 6 + j`.
+    Some(NanosPosition {
+        chunk: 146 - 2 * lz as usize,
+        offset: 6 + j,
+    })
 }
 
 /// The schema-6 bucket index of a position in `0..POSITIONS`.

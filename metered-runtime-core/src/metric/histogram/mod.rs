@@ -65,6 +65,7 @@
 
 mod config;
 mod layout;
+mod nanos_bounds;
 mod quantile;
 mod recorder;
 mod shard;
@@ -75,6 +76,7 @@ pub(crate) mod sourced;
 
 pub use config::{DEFAULT_WINDOW, HistogramConfig};
 pub use layout::{MAX_INDEX, MIN_INDEX, SCHEMA, ZERO_THRESHOLD, bucket_edges, bucket_index};
+pub(crate) use nanos_bounds::NanosBounds;
 pub use quantile::{Quantiles, nearest_rank};
 pub use recorder::Histogram;
 pub use sketch::{BucketSpan, Sketch};

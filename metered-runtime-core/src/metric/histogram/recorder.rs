@@ -1,7 +1,8 @@
 //! The histogram itself: the record paths and the reads over every shard.
 
+use super::NanosBounds;
 use super::config::HistogramConfig;
-use super::layout::{index_of, position, position_of_nanos};
+use super::layout::{NanosPosition, index_of, nanos_parts, position, position_of_nanos};
 use super::quantile::Quantiles;
 use super::shard::{CHUNK, Recorded, Shard};
 use super::sketch::Sketch;
@@ -135,17 +136,17 @@ impl Histogram {
     /// of squares are exact `u128` integers, min and max are integers. Only for
     /// [`Recorded::Nanos`].
     #[inline]
-    pub(crate) fn record_nanos(&self, ns: u64) {
+    pub(crate) fn record_nanos(&self, ns: u64, bounds: &NanosBounds) {
         debug_assert!(self.recorded == Recorded::Nanos);
-        let p = position_of_nanos(ns);
+        let parts = nanos_parts(ns);
         #[cfg(feature = "multiprocess")]
         if let Some(base) = self.shards.sourced() {
-            super::sourced::record_nanos(base, &self.config, ns, p);
+            super::sourced::record_nanos(base, &self.config, ns, position_of_nanos(ns));
             return;
         }
         self.shards.with(
             #[inline(always)]
-            |s, w| update_nanos(s, w, &self.config, ns, p),
+            |s, w| update_nanos(s, w, &self.config, bounds, ns, parts),
         );
     }
 
@@ -429,17 +430,28 @@ impl Histogram {
     clippy::inline_always,
     reason = "see above: measured in benches/hot_path.rs"
 )]
-fn update_nanos(s: &Shard, w: Writer, config: &HistogramConfig, ns: u64, p: i64) {
-    match usize::try_from(p) {
-        Ok(p) => w.add(s.counter_in_range(p), 1),
-        Err(_) => w.add(&s.zero, 1),
+fn update_nanos(
+    s: &Shard,
+    w: Writer,
+    config: &HistogramConfig,
+    bounds: &NanosBounds,
+    ns: u64,
+    parts: Option<NanosPosition>,
+) {
+    match parts {
+        Some(NanosPosition { chunk, offset }) => w.add(s.counter_near(chunk, offset), 1),
+        None => w.add(&s.zero, 1),
     }
     w.add_wide(&s.sum, &s.sum_hi, u128::from(ns));
     w.add_wide(&s.sum_sq, &s.sum_sq_hi, u128::from(ns) * u128::from(ns));
     w.min(&s.min, ns);
     w.max(&s.max, ns);
     if ns < EXACT_NANOS {
-        record_bound(s, w, config, super::config::nanos_key(p), || secs(ns));
+        if config.fast_bounds() {
+            w.add(s.few_bound_counter(bounds.classic_index(ns)), 1);
+        } else if let Some(bounds) = config.live_bounds() {
+            record_many(s, w, bounds, secs(ns));
+        }
     } else {
         record_bound_exact(s, w, config, secs(ns));
     }
@@ -464,7 +476,7 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
 /// with a bound (a division, kept off the usual record path). Below [`EXACT_NANOS`], `ns` is
 /// exact as an `f64` and the quotient rounds once, which the bound keys rely on.
 #[inline]
-pub(super) fn secs(ns: u64) -> f64 {
+pub(super) const fn secs(ns: u64) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
     let s = ns as f64 / 1e9;
     s
@@ -566,8 +578,9 @@ mod tests {
             ];
             for (i, &b) in near.iter().enumerate() {
                 let bounds: &'static [f64] = Box::leak(Box::new([b]));
-                let h = Histogram::nanos(HistogramConfig::new().bounds(bounds));
-                h.record_nanos(ns);
+                let config = HistogramConfig::new().bounds(bounds);
+                let h = Histogram::nanos(config);
+                h.record_nanos(ns, &NanosBounds::of(&config));
                 let mut buckets = Vec::new();
                 h.classic(&mut buckets);
                 let below = u64::from(v <= b);

@@ -102,18 +102,27 @@ impl Shard {
         &chunk.0[p % CHUNK]
     }
 
-    /// [`counter`](Self::counter) of a position known to be in range (a timer's: see
-    /// `position_of_nanos`), without the clamp on the chain to the store; a position out of
-    /// range takes the clamped path, off the chain (a predicted branch).
-    #[inline]
-    pub(super) fn counter_in_range(&self, p: usize) -> &AtomicU64 {
-        match self.groups.get(p / (CHUNK * GROUP)) {
-            Some(group) => {
-                let group = group.get_or_init(boxed::<Group>);
-                let chunk = group.0[p / CHUNK % GROUP].get_or_init(boxed::<Chunk>);
-                &chunk.0[p % CHUNK]
-            }
-            None => self.counter(p),
+    /// The counter of storage position `32 chunk + offset` (`offset < 96`), as
+    /// [`counter`](Self::counter) gives it. The three runs of 32 counters the position can be in
+    /// are looked up from `chunk` alone and one is picked by `offset`, so a timer's chain from
+    /// its clock read to the store holds no dependent load after its bucket is known (the
+    /// lookups overlap the bucket's table lookup).
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "on a timer's record path: measured")]
+    pub(super) fn counter_near(&self, chunk: usize, offset: usize) -> &AtomicU64 {
+        let run =
+            |c: usize| -> Option<&Chunk> { self.groups.get(c / GROUP)?.get()?.0[c % GROUP].get() };
+        let (first, second, third) = (run(chunk), run(chunk + 1), run(chunk + 2));
+        let picked = if offset < CHUNK {
+            first
+        } else if offset < 2 * CHUNK {
+            second
+        } else {
+            third
+        };
+        match picked {
+            Some(run) => &run.0[offset % CHUNK],
+            None => self.counter(chunk * CHUNK + offset),
         }
     }
 

@@ -1,0 +1,128 @@
+//! A timer's classic bounds in nanoseconds: its classic bucket found from the duration itself.
+
+use super::config::{FAST_BOUNDS, HistogramConfig};
+use super::recorder::{EXACT_NANOS, secs};
+
+/// For each of a timer's first [`FAST_BOUNDS`] bounds (in seconds), the first duration in
+/// nanoseconds above it: the smallest `ns` with `secs(ns) > bound`, capped at [`EXACT_NANOS`]
+/// (`u64::MAX` past the last bound). `secs` (`ns as f64 / 1e9`) never decreases as `ns` grows, so
+/// the durations at or below a bound are exactly those below its threshold, and a duration's
+/// classic bucket is the number of thresholds at or below it: a count of compares on the
+/// duration itself, as exact as comparing its seconds with every bound.
+///
+/// That takes the classic bucket off the timed call's chain: it no longer waits for the
+/// duration's exponential bucket (as the bound keys of [`HistogramConfig`] do), nor compares the
+/// seconds with a bound in a bucket that holds one. It costs 96 bytes in the timer, computed in
+/// const code when the timer is built. Durations of [`EXACT_NANOS`] and more (104 days) are
+/// compared with the bounds in seconds, as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NanosBounds([u64; FAST_BOUNDS]);
+
+impl NanosBounds {
+    /// The thresholds of `config`'s bounds, if it has at most [`FAST_BOUNDS`] valid ones
+    /// (otherwise unused: every threshold is `u64::MAX`).
+    pub(crate) const fn of(config: &HistogramConfig) -> Self {
+        let mut out = [u64::MAX; FAST_BOUNDS];
+        if let Some(bounds) = config.bounds
+            && config.fast_bounds()
+        {
+            let mut i = 0;
+            while i < bounds.len() {
+                out[i] = first_nanos_above(bounds[i]);
+                i += 1;
+            }
+        }
+        NanosBounds(out)
+    }
+
+    /// The classic bucket of `ns` (below [`EXACT_NANOS`]) for a config with
+    /// [`fast_bounds`](HistogramConfig::fast_bounds): the count of thresholds at or below it.
+    /// Two levels of independent compares, as `HistogramConfig::classic_index_fast` counts its
+    /// keys: the blocks of four whose last threshold is passed, then the next block's four.
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "on a timer's record path: measured")]
+    pub(super) fn classic_index(&self, ns: u64) -> usize {
+        let t = &self.0;
+        let block = 4 * (usize::from(t[3] <= ns) + usize::from(t[7] <= ns));
+        block
+            + usize::from(t[block] <= ns)
+            + usize::from(t[block + 1] <= ns)
+            + usize::from(t[block + 2] <= ns)
+            + usize::from(t[block + 3] <= ns)
+    }
+}
+
+/// The smallest `ns` in `0..EXACT_NANOS` with `secs(ns) > bound`, or [`EXACT_NANOS`] if none
+/// is (a binary search: `secs` never decreases).
+const fn first_nanos_above(bound: f64) -> u64 {
+    let (mut lo, mut hi) = (0, EXACT_NANOS);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if secs(mid) > bound {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_split_the_durations_at_each_bound() {
+        for &b in &[
+            -1.0, -0.0, 0.0, 1e-12, 1e-9, 1.5e-9, 0.005, 0.1, 1.0, 2.5, 1e7, 1e9,
+        ] {
+            let t = first_nanos_above(b);
+            if t > 0 {
+                assert!(secs(t - 1) <= b, "{b}: {} ns", t - 1);
+            }
+            if t < EXACT_NANOS {
+                assert!(secs(t) > b, "{b}: {t} ns");
+            }
+        }
+        assert_eq!(first_nanos_above(-1.0), 0);
+        assert_eq!(first_nanos_above(0.0), 1);
+        assert_eq!(first_nanos_above(1.0), 1_000_000_001);
+        assert_eq!(first_nanos_above(1e9), EXACT_NANOS);
+    }
+
+    #[test]
+    fn classic_index_is_the_count_of_bounds_below_the_seconds() {
+        static SETS: &[&[f64]] = &[
+            &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0],
+            &[1e-9, 2e-9, 3e-9],
+            &[-1.0, -0.0, 1e-13, 1.0, 1.001, 1.002, 1.0025, 1e20],
+            &[
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 1e8,
+            ],
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for bounds in SETS {
+            let config = HistogramConfig::new().bounds(bounds);
+            let nb = NanosBounds::of(&config);
+            let mut durations = vec![0, 1, 2, 3, 4, EXACT_NANOS - 1];
+            for &b in *bounds {
+                let t = first_nanos_above(b);
+                durations.extend([t.saturating_sub(1), t, t + 1].map(|d| d.min(EXACT_NANOS - 1)));
+            }
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                durations.push((x >> (x % 64)) % EXACT_NANOS);
+            }
+            for ns in durations {
+                let v = secs(ns);
+                assert_eq!(
+                    nb.classic_index(ns),
+                    bounds.partition_point(|&b| b < v),
+                    "{ns} ns among {bounds:?}"
+                );
+            }
+        }
+    }
+}
