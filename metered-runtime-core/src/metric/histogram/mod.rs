@@ -42,9 +42,16 @@
 //! each bound's exponential bucket (computed when it is built, in const code), the record path
 //! counts the bounds in lower buckets (two levels of branch-free compares of 16-bit keys) and,
 //! only when the value's bucket holds a bound (at most 12 of 6,656 buckets), compares the value
-//! with the bounds in it, out of line. A timer converts its nanoseconds to seconds only there
-//! (and compares durations of 2^53 ns and more with every bound). Beyond 12 bounds, a binary
-//! search.
+//! with the bounds in it, out of line. Beyond 12 bounds, a binary search.
+//!
+//! A timer's record path is shaped by its clock reads, which wait for the record's chain of
+//! dependent instructions: the bucket of `ns` nanoseconds is that of `ns as f64 / 1e9`, found
+//! without the division from the nanoseconds' own leading bits (a leading-zero count, a shift,
+//! one table load and one compare); the three runs of 32 counters it can fall in are looked up
+//! from the leading-zero count alone, beside the table load; and its classic bucket is counted
+//! on the duration itself, against the first duration above each bound, which the timer
+//! computes in const code when it is built (exact: `ns as f64 / 1e9` never decreases as `ns`
+//! grows). Durations of 2^53 ns (104 days) and more are compared with every bound in seconds.
 //!
 //! A shard is 192 bytes; its buckets are allocated in chunks of 32 (half a power of two, 256
 //! bytes) on first touch, behind a two-level directory: 13 pointers in the shard, each to a

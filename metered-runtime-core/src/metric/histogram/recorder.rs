@@ -128,13 +128,13 @@ impl Histogram {
         }
     }
 
-    /// Records a duration in nanoseconds (for timers, whose reports are in seconds).
+    /// Records a duration in nanoseconds (for timers, whose reports are in seconds), its classic
+    /// bucket counted against `bounds` (the timer's bounds as thresholds in nanoseconds).
     ///
-    /// The bucket is that of the duration in seconds, computed in integers (see
+    /// The bucket is that of the duration in seconds as an `f64`, computed in integers (see
     /// `position_of_nanos`), so a timer's sketch has the same layout as a histogram recording
-    /// seconds. The sum and the sum
-    /// of squares are exact `u128` integers, min and max are integers. Only for
-    /// [`Recorded::Nanos`].
+    /// seconds. The sum and the sum of squares are exact `u128` integers, min and max are
+    /// integers. Only for [`Recorded::Nanos`].
     #[inline]
     pub(crate) fn record_nanos(&self, ns: u64, bounds: &NanosBounds) {
         debug_assert!(self.recorded == Recorded::Nanos);
@@ -472,9 +472,10 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
     record_bound(s, w, config, super::config::key(p), || v);
 }
 
-/// Nanoseconds in seconds, the unit of a timer's bounds: computed only where a value is compared
-/// with a bound (a division, kept off the usual record path). Below [`EXACT_NANOS`], `ns` is
-/// exact as an `f64` and the quotient rounds once, which the bound keys rely on.
+/// Nanoseconds in seconds, the unit of a timer's bounds: what a duration is compared with a bound
+/// as (a division, kept off the record path: the timer's thresholds are computed from it in
+/// const code, and only durations of [`EXACT_NANOS`] and more, or among more than 12 bounds,
+/// are divided when recorded). It never decreases as `ns` grows.
 #[inline]
 pub(super) const fn secs(ns: u64) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
@@ -513,9 +514,8 @@ fn record_bound(
 }
 
 /// Durations of at least this many nanoseconds (2^53, about 104 days) are compared with every
-/// bound: above it `ns as f64 / 1e9` rounds twice, and its exponential bucket can differ by one
-/// from the one `position_of_nanos` computes in integers, so the bound keys would not tell
-/// which bounds lie below it.
+/// bound in seconds: the thresholds in nanoseconds stop there (`NanosBounds`), and above it
+/// `ns as f64` is no longer exact.
 pub(super) const EXACT_NANOS: u64 = 1 << 53;
 
 /// [`record_bound`] of a value `v` (in reported units) compared with every bound: a binary
