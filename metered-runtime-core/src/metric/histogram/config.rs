@@ -220,6 +220,7 @@ impl HistogramConfig {
     /// short dependency chain. A vector compare needs a population count, which the baseline
     /// x86-64 target lacks; a binary search makes a chain of four dependent loads, which a
     /// timed call waits for. Both measured slower.
+    #[cfg(any(test, feature = "multiprocess"))]
     #[inline(always)]
     #[allow(
         clippy::inline_always,

@@ -260,6 +260,7 @@ const fn nanos_cells() -> [u64; 128] {
 /// `ns` below 2^53, where that quotient rounds once; above, that of the quotient of the exact
 /// `ns`, rounded once), computed in integers: see [`NANOS_THRESHOLDS`]. `-1` (the zero bucket)
 /// for 0 ns; otherwise from 646 (1 ns) to 4742 (`u64::MAX` ns), always a valid position.
+#[cfg(any(test, feature = "multiprocess"))]
 #[inline]
 pub(super) fn position_of_nanos(ns: u64) -> i64 {
     match nanos_parts(ns) {

@@ -2,7 +2,9 @@
 
 use super::NanosBounds;
 use super::config::HistogramConfig;
-use super::layout::{NanosPosition, index_of, nanos_parts, position, position_of_nanos};
+#[cfg(feature = "multiprocess")]
+use super::layout::position_of_nanos;
+use super::layout::{NanosPosition, index_of, nanos_parts, position};
 use super::quantile::Quantiles;
 use super::shard::{CHUNK, Recorded, Shard};
 use super::sketch::Sketch;
