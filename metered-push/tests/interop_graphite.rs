@@ -141,7 +141,7 @@ fn carbon_stores_our_values_at_our_timestamps_and_survives_a_restart() {
         );
         times.push(t);
     }
-    let files = wait_for(20, "both reports in whisper", || {
+    let files = wait_for(60, "both reports in whisper", || {
         let w = whisper(&data);
         // carbon writes each whisper file on its own schedule: wait for every one checked.
         ["app/requests", "app/temp", "app/lat/count", "app/lat/max"]
@@ -179,7 +179,7 @@ fn carbon_stores_our_values_at_our_timestamps_and_survives_a_restart() {
     requests.add(11);
     let stats = reporter.stop();
     assert_eq!(stats.sent, before.sent + 2, "{stats:?}");
-    let files = wait_for(20, "the reports after the restart", || {
+    let files = wait_for(60, "the reports after the restart", || {
         let w = whisper(&data);
         (w["app/requests"].len() == 4).then_some(w)
     });
