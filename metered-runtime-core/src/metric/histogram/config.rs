@@ -214,40 +214,28 @@ impl HistogramConfig {
     /// units; `v` gives it) whose storage position is `p`: the number of bounds below it. That
     /// is the number of bounds whose key is below `p`, plus, only if `p` is the key of some
     /// bound (rarely: at most 12 of the 6,656 buckets), those of them below the value, found by
-    /// comparing it. That comparison is the only place `v` is called: a timer converts its
-    /// nanoseconds to seconds there and nowhere else. The count takes two levels of compares
-    /// (two, then four) over the 12 keys: no branch to mispredict, about 20 instructions and a
-    /// short dependency chain. A vector compare needs a population count, which the baseline
-    /// x86-64 target lacks; a binary search makes a chain of four dependent loads, which a
-    /// timed call waits for. Both measured slower.
-    #[cfg(any(test, feature = "multiprocess"))]
+    /// comparing it. That comparison is the only place `v` is called (a timer in the
+    /// multi-process mode converts its nanoseconds to seconds there; in-process timers count
+    /// their bounds in nanoseconds, see `NanosBounds`). The count is [`count_prefix`]: no branch
+    /// to mispredict, about 20 instructions and a short dependency chain. A vector compare needs
+    /// a population count, which the baseline x86-64 target lacks; a binary search makes a chain
+    /// of four dependent loads. Both measured slower.
     #[inline(always)]
     #[allow(
         clippy::inline_always,
         reason = "two call sites per record path; measured"
     )]
     pub(super) fn classic_index_fast(&self, p: i64, v: impl FnOnce() -> f64) -> usize {
-        self.classic_index_of_key(key(p), v)
-    }
-
-    /// [`classic_index_fast`](Self::classic_index_fast) of a position already in key form
-    /// (see [`key`] and [`nanos_key`]).
-    #[inline(always)]
-    #[allow(clippy::inline_always, reason = "see `classic_index_fast`")]
-    pub(super) fn classic_index_of_key(&self, p: i16, v: impl FnOnce() -> f64) -> usize {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_possible_wrap,
+            reason = "clamped to -1..=6655"
+        )]
+        let p = p.clamp(-1, POSITIONS as i64 - 1) as i16;
         // The keys are sorted (bounds increase, padding is `i16::MAX`): the bounds below every
-        // value of the bucket are the first `below`. Two levels of independent compares: the
-        // blocks of four keys whose last key is below `p` (all of their keys are; the third
-        // block needs no test), then the keys below `p` in the next block. No branch, and a
-        // short chain from `p` to the count (a timed call waits for it: the clock reads around
-        // it do not overlap it).
+        // value of the bucket are the first `below`.
         let k = &self.positions;
-        let block = 4 * (usize::from(k[3] < p) + usize::from(k[7] < p));
-        let below = block
-            + usize::from(k[block] < p)
-            + usize::from(k[block + 1] < p)
-            + usize::from(k[block + 2] < p)
-            + usize::from(k[block + 3] < p);
+        let below = count_prefix(k, |key| key < p);
         let equal = k[below] == p;
         if equal {
             in_bound_bucket(self.bounds.unwrap_or(&[]), below, v())
@@ -257,18 +245,24 @@ impl HistogramConfig {
     }
 }
 
-/// A storage position as the keys hold them: clamped to `-1..=6655` (the zero bucket, then the
-/// recorded range).
+/// How many of the first 12 of `sorted` satisfy `passed`, which holds for a prefix of them (the
+/// keys below a position, the thresholds at or below a duration). Two levels of independent
+/// compares: the blocks of four whose last one passes (all of theirs do; the third block needs
+/// no test), then those of the next block. No branch, and a short chain from the compared value
+/// to the count (a timed call waits for it: the clock reads around it do not overlap it).
 #[inline(always)]
-#[allow(clippy::inline_always, reason = "see `classic_index_fast`")]
-pub(super) fn key(p: i64) -> i16 {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_possible_wrap,
-        reason = "clamped to -1..=6655"
-    )]
-    let k = p.clamp(-1, POSITIONS as i64 - 1) as i16;
-    k
+#[allow(clippy::inline_always, reason = "on the record paths: measured")]
+pub(super) fn count_prefix<T: Copy, const N: usize>(
+    sorted: &[T; N],
+    passed: impl Fn(T) -> bool,
+) -> usize {
+    const { assert!(N >= 12) };
+    let block = 4 * (usize::from(passed(sorted[3])) + usize::from(passed(sorted[7])));
+    block
+        + usize::from(passed(sorted[block]))
+        + usize::from(passed(sorted[block + 1]))
+        + usize::from(passed(sorted[block + 2]))
+        + usize::from(passed(sorted[block + 3]))
 }
 
 /// The rare part of [`HistogramConfig::classic_index`]: the value `v` is in the exponential

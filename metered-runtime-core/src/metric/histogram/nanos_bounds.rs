@@ -1,6 +1,6 @@
 //! A timer's classic bounds in nanoseconds: its classic bucket found from the duration itself.
 
-use super::config::{FAST_BOUNDS, HistogramConfig};
+use super::config::{FAST_BOUNDS, HistogramConfig, count_prefix};
 use super::recorder::{EXACT_NANOS, secs};
 
 /// For each of a timer's first [`FAST_BOUNDS`] bounds (in seconds), the first duration in
@@ -36,19 +36,12 @@ impl NanosBounds {
     }
 
     /// The classic bucket of `ns` (below [`EXACT_NANOS`]) for a config with
-    /// [`fast_bounds`](HistogramConfig::fast_bounds): the count of thresholds at or below it.
-    /// Two levels of independent compares, as `HistogramConfig::classic_index_fast` counts its
-    /// keys: the blocks of four whose last threshold is passed, then the next block's four.
+    /// [`fast_bounds`](HistogramConfig::fast_bounds): the count of thresholds at or below it
+    /// ([`count_prefix`], as the bound keys are counted).
     #[inline(always)]
     #[allow(clippy::inline_always, reason = "on a timer's record path: measured")]
     pub(super) fn classic_index(&self, ns: u64) -> usize {
-        let t = &self.0;
-        let block = 4 * (usize::from(t[3] <= ns) + usize::from(t[7] <= ns));
-        block
-            + usize::from(t[block] <= ns)
-            + usize::from(t[block + 1] <= ns)
-            + usize::from(t[block + 2] <= ns)
-            + usize::from(t[block + 3] <= ns)
+        count_prefix(&self.0, |t| t <= ns)
     }
 }
 

@@ -471,7 +471,7 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
     w.add_f64(&s.sum_sq, v * v);
     w.min(&s.min, v.to_bits());
     w.max(&s.max, v.to_bits());
-    record_bound(s, w, config, super::config::key(p), || v);
+    record_bound(s, w, config, p, || v);
 }
 
 /// Nanoseconds in seconds, the unit of a timer's bounds: what a duration is compared with a bound
@@ -504,11 +504,11 @@ fn record_bound(
     shard: &Shard,
     writer: Writer,
     config: &HistogramConfig,
-    p: i16,
+    p: i64,
     v: impl FnOnce() -> f64,
 ) {
     if config.fast_bounds() {
-        let i = config.classic_index_of_key(p, v);
+        let i = config.classic_index_fast(p, v);
         writer.add(shard.few_bound_counter(i), 1);
     } else if let Some(bounds) = config.live_bounds() {
         record_many(shard, writer, bounds, v());
