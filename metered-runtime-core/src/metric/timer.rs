@@ -2,7 +2,7 @@
 
 use crate::clock::{Clock, ClockRef, raw_elapsed_nanos, raw_now};
 use crate::error::{Error, Result};
-use crate::metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, NanosBounds};
+use crate::metric::histogram::{Histogram, HistogramConfig, HistogramSnapshot, LazyNanosBounds};
 use crate::metric::meter::{MeterSnapshot, Rates};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,10 +24,11 @@ pub struct TimerSnapshot {
 /// [`time`](Timer::time) returns a 16-byte guard that records when dropped: on return, on `?`,
 /// during a panic's unwinding and when a future holding it is dropped before completion.
 ///
-/// Memory: `size_of::<Timer>()` is 336 bytes (96 of them the classic bounds as thresholds in
-/// nanoseconds, so that a timed call finds its classic bucket from the duration without waiting
-/// for its exponential bucket) and an idle timer holds no heap
-/// memory. Each recording thread holds a 192-byte shard, plus 256 bytes per half power of two
+/// Memory: `size_of::<Timer>()` is 248 bytes (264 with the `multiprocess` feature) and an idle
+/// timer holds no heap memory. A timer
+/// with classic bounds computes them as thresholds in nanoseconds on its first record (96 bytes
+/// on the heap), so that a timed call finds its classic bucket from the duration without
+/// waiting for its exponential bucket. Each recording thread holds a 192-byte shard, plus 256 bytes per half power of two
 /// (of seconds) its durations fall in and 128 bytes per eight powers of two; see the
 /// [histogram module](crate::metric::histogram) for the layout. One thread recording 10 µs to
 /// 100 ms (27 or 28 half powers of two in 3 groups) holds about 7.5 KiB in its shard. Snapshots
@@ -57,8 +58,9 @@ pub struct TimerSnapshot {
 pub struct Timer {
     histogram: Histogram,
     rates: Rates,
-    /// The bounds as thresholds in nanoseconds, for the classic bucket on the record path.
-    bounds: NanosBounds,
+    /// The bounds as thresholds in nanoseconds, for the classic bucket on the record path
+    /// (computed on the first record with bounds).
+    bounds: LazyNanosBounds,
 }
 
 impl Timer {
@@ -80,7 +82,7 @@ impl Timer {
         Timer {
             histogram: Histogram::nanos(config),
             rates: Rates::new(),
-            bounds: NanosBounds::of(&config),
+            bounds: LazyNanosBounds::new(),
         }
     }
 
@@ -90,7 +92,7 @@ impl Timer {
         Timer {
             histogram: Histogram::nanos_with_clock(config, clock.clone()),
             rates: Rates::with_clock(clock),
-            bounds: NanosBounds::of(&config),
+            bounds: LazyNanosBounds::new(),
         }
     }
 
@@ -214,11 +216,11 @@ impl Timer {
         self.histogram.config()
     }
 
-    /// Heap bytes held: the histogram's and the rates' per-thread counts. 0 until the first
-    /// record.
+    /// Heap bytes held: the histogram's and the rates' per-thread counts, and the thresholds of
+    /// the bounds. 0 until the first record.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.histogram.heap_bytes() + self.rates.heap_bytes()
+        self.histogram.heap_bytes() + self.rates.heap_bytes() + self.bounds.heap_bytes()
     }
 }
 

@@ -50,7 +50,7 @@
 //! one table load and one compare); the three runs of 32 counters it can fall in are looked up
 //! from the leading-zero count alone, beside the table load; and its classic bucket is counted
 //! on the duration itself, against the first duration above each bound, which the timer
-//! computes in const code when it is built (exact: `ns as f64 / 1e9` never decreases as `ns`
+//! computes on its first record with bounds (exact: `ns as f64 / 1e9` never decreases as `ns`
 //! grows). Durations of 2^53 ns (104 days) and more are compared with every bound in seconds.
 //!
 //! A shard is 192 bytes; its buckets are allocated in chunks of 32 (half a power of two, 256
@@ -83,7 +83,7 @@ pub(crate) mod sourced;
 
 pub use config::{DEFAULT_WINDOW, HistogramConfig};
 pub use layout::{MAX_INDEX, MIN_INDEX, SCHEMA, ZERO_THRESHOLD, bucket_edges, bucket_index};
-pub(crate) use nanos_bounds::NanosBounds;
+pub(crate) use nanos_bounds::LazyNanosBounds;
 pub use quantile::{Quantiles, nearest_rank};
 pub use recorder::Histogram;
 pub use sketch::{BucketSpan, Sketch};

@@ -2,6 +2,7 @@
 
 use super::config::{FAST_BOUNDS, HistogramConfig, count_prefix};
 use super::recorder::{EXACT_NANOS, secs};
+use once_cell::race::OnceBox;
 
 /// For each of a timer's first [`FAST_BOUNDS`] bounds (in seconds), the first duration in
 /// nanoseconds above it: the smallest `ns` with `secs(ns) > bound`, capped at [`EXACT_NANOS`]
@@ -12,9 +13,9 @@ use super::recorder::{EXACT_NANOS, secs};
 ///
 /// That takes the classic bucket off the timed call's chain: it no longer waits for the
 /// duration's exponential bucket (as the bound keys of [`HistogramConfig`] do), nor compares the
-/// seconds with a bound in a bucket that holds one. It costs 96 bytes in the timer, computed in
-/// const code when the timer is built. Durations of [`EXACT_NANOS`] and more (104 days) are
-/// compared with the bounds in seconds, as before.
+/// seconds with a bound in a bucket that holds one. It costs 96 bytes, on the heap of a timer
+/// with bounds from its first record ([`LazyNanosBounds`]). Durations of [`EXACT_NANOS`] and
+/// more (104 days) are compared with the bounds in seconds, as before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NanosBounds([u64; FAST_BOUNDS]);
 
@@ -42,6 +43,41 @@ impl NanosBounds {
     #[allow(clippy::inline_always, reason = "on a timer's record path: measured")]
     pub(super) fn classic_index(&self, ns: u64) -> usize {
         count_prefix(&self.0, |t| t <= ns)
+    }
+}
+
+/// A timer's [`NanosBounds`], computed on its first record with classic bounds: a pointer in the
+/// timer (8 bytes, where the thresholds inline took 96 in every timer, with bounds or not), and
+/// 96 bytes on the heap once it records with bounds. On the record path the pointer is loaded
+/// beside the duration's conversion, not after it, so it adds no step to the timed call's chain.
+#[derive(Debug)]
+pub(crate) struct LazyNanosBounds(OnceBox<NanosBounds>);
+
+impl LazyNanosBounds {
+    /// Not computed yet (const: a timer can be a `static`).
+    pub(crate) const fn new() -> Self {
+        LazyNanosBounds(OnceBox::new())
+    }
+
+    /// The thresholds of `config` (the timer's own configuration), computed on the first call.
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "on a timer's record path: measured")]
+    pub(super) fn get(&self, config: &HistogramConfig) -> &NanosBounds {
+        match self.0.get() {
+            Some(b) => b,
+            None => self.init(config),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn init(&self, config: &HistogramConfig) -> &NanosBounds {
+        self.0.get_or_init(|| Box::new(NanosBounds::of(config)))
+    }
+
+    /// Heap bytes held: 96 once computed, 0 before.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.0.get().map_or(0, std::mem::size_of_val)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The histogram itself: the record paths and the reads over every shard.
 
-use super::NanosBounds;
+use super::LazyNanosBounds;
 use super::config::HistogramConfig;
 #[cfg(feature = "multiprocess")]
 use super::layout::position_of_nanos;
@@ -131,14 +131,15 @@ impl Histogram {
     }
 
     /// Records a duration in nanoseconds (for timers, whose reports are in seconds), its classic
-    /// bucket counted against `bounds` (the timer's bounds as thresholds in nanoseconds).
+    /// bucket counted against `bounds` (the timer's bounds as thresholds in nanoseconds, computed
+    /// on the first record with bounds).
     ///
     /// The bucket is that of the duration in seconds as an `f64`, computed in integers (see
     /// `position_of_nanos`), so a timer's sketch has the same layout as a histogram recording
     /// seconds. The sum and the sum of squares are exact `u128` integers, min and max are
     /// integers. Only for [`Recorded::Nanos`].
     #[inline]
-    pub(crate) fn record_nanos(&self, ns: u64, bounds: &NanosBounds) {
+    pub(crate) fn record_nanos(&self, ns: u64, bounds: &LazyNanosBounds) {
         debug_assert!(self.recorded == Recorded::Nanos);
         let parts = nanos_parts(ns);
         #[cfg(feature = "multiprocess")]
@@ -436,7 +437,7 @@ fn update_nanos(
     s: &Shard,
     w: Writer,
     config: &HistogramConfig,
-    bounds: &NanosBounds,
+    bounds: &LazyNanosBounds,
     ns: u64,
     parts: Option<NanosPosition>,
 ) {
@@ -450,7 +451,7 @@ fn update_nanos(
     w.max(&s.max, ns);
     if ns < EXACT_NANOS {
         if config.fast_bounds() {
-            w.add(s.few_bound_counter(bounds.classic_index(ns)), 1);
+            w.add(s.few_bound_counter(bounds.get(config).classic_index(ns)), 1);
         } else if let Some(bounds) = config.live_bounds() {
             record_many(s, w, bounds, secs(ns));
         }
@@ -475,9 +476,9 @@ fn update_floats(s: &Shard, w: Writer, config: &HistogramConfig, v: f64, p: i64)
 }
 
 /// Nanoseconds in seconds, the unit of a timer's bounds: what a duration is compared with a bound
-/// as (a division, kept off the record path: the timer's thresholds are computed from it in
-/// const code, and only durations of [`EXACT_NANOS`] and more, or among more than 12 bounds,
-/// are divided when recorded). It never decreases as `ns` grows.
+/// as (a division, kept off the record path: the timer's thresholds are computed from it once,
+/// on its first record with bounds, and only durations of [`EXACT_NANOS`] and more, or among
+/// more than 12 bounds, are divided when recorded). It never decreases as `ns` grows.
 #[inline]
 pub(super) const fn secs(ns: u64) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "exact below 2^53 ns (104 days)")]
@@ -582,7 +583,7 @@ mod tests {
                 let bounds: &'static [f64] = Box::leak(Box::new([b]));
                 let config = HistogramConfig::new().bounds(bounds);
                 let h = Histogram::nanos(config);
-                h.record_nanos(ns, &NanosBounds::of(&config));
+                h.record_nanos(ns, &LazyNanosBounds::new());
                 let mut buckets = Vec::new();
                 h.classic(&mut buckets);
                 let below = u64::from(v <= b);
