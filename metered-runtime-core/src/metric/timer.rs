@@ -25,11 +25,11 @@ pub struct TimerSnapshot {
 /// during a panic's unwinding and when a future holding it is dropped before completion.
 ///
 /// Memory: `size_of::<Timer>()` is 248 bytes (264 with the `multiprocess` feature) and an idle
-/// timer holds no heap memory. A timer
-/// with classic bounds computes them as thresholds in nanoseconds on its first record (96 bytes
-/// on the heap), so that a timed call finds its classic bucket from the duration without
-/// waiting for its exponential bucket. Each recording thread holds a 192-byte shard, plus 256 bytes per half power of two
-/// (of seconds) its durations fall in and 128 bytes per eight powers of two; see the
+/// timer holds no heap memory. A timer with classic bounds computes them as thresholds in
+/// nanoseconds on its first record (96 bytes on the heap), so that a timed call finds its
+/// classic bucket from the duration without waiting for its exponential bucket. Each recording
+/// thread holds a 192-byte shard, plus 256 bytes per half power of two (of seconds) its
+/// durations fall in and 128 bytes per eight powers of two; see the
 /// [histogram module](crate::metric::histogram) for the layout. One thread recording 10 µs to
 /// 100 ms (27 or 28 half powers of two in 3 groups) holds about 7.5 KiB in its shard. Snapshots
 /// keep up to about five sparse copies of the bucket counts for the window (16 bytes per
